@@ -1,0 +1,39 @@
+# Thin wrapper: every real rule lives in CMake (CMakePresets.json) and packaging/.
+SHELL := /bin/bash
+CONFIG ?= etc/fibd-dev.yaml
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build run check check-default check-asan check-tsan bench fuzz deb clean
+
+all: build
+
+deps:
+	packaging/install-deps
+
+build: deps
+	cmake --preset default >/dev/null
+	cmake --build --preset default -j $(JOBS)
+
+run: build
+	build/bin/fibd --config $(CONFIG)
+
+check: deps
+	packaging/run-checks
+
+check-default: deps
+	packaging/run-checks default
+
+check-asan: deps
+	packaging/run-checks asan
+
+check-tsan: deps
+	packaging/run-checks tsan
+
+bench: build
+	bench/run
+
+deb: deps
+	dpkg-buildpackage -us -uc -b
+
+clean:
+	rm -rf build build-asan build-tsan

@@ -1,0 +1,36 @@
+// The cache seam: what a request sees of the configured cache, whatever
+// implements it (nothing, or a .so plugin behind the C ABI).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace fibd {
+
+enum class CacheOutcome { Hit, NotFound, Expired, Error };
+
+class Cache {
+ public:
+  virtual ~Cache() = default;
+
+  // What runs now, for logs, /metrics and D-Bus properties.
+  virtual const std::string& name() const = 0;
+  virtual const std::string& version() const = 0;
+  virtual const std::string& path() const = 0;  // "" for built-ins
+  // True when get/set never block, so they may run on an event-loop thread.
+  virtual bool non_blocking() const = 0;
+
+  // Hit: value filled. Error: error filled. Never throws.
+  virtual CacheOutcome get(std::string_view key, std::string& value,
+                           std::string& error) = 0;
+  // False with error filled on failure. Never throws.
+  virtual bool set(std::string_view key, std::string_view value,
+                   std::chrono::milliseconds ttl, std::string& error) = 0;
+};
+
+// The built-in "none" cache: every get misses, every set is dropped.
+std::shared_ptr<Cache> make_none_cache();
+
+}  // namespace fibd

@@ -1,0 +1,99 @@
+// The daemon's configuration: /etc/fibd.yaml merged with the command line.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fibd {
+
+enum class LogLevel { Trace, Debug, Info, Warn, Error, Critical, Off };
+enum class Algorithm { Fast, Naive };
+enum class BusKind { System, Session, None };
+
+// The naive recursion overflows uint64 past F(92); its max_n is capped there.
+inline constexpr std::uint64_t kNaiveMaxN = 92;
+
+struct CacheSettings {
+  std::string plugin = "none";  // none | name in plugin_dir | absolute .so path
+  std::string plugin_dir = FIBD_DEFAULT_PLUGIN_DIR;
+  std::string factory = "fibd_cache_plugin";
+  bool trust_check = true;
+  std::chrono::milliseconds expiration{15000};
+  std::vector<std::pair<std::string, std::string>> options;  // file order
+};
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  LogLevel log_level = LogLevel::Info;
+  unsigned workers = 0;  // 0 = number of CPUs
+  Algorithm algorithm = Algorithm::Fast;
+  std::uint64_t max_n = 1000000;
+  unsigned max_inflight = 64;
+  std::chrono::milliseconds compute_timeout{30000};
+  CacheSettings cache;
+  BusKind bus = BusKind::None;
+  std::string source;  // the file it was read from; empty for built-in defaults
+
+  // max_n as it applies to the configured algorithm (naive is capped at 92).
+  std::uint64_t effective_max_n() const;
+  // workers, with 0 resolved to the number of CPUs.
+  unsigned effective_workers() const;
+};
+
+// Thrown for any invalid configuration or command line. what() is the whole
+// user-facing message, e.g. "/etc/fibd.yaml:7: fib.max_n: expected ...".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parses YAML text; `source` names it in messages. Strict: unknown keys, wrong
+// types and bad values throw ConfigError naming source:line and the key path.
+Config parse_config(const std::string& yaml_text, const std::string& source);
+// Reads and parses a file (missing/unreadable file -> ConfigError).
+Config load_config_file(const std::string& path);
+
+// Go-style durations: "500ms", "15s", "1m30s", "2h", "1h2m3s4ms". A bare "0"
+// is zero. Throws ConfigError (message without location) on anything else.
+std::chrono::milliseconds parse_duration(const std::string& text);
+std::string format_duration(std::chrono::milliseconds d);  // e.g. "1m30s"
+
+std::string to_string(LogLevel level);
+std::optional<LogLevel> parse_log_level(const std::string& text);
+
+// The command line (getopt_long_only: --flag, -flag, --flag=v, -flag=v).
+struct CommandLine {
+  std::optional<std::string> config_path;  // --config
+  std::optional<std::string> listen;       // --listen host:port
+  std::optional<std::uint16_t> port;       // --port N: keeps the host of listen
+  std::optional<LogLevel> log_level;
+  std::optional<std::string> cache_plugin_path;     // -> cache.plugin
+  std::optional<std::string> cache_factory;         // -> cache.factory
+  std::optional<std::chrono::milliseconds> cache_expiration;
+  std::optional<BusKind> bus;
+  bool check_config = false;
+  bool version = false;
+  bool help = false;
+};
+
+// Throws ConfigError with a usage hint on unknown flags or bad values.
+CommandLine parse_command_line(int argc, char** argv);
+std::string usage_text(const char* argv0);
+
+// The effective configuration: the file named by --config, else
+// /etc/fibd.yaml if it exists, else built-in defaults; then flags override.
+Config resolve_config(const CommandLine& cl,
+                      const std::string& default_path = "/etc/fibd.yaml");
+// Re-reads the same source for a reload, with the same flags overriding.
+// (Identical to resolve_config; named for intent at call sites.)
+inline Config reload_config(const CommandLine& cl,
+                            const std::string& default_path = "/etc/fibd.yaml") {
+  return resolve_config(cl, default_path);
+}
+
+}  // namespace fibd
