@@ -1,0 +1,1 @@
+"""Helpers shared by fibd's integration tests."""
