@@ -27,7 +27,8 @@
  *     the host would have to free, and the host never returns memory the plugin
  *     would have to free.
  *   - Error messages are written by the plugin into the host-owned buffer
- *     `err` of `err_len` bytes (NUL-terminated, truncated if needed).
+ *     `err` of `err_len` bytes (NUL-terminated, truncated if needed). The
+ *     host never passes a NULL `err` and always at least 256 bytes.
  *
  * Threading
  *   - create() and destroy() are called from one thread at a time, never
@@ -43,12 +44,22 @@
  *   - host->log may be called from any thread, at any time between create()
  *     entry and destroy() return.
  *
- * Unloading
+ * Loading and unloading
+ *   The host copies the plugin file into an anonymous in-memory file and loads
+ *   that copy, so every load (a reload after the .so was replaced on disk, as
+ *   dpkg does) runs the code that is on disk now. A plugin must therefore not
+ *   locate data files relative to its own path (dladdr() sees the copy).
  *   The host dlclose()s the plugin after destroy(). A plugin must not leave
- *   threads running or callbacks registered after destroy() returns. C++
- *   plugins built with g++ should use -fno-gnu-unique: STB_GNU_UNIQUE symbols
- *   make a library impossible to unload, so a replaced .so would never run its
- *   new code after a reload.
+ *   threads running or callbacks registered after destroy() returns, and
+ *   nothing may pin it in memory:
+ *     - C++ plugins built with g++ must use -fno-gnu-unique: STB_GNU_UNIQUE
+ *       symbols (static locals of inline functions, static members of
+ *       templates) make a library impossible to unload;
+ *     - thread_local objects with destructors keep the library loaded until
+ *       every thread that touched them has exited;
+ *     - no RTLD_NODELETE, no -z nodelete.
+ *   The host checks after dlclose() that the image is gone and logs a warning
+ *   if not; `fibd-plugin-check` reports it as a failure.
  */
 #ifndef FIBD_CACHE_PLUGIN_H
 #define FIBD_CACHE_PLUGIN_H
@@ -95,8 +106,10 @@ typedef struct fibd_cache_host {
   uint32_t struct_size; /* sizeof(fibd_cache_host) as the host built it */
   uint32_t abi_version; /* FIBD_CACHE_ABI_VERSION of the host */
   void *ctx;            /* pass back as the first argument of the calls below */
-  /* Writes one log line; it appears as "[plugin/NAME] message" at `level`.
-   * `message` is a NUL-terminated string, borrowed for the call. */
+  /* Writes one log line; it appears as "[plugin/NAME] message" at `level`
+   * (a fibd_cache_log_level; other values are clamped into that range).
+   * `message` is a NUL-terminated string, borrowed for the call; control
+   * characters in it are escaped. */
   void (*log)(void *ctx, int level, const char *message);
 } fibd_cache_host;
 
@@ -116,9 +129,10 @@ typedef struct fibd_cache_config {
 } fibd_cache_config;
 
 /* Where get() delivers a hit. put() copies `len` bytes from `data` during the
- * call; call it at most once per get(), and only when returning
- * FIBD_CACHE_HIT. It returns 0 on success, non-zero if the host could not take
- * the value (get() should then return FIBD_CACHE_ERROR). */
+ * call (`data` may be NULL when `len` is 0); call it exactly once per get()
+ * that returns FIBD_CACHE_HIT, and never otherwise. It returns 0 on success,
+ * non-zero if the host could not take the value (get() should then return
+ * FIBD_CACHE_ERROR). A HIT without a put() is reported as an error. */
 typedef struct fibd_cache_sink {
   void *ctx;
   int (*put)(void *ctx, const void *data, size_t len);
@@ -135,10 +149,10 @@ typedef struct fibd_cache_stats_sink {
 typedef struct fibd_cache_descriptor {
   uint32_t abi_version; /* FIBD_CACHE_ABI_VERSION the plugin was built with */
   uint32_t struct_size; /* sizeof(fibd_cache_descriptor) the plugin saw */
-  const char *name;        /* short name, [a-z0-9_-]+, e.g. "memory" */
-  const char *version;     /* plugin version, free form, e.g. "1.2.0" */
-  const char *description; /* one line, may be NULL */
-  uint64_t capabilities;   /* FIBD_CACHE_CAP_* bits */
+  const char *name;        /* short name, [a-z0-9_-], 1..64 bytes: "memory" */
+  const char *version;     /* printable ASCII, 1..64 bytes, e.g. "1.2.0" */
+  const char *description; /* one line, at most 256 bytes, may be NULL */
+  uint64_t capabilities;   /* FIBD_CACHE_CAP_* bits; unknown bits are ignored */
 
   /* Required. Builds an instance. Returns NULL on failure after writing the
    * reason to err. Unknown option keys should be rejected here. */

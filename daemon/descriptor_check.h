@@ -1,0 +1,63 @@
+// Validation of a plugin's descriptor, and the host's own copy of it.
+//
+// validate_descriptor() is a pure function of the memory it is given (no I/O,
+// no globals): it reads only the fields that descriptor->struct_size covers,
+// and never more than the documented maximum of a string plus one byte.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <fibd/cache_plugin.h>
+
+namespace fibd {
+
+// Limits the host enforces on descriptor strings (see <fibd/cache_plugin.h>).
+inline constexpr std::size_t kMaxPluginNameLen = 64;
+inline constexpr std::size_t kMaxPluginVersionLen = 64;
+inline constexpr std::size_t kMaxPluginDescriptionLen = 256;
+
+// The smallest struct_size a descriptor may have: it covers every required
+// field (abi_version .. set).
+inline constexpr std::uint32_t kMinDescriptorSize =
+    static_cast<std::uint32_t>(offsetof(fibd_cache_descriptor, set) +
+                               sizeof(fibd_cache_descriptor::set));
+
+// nullopt when the descriptor is usable by this host; otherwise what is
+// wrong, as a sentence fragment without the plugin's path ("ABI version 999,
+// but this fibd speaks ABI version 1").
+std::optional<std::string> validate_descriptor(
+    const fibd_cache_descriptor* descriptor,
+    std::uint32_t host_abi_version = FIBD_CACHE_ABI_VERSION);
+
+// Everything the host uses of a descriptor, copied at load so nothing is read
+// from plugin memory afterwards. Optional entry points the plugin's
+// struct_size does not cover are null.
+struct PluginDescriptor {
+  std::uint32_t abi_version = 0;
+  std::uint32_t struct_size = 0;
+  std::string name;
+  std::string version;
+  std::string description;
+  std::uint64_t capabilities = 0;
+
+  decltype(fibd_cache_descriptor::create) create = nullptr;
+  decltype(fibd_cache_descriptor::destroy) destroy = nullptr;
+  decltype(fibd_cache_descriptor::get) get = nullptr;
+  decltype(fibd_cache_descriptor::set) set = nullptr;
+  decltype(fibd_cache_descriptor::del) del = nullptr;
+  decltype(fibd_cache_descriptor::clear) clear = nullptr;
+  decltype(fibd_cache_descriptor::stats) stats = nullptr;
+
+  bool thread_safe() const { return (capabilities & FIBD_CACHE_CAP_THREAD_SAFE) != 0; }
+  bool non_blocking() const { return (capabilities & FIBD_CACHE_CAP_NON_BLOCKING) != 0; }
+};
+
+// Copies a descriptor that validate_descriptor() accepted.
+PluginDescriptor copy_descriptor(const fibd_cache_descriptor& descriptor);
+
+// "thread-safe, non-blocking" / "none": for logs and reports.
+std::string describe_capabilities(std::uint64_t capabilities);
+
+}  // namespace fibd

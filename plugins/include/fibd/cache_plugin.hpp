@@ -1,0 +1,410 @@
+/*
+ * <fibd/cache_plugin.hpp> — write a fibd cache plugin as a C++17 class.
+ *
+ * Header-only, on top of the C ABI in <fibd/cache_plugin.h>. A plugin is a
+ * class; one macro turns it into a descriptor and the exported factory:
+ *
+ *   #include <fibd/cache_plugin.hpp>
+ *
+ *   class MyCache {
+ *    public:
+ *     // Throw (any std::exception) to make create() fail with what().
+ *     MyCache(const fibd::plugin::Host& host, const fibd::plugin::Config& config);
+ *
+ *     // Required. On a hit, hand the value to out.put() and return hit.
+ *     fibd::plugin::Lookup get(std::string_view key, fibd::plugin::Value& out);
+ *     // Required. ttl.count() == 0 means the entry never expires.
+ *     void set(std::string_view key, std::string_view value,
+ *              std::chrono::milliseconds ttl);
+ *
+ *     // Optional, detected at compile time:
+ *     bool del(std::string_view key);          // true: removed, false: not found
+ *     void clear();
+ *     void stats(fibd::plugin::Stats& out);    // out.put("hits", n) ...
+ *   };
+ *
+ *   FIBD_CACHE_PLUGIN(MyCache, "mycache", "1.0.0", "What it does, one line",
+ *                     FIBD_CACHE_CAP_THREAD_SAFE)
+ *
+ * Errors: throw. Every exception is caught at the boundary and becomes
+ * FIBD_CACHE_ERROR (or a failed create()) carrying its what(); nothing C++
+ * ever crosses into the host. The destructor is destroy() and must not throw.
+ *
+ * Threading: without FIBD_CACHE_CAP_THREAD_SAFE the host serialises all calls
+ * on an instance; with it, get/set/del/clear/stats run concurrently and the
+ * class does its own locking.
+ *
+ * Build with g++ -fno-gnu-unique (and preferably -fvisibility=hidden): see
+ * "Loading and unloading" in <fibd/cache_plugin.h>. This header itself has no
+ * function-local statics and no static template members.
+ */
+#ifndef FIBD_CACHE_PLUGIN_HPP
+#define FIBD_CACHE_PLUGIN_HPP
+
+#include <fibd/cache_plugin.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <initializer_list>
+#include <limits>
+#include <new>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace fibd {
+namespace plugin {
+
+// What get() found.
+enum class Lookup { hit, not_found, expired };
+
+enum class LogLevel : int {
+  trace = FIBD_LOG_TRACE,
+  debug = FIBD_LOG_DEBUG,
+  info = FIBD_LOG_INFO,
+  warn = FIBD_LOG_WARN,
+  error = FIBD_LOG_ERROR,
+  critical = FIBD_LOG_CRITICAL
+};
+
+// Thrown by the helpers below; plugins may throw it (or anything else).
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The host's services. Cheap to copy; valid until the instance is destroyed.
+class Host {
+ public:
+  explicit Host(const fibd_cache_host* host) noexcept : host_(host) {}
+
+  // One line in fibd's log as "[plugin/NAME] message". Never throws.
+  void log(LogLevel level, std::string_view message) const noexcept {
+    if (host_ == nullptr ||
+        host_->struct_size < offsetof(fibd_cache_host, log) + sizeof(host_->log) ||
+        host_->log == nullptr) {
+      return;
+    }
+    try {
+      std::string line(message);  // NUL-terminated copy
+      host_->log(host_->ctx, static_cast<int>(level), line.c_str());
+    } catch (...) {
+    }
+  }
+  void trace(std::string_view m) const noexcept { log(LogLevel::trace, m); }
+  void debug(std::string_view m) const noexcept { log(LogLevel::debug, m); }
+  void info(std::string_view m) const noexcept { log(LogLevel::info, m); }
+  void warn(std::string_view m) const noexcept { log(LogLevel::warn, m); }
+  void error(std::string_view m) const noexcept { log(LogLevel::error, m); }
+
+  const fibd_cache_host* raw() const noexcept { return host_; }
+
+ private:
+  const fibd_cache_host* host_;
+};
+
+// What create() was given. Only valid during the constructor: copy what you keep.
+class Config {
+ public:
+  explicit Config(const fibd_cache_config* config) noexcept : config_(config) {}
+
+  // cache.expiration; zero means entries never expire. The host passes the
+  // TTL with every set() as well.
+  std::chrono::milliseconds default_ttl() const {
+    if (!covers(offsetof(fibd_cache_config, default_ttl_ms) + sizeof(std::uint64_t))) {
+      return std::chrono::milliseconds(0);
+    }
+    return to_millis(config_->default_ttl_ms);
+  }
+
+  // cache.options, in the order of the config file.
+  std::vector<std::pair<std::string_view, std::string_view>> options() const {
+    std::vector<std::pair<std::string_view, std::string_view>> out;
+    if (!covers(offsetof(fibd_cache_config, option_count) + sizeof(std::size_t)) ||
+        config_->options == nullptr) {
+      return out;
+    }
+    for (std::size_t i = 0; i < config_->option_count; ++i) {
+      const fibd_cache_option& o = config_->options[i];
+      out.emplace_back(o.key ? o.key : "", o.value ? o.value : "");
+    }
+    return out;
+  }
+
+  // The value of one option, if given.
+  std::optional<std::string_view> option(std::string_view key) const {
+    for (const auto& kv : options()) {
+      if (kv.first == key) return kv.second;
+    }
+    return std::nullopt;
+  }
+
+  // Throws Error naming the first option whose key is not in `known`.
+  void reject_unknown(std::initializer_list<std::string_view> known) const {
+    for (const auto& kv : options()) {
+      bool ok = false;
+      for (std::string_view k : known) ok = ok || kv.first == k;
+      if (ok) continue;
+      std::string message = "unknown option '" + std::string(kv.first) + "'";
+      if (known.size() == 0) {
+        message += " (this plugin takes no options)";
+      } else {
+        message += " (known: ";
+        bool first = true;
+        for (std::string_view k : known) {
+          if (!first) message += ", ";
+          message += std::string(k);
+          first = false;
+        }
+        message += ")";
+      }
+      throw Error(message);
+    }
+  }
+
+  const fibd_cache_config* raw() const noexcept { return config_; }
+
+  static std::chrono::milliseconds to_millis(std::uint64_t ms) noexcept {
+    using rep = std::chrono::milliseconds::rep;
+    constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<rep>::max());
+    return std::chrono::milliseconds(static_cast<rep>(ms > max ? max : ms));
+  }
+
+ private:
+  bool covers(std::size_t end) const noexcept {
+    return config_ != nullptr && config_->struct_size >= end;
+  }
+  const fibd_cache_config* config_;
+};
+
+// Where get() delivers a hit: call put() once, then return Lookup::hit.
+class Value {
+ public:
+  explicit Value(const fibd_cache_sink* sink) noexcept : sink_(sink) {}
+
+  // Copies the bytes to the host. Throws Error if called twice or if the
+  // host cannot take the value.
+  void put(std::string_view bytes) {
+    if (delivered_) throw Error("Value::put called twice in one get");
+    if (sink_ == nullptr || sink_->put == nullptr ||
+        sink_->put(sink_->ctx, bytes.data(), bytes.size()) != 0) {
+      throw Error("the host could not take a value of " + std::to_string(bytes.size()) +
+                  " bytes");
+    }
+    delivered_ = true;
+  }
+  bool delivered() const noexcept { return delivered_; }
+
+ private:
+  const fibd_cache_sink* sink_;
+  bool delivered_ = false;
+};
+
+// Where stats() reports counters. Names: lowercase letters, digits and '_'.
+class Stats {
+ public:
+  explicit Stats(const fibd_cache_stats_sink* sink) noexcept : sink_(sink) {}
+  void put(const char* name, std::uint64_t value) const noexcept {
+    if (sink_ != nullptr && sink_->put != nullptr) sink_->put(sink_->ctx, name, value);
+  }
+
+ private:
+  const fibd_cache_stats_sink* sink_;
+};
+
+namespace detail {
+
+inline void write_error(char* err, std::size_t err_len, const char* message) noexcept {
+  if (err == nullptr || err_len == 0) return;
+  if (message == nullptr || *message == '\0') message = "unknown error";
+  std::size_t n = std::strlen(message);
+  if (n >= err_len) n = err_len - 1;
+  std::memcpy(err, message, n);
+  err[n] = '\0';
+}
+
+// Runs f(); on an exception writes its message and returns FIBD_CACHE_ERROR.
+template <class F>
+fibd_cache_status guarded(char* err, std::size_t err_len, F&& f) noexcept {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    write_error(err, err_len, e.what());
+  } catch (...) {
+    write_error(err, err_len, "unknown C++ exception");
+  }
+  return FIBD_CACHE_ERROR;
+}
+
+template <class T, class = void>
+struct has_del : std::false_type {};
+template <class T>
+struct has_del<T, std::void_t<decltype(std::declval<T&>().del(std::string_view()))>>
+    : std::true_type {};
+
+template <class T, class = void>
+struct has_clear : std::false_type {};
+template <class T>
+struct has_clear<T, std::void_t<decltype(std::declval<T&>().clear())>> : std::true_type {};
+
+template <class T, class = void>
+struct has_stats : std::false_type {};
+template <class T>
+struct has_stats<T, std::void_t<decltype(std::declval<T&>().stats(std::declval<Stats&>()))>>
+    : std::true_type {};
+
+template <class T>
+struct Adapter {
+  static_assert(std::is_constructible<T, const Host&, const Config&>::value,
+                "a fibd cache plugin class needs a constructor (const fibd::plugin::Host&, "
+                "const fibd::plugin::Config&)");
+  static_assert(std::is_same<decltype(std::declval<T&>().get(std::string_view(),
+                                                             std::declval<Value&>())),
+                             Lookup>::value,
+                "a fibd cache plugin class needs fibd::plugin::Lookup "
+                "get(std::string_view key, fibd::plugin::Value& out)");
+  static_assert(std::is_void<decltype(std::declval<T&>().set(
+                    std::string_view(), std::string_view(), std::chrono::milliseconds()))>::value,
+                "a fibd cache plugin class needs void set(std::string_view key, "
+                "std::string_view value, std::chrono::milliseconds ttl)");
+
+  static std::string_view view(const void* data, std::size_t len) noexcept {
+    return len == 0 ? std::string_view() : std::string_view(static_cast<const char*>(data), len);
+  }
+
+  static void* create(const fibd_cache_host* host, const fibd_cache_config* config,
+                      char* err, std::size_t err_len) noexcept {
+    try {
+      return new T(Host(host), Config(config));
+    } catch (const std::exception& e) {
+      write_error(err, err_len, e.what());
+    } catch (...) {
+      write_error(err, err_len, "unknown C++ exception");
+    }
+    return nullptr;
+  }
+
+  static void destroy(void* instance) noexcept { delete static_cast<T*>(instance); }
+
+  static fibd_cache_status get(void* instance, const void* key, std::size_t key_len,
+                               const fibd_cache_sink* sink, char* err,
+                               std::size_t err_len) noexcept {
+    return guarded(err, err_len, [&]() -> fibd_cache_status {
+      Value out(sink);
+      switch (static_cast<T*>(instance)->get(view(key, key_len), out)) {
+        case Lookup::hit:
+          if (!out.delivered()) throw Error("get returned hit without calling Value::put");
+          return FIBD_CACHE_HIT;
+        case Lookup::expired:
+          if (out.delivered()) throw Error("get delivered a value but returned expired");
+          return FIBD_CACHE_EXPIRED;
+        case Lookup::not_found:
+        default:
+          if (out.delivered()) throw Error("get delivered a value but returned not_found");
+          return FIBD_CACHE_NOT_FOUND;
+      }
+    });
+  }
+
+  static fibd_cache_status set(void* instance, const void* key, std::size_t key_len,
+                               const void* value, std::size_t value_len, std::uint64_t ttl_ms,
+                               char* err, std::size_t err_len) noexcept {
+    return guarded(err, err_len, [&]() -> fibd_cache_status {
+      static_cast<T*>(instance)->set(view(key, key_len), view(value, value_len),
+                                     Config::to_millis(ttl_ms));
+      return FIBD_CACHE_OK;
+    });
+  }
+
+  static fibd_cache_status del(void* instance, const void* key, std::size_t key_len,
+                               char* err, std::size_t err_len) noexcept {
+    if constexpr (has_del<T>::value) {
+      return guarded(err, err_len, [&]() -> fibd_cache_status {
+        return static_cast<T*>(instance)->del(view(key, key_len)) ? FIBD_CACHE_OK
+                                                                   : FIBD_CACHE_NOT_FOUND;
+      });
+    } else {
+      (void)instance, (void)key, (void)key_len;
+      write_error(err, err_len, "del is not offered");
+      return FIBD_CACHE_ERROR;
+    }
+  }
+
+  static fibd_cache_status clear(void* instance, char* err, std::size_t err_len) noexcept {
+    if constexpr (has_clear<T>::value) {
+      return guarded(err, err_len, [&]() -> fibd_cache_status {
+        static_cast<T*>(instance)->clear();
+        return FIBD_CACHE_OK;
+      });
+    } else {
+      (void)instance;
+      write_error(err, err_len, "clear is not offered");
+      return FIBD_CACHE_ERROR;
+    }
+  }
+
+  static fibd_cache_status stats(void* instance, const fibd_cache_stats_sink* sink,
+                                 char* err, std::size_t err_len) noexcept {
+    if constexpr (has_stats<T>::value) {
+      return guarded(err, err_len, [&]() -> fibd_cache_status {
+        Stats out(sink);
+        static_cast<T*>(instance)->stats(out);
+        return FIBD_CACHE_OK;
+      });
+    } else {
+      (void)instance, (void)sink;
+      write_error(err, err_len, "stats is not offered");
+      return FIBD_CACHE_ERROR;
+    }
+  }
+
+  static constexpr fibd_cache_descriptor descriptor(const char* name, const char* version,
+                                                    const char* description,
+                                                    std::uint64_t capabilities) noexcept {
+    return fibd_cache_descriptor{
+        FIBD_CACHE_ABI_VERSION,
+        static_cast<std::uint32_t>(sizeof(fibd_cache_descriptor)),
+        name,
+        version,
+        description,
+        capabilities,
+        &Adapter::create,
+        &Adapter::destroy,
+        &Adapter::get,
+        &Adapter::set,
+        has_del<T>::value ? &Adapter::del : nullptr,
+        has_clear<T>::value ? &Adapter::clear : nullptr,
+        has_stats<T>::value ? &Adapter::stats : nullptr,
+    };
+  }
+};
+
+}  // namespace detail
+}  // namespace plugin
+}  // namespace fibd
+
+/* Defines the descriptor of plugin class `Class` and exports it through the
+ * factory `fibd_cache_plugin` (the default cache.factory). */
+#define FIBD_CACHE_PLUGIN(Class, name, version, description, capabilities) \
+  FIBD_CACHE_PLUGIN_FACTORY(fibd_cache_plugin, Class, name, version, description, \
+                            capabilities)
+
+/* The same, exporting the factory under another symbol name. */
+#define FIBD_CACHE_PLUGIN_FACTORY(symbol, Class, name, version, description,           \
+                                  capabilities)                                        \
+  FIBD_CACHE_EXPORT const fibd_cache_descriptor* symbol(void);                         \
+  FIBD_CACHE_EXPORT const fibd_cache_descriptor* symbol(void) {                        \
+    static constexpr fibd_cache_descriptor fibd_descriptor_ =                          \
+        ::fibd::plugin::detail::Adapter<Class>::descriptor((name), (version),          \
+                                                           (description), (capabilities)); \
+    return &fibd_descriptor_;                                                          \
+  }
+
+#endif /* FIBD_CACHE_PLUGIN_HPP */
