@@ -85,8 +85,6 @@ int Application::run() {
   plugin_file_ = identify(cache->path());
   runtime_.publish(make_runtime(config_, cache));
   metrics_.set_plugin(cache->name(), cache->version(), cache->path());
-  spdlog::info("cache plugin {} {} loaded{}", cache->name(), cache->version(),
-               cache->path().empty() ? "" : " from " + cache->path());
   cache.reset();
 
   // 2. The socket and the loops.
