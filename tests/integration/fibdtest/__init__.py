@@ -78,9 +78,12 @@ class Daemon:
     """fibd started with a generated config on a free port."""
 
     def __init__(self, config_text=None, args=(), env=None, plugin=None, extra_config=""):
+        """config_text: YAML, or a function of the chosen port returning it."""
         self.dir = tempfile.mkdtemp(prefix="fibd-test-")
         self.port = free_port()
         self.config_path = os.path.join(self.dir, "fibd.yaml")
+        if callable(config_text):
+            config_text = config_text(self.port)
         if config_text is None:
             config_text = f'listen: "127.0.0.1:{self.port}"\nlog_level: debug\n'
             if plugin:
