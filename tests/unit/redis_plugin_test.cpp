@@ -654,13 +654,35 @@ TEST_F(RedisPluginTest, BadOptionsFailNamingTheOption) {
   }
   // And the good forms parse.
   start_redis();
-  Instance ok(plugin_, {{"address", "[127.0.0.1]:" + std::to_string(port_)},
+  Instance ok(plugin_, {{"address", "localhost:" + std::to_string(port_)},
                         {"connect_timeout", "1m30.5s"},
                         {"command_timeout", "1.5s"},
                         {"pool_size", "2"},
                         {"key_prefix", ""},
                         {"db", "0"}});
   EXPECT_TRUE(ok.ok()) << ok.create_error();
+}
+
+TEST_F(RedisPluginTest, Ipv6AddressParses) {
+  // Nothing listens there: create() still succeeds, with a warning.
+  Instance c(plugin_, {{"address", "[::1]:" + std::to_string(port_)},
+                       {"connect_timeout", "100ms"}});
+  ASSERT_TRUE(c.ok()) << c.create_error();
+  EXPECT_TRUE(c.log().contains("[::1]:" + std::to_string(port_), FIBD_LOG_WARN));
+}
+
+TEST_F(RedisPluginTest, TwoInstancesShareOneRedis) {
+  // What two daemons behind a load balancer do: one's miss is the other's hit.
+  start_redis();
+  Instance a(plugin_, {{"address", addr()}});
+  Instance b(plugin_, {{"address", "unix:" + redis().socket_path()}});
+  ASSERT_TRUE(a.ok()) << a.create_error();
+  ASSERT_TRUE(b.ok()) << b.create_error();
+  EXPECT_EQ(a.get("100").status, FIBD_CACHE_NOT_FOUND);
+  ASSERT_EQ(a.set("100", "354224848179261915075", 15000), FIBD_CACHE_OK);
+  auto r = b.get("100");
+  EXPECT_EQ(r.status, FIBD_CACHE_HIT) << r.error;
+  EXPECT_EQ(r.value, "354224848179261915075");
 }
 
 TEST_F(RedisPluginTest, EnvironmentFallbackAndPrecedence) {
