@@ -148,6 +148,28 @@ PluginDescriptor copy_descriptor(const fibd_cache_descriptor& d) {
   return out;
 }
 
+std::optional<PluginDescriptor> read_descriptor(fibd_cache_factory_fn factory,
+                                                const std::string& factory_name,
+                                                std::string& why,
+                                                std::uint32_t host_abi_version) {
+  const fibd_cache_descriptor* descriptor = nullptr;
+  try {
+    descriptor = factory();
+  } catch (...) {
+    why = "its factory '" + factory_name + "' threw a C++ exception";
+    return std::nullopt;
+  }
+  if (descriptor == nullptr) {
+    why = "its factory '" + factory_name + "' returned a NULL descriptor";
+    return std::nullopt;
+  }
+  if (auto problem = validate_descriptor(descriptor, host_abi_version)) {
+    why = std::move(*problem);
+    return std::nullopt;
+  }
+  return copy_descriptor(*descriptor);
+}
+
 std::string describe_capabilities(std::uint64_t capabilities) {
   std::string out;
   if (capabilities & FIBD_CACHE_CAP_THREAD_SAFE) out += "thread-safe";

@@ -57,6 +57,15 @@ struct PluginDescriptor {
 // Copies a descriptor that validate_descriptor() accepted.
 PluginDescriptor copy_descriptor(const fibd_cache_descriptor& descriptor);
 
+// What the loader does with a plugin's factory function: calls it, validates
+// the descriptor it returns and copies it. nullopt and `why` (a sentence
+// fragment, as for validate_descriptor) when the plugin must be refused; a
+// C++ exception escaping the factory is reported there, not propagated.
+// `factory_name` only names the symbol in messages.
+std::optional<PluginDescriptor> read_descriptor(
+    fibd_cache_factory_fn factory, const std::string& factory_name, std::string& why,
+    std::uint32_t host_abi_version = FIBD_CACHE_ABI_VERSION);
+
 // "thread-safe, non-blocking" / "none": for logs and reports.
 std::string describe_capabilities(std::uint64_t capabilities);
 

@@ -100,20 +100,11 @@ std::shared_ptr<PluginCache> load_plugin(const PluginLoadRequest& request) {
     throw fail("it does not export the factory symbol '" + request.factory +
                "' (cache.factory names the symbol to look up)");
   }
-  auto factory = reinterpret_cast<fibd_cache_factory_fn>(symbol);
-  const fibd_cache_descriptor* descriptor = nullptr;
-  try {
-    descriptor = factory();
-  } catch (...) {
-    throw fail("its factory '" + request.factory + "' threw a C++ exception");
-  }
-  if (descriptor == nullptr) {
-    throw fail("its factory '" + request.factory + "' returned a NULL descriptor");
-  }
-  if (auto why = validate_descriptor(descriptor)) throw fail(*why);
-
-  PluginDescriptor copy = copy_descriptor(*descriptor);
-  auto cache = PluginCache::start(std::move(image), std::move(copy), request.options,
+  std::string why;
+  std::optional<PluginDescriptor> copy = read_descriptor(
+      reinterpret_cast<fibd_cache_factory_fn>(symbol), request.factory, why);
+  if (!copy) throw fail(why);
+  auto cache = PluginCache::start(std::move(image), std::move(*copy), request.options,
                                   request.default_ttl);
   auto elapsed = std::chrono::duration<double, std::milli>(
       std::chrono::steady_clock::now() - started);
