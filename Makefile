@@ -2,8 +2,10 @@
 SHELL := /bin/bash
 CONFIG ?= etc/fibd-dev.yaml
 JOBS ?= $(shell nproc)
+# Seconds per fuzz target: `make check` runs each for 20 s, `make fuzz` longer.
+FUZZ_SECONDS ?= 600
 
-.PHONY: all deps build run check check-default check-asan check-tsan bench fuzz deb clean
+.PHONY: all deps build run check check-default check-asan check-tsan check-fuzz bench fuzz deb clean
 
 all: build
 
@@ -29,6 +31,12 @@ check-asan: deps
 check-tsan: deps
 	packaging/run-checks tsan
 
+check-fuzz: deps
+	packaging/run-checks fuzz
+
+fuzz: deps
+	FIBD_FUZZ_SECONDS=$(FUZZ_SECONDS) packaging/run-checks fuzz
+
 bench: build
 	bench/run
 
@@ -36,4 +44,4 @@ deb: deps
 	dpkg-buildpackage -us -uc -b
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz

@@ -1,0 +1,307 @@
+// The redis plugin's handling of what Redis answers. redis.so does not parse
+// the wire protocol itself (hiredis does), but it interprets every reply:
+// PING/AUTH/SELECT at create(), GET/SET/DEL, SCAN+UNLINK for clear(). Here a
+// fake Redis on a unix socket answers each command with the next fuzzed
+// chunk of bytes (any RESP, valid or not, several replies in one chunk,
+// truncated ones), and the plugin is driven through its C ABI exactly as
+// fibd drives it. Any crash, sanitizer report, hang, a HIT without exactly
+// one put(), or an error without a message is a failure.
+// FIBD_FUZZ_VERBOSE=1 prints what the server sends and what the plugin logs.
+#include <fuzzer/FuzzedDataProvider.h>
+#include <hiredis/hiredis.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fibd/cache_plugin.h>
+
+#include "fuzz_check.h"
+
+extern "C" const fibd_cache_descriptor* fibd_cache_plugin(void);
+
+namespace {
+
+struct Chunk {
+  std::string bytes;
+  bool close_after = false;
+};
+
+// A one-connection-at-a-time fake Redis: every complete command read gets
+// the next chunk of the script; no chunk left means the connection closes.
+class FakeRedis {
+ public:
+  FakeRedis() {
+    char dir[] = "/tmp/fibd-fuzz-redis-XXXXXX";
+    FUZZ_CHECK(mkdtemp(dir) != nullptr, "mkdtemp: %s", std::strerror(errno));
+    path_ = std::string(dir) + "/redis.sock";
+    listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
+    FUZZ_CHECK(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0,
+               "bind: %s", std::strerror(errno));
+    FUZZ_CHECK(::listen(listen_fd_, 16) == 0, "listen");
+    std::thread([this] { serve(); }).detach();  // lives as long as the process
+  }
+
+  const std::string& path() const { return path_; }
+
+  void set_script(std::deque<Chunk> script) {
+    std::lock_guard lock(mu_);
+    script_ = std::move(script);
+  }
+
+ private:
+  void serve() {
+    for (;;) {
+      const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      handle(fd);
+      ::close(fd);
+    }
+  }
+
+  static bool write_all(int fd, const std::string& bytes) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n = ::send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      done += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+
+  void handle(int fd) {
+    redisReader* commands = redisReaderCreate();
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n <= 0) break;
+      if (redisReaderFeed(commands, buf, static_cast<std::size_t>(n)) != REDIS_OK) break;
+      void* command = nullptr;
+      bool keep = true;
+      while (keep && redisReaderGetReply(commands, &command) == REDIS_OK && command != nullptr) {
+        freeReplyObject(command);
+        Chunk next;
+        {
+          std::lock_guard lock(mu_);
+          if (script_.empty()) {
+            keep = false;
+            break;
+          }
+          next = std::move(script_.front());
+          script_.pop_front();
+        }
+        if (std::getenv("FIBD_FUZZ_VERBOSE") != nullptr) {
+          std::fprintf(stderr, "server: %zu bytes%s\n", next.bytes.size(),
+                       next.close_after ? ", then close" : "");
+        }
+        keep = write_all(fd, next.bytes) && !next.close_after;
+      }
+      if (!keep || commands->err != 0) break;
+    }
+    redisReaderFree(commands);
+  }
+
+  std::string path_;
+  int listen_fd_ = -1;
+  std::mutex mu_;
+  std::deque<Chunk> script_;
+};
+
+FakeRedis& fake_redis() {
+  static FakeRedis* server = new FakeRedis();
+  return *server;
+}
+
+// How many whole replies `bytes` holds, or -1 if it is not a sequence of
+// whole replies (garbage, or one cut short). Arrays announcing more than
+// kMaxElements are left out of the corpus: hiredis 0.14 allocates them as
+// announced, before any element arrives (its own behaviour, not the
+// plugin's; see docs/security.md).
+constexpr long long kMaxElements = 1 << 16;
+
+bool announces_huge_aggregate(const std::string& bytes) {
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (bytes[i] != '*' && bytes[i] != '$') continue;
+    if (i > 0 && bytes[i - 1] != '\n') continue;
+    long long v = 0;
+    std::size_t j = i + 1;
+    while (j < bytes.size() && bytes[j] >= '0' && bytes[j] <= '9' && v <= kMaxElements * 16) {
+      v = v * 10 + (bytes[j] - '0');
+      ++j;
+    }
+    if (v > kMaxElements * 16) return true;
+  }
+  return false;
+}
+
+int whole_replies(const std::string& bytes) {
+  redisReader* r = redisReaderCreate();
+  int count = 0;
+  bool ok = redisReaderFeed(r, bytes.data(), bytes.size()) == REDIS_OK;
+  void* reply = nullptr;
+  while (ok && redisReaderGetReply(r, &reply) == REDIS_OK && reply != nullptr) {
+    freeReplyObject(reply);
+    ++count;
+  }
+  // Error, bytes not consumed, or an aggregate still waiting for elements
+  // (hiredis 0.14 leaves a fresh task of type -1 after a complete reply).
+  const bool idle = r->ridx == -1 || (r->ridx == 0 && r->rstack[0].type < 0);
+  if (r->err != 0 || r->pos < r->len || !idle) count = -1;
+  redisReaderFree(r);
+  return count;
+}
+
+struct Sink {
+  int puts = 0;
+  std::string value;
+  int refuse = 0;  // put() returns non-zero
+  static int put(void* ctx, const void* data, size_t len) {
+    auto* s = static_cast<Sink*>(ctx);
+    ++s->puts;
+    FUZZ_CHECK(data != nullptr || len == 0, "NULL data with length %zu", len);
+    if (len > 0) s->value.assign(static_cast<const char*>(data), len);
+    return s->refuse;
+  }
+};
+
+void stat_put(void* ctx, const char* name, uint64_t) {
+  FUZZ_CHECK(name != nullptr && std::strlen(name) < 64, "stat name");
+  ++*static_cast<int*>(ctx);
+}
+
+void host_log(void*, int level, const char* message) {
+  if (std::getenv("FIBD_FUZZ_VERBOSE") != nullptr) std::fprintf(stderr, "log: %s\n", message);
+  FUZZ_CHECK(level >= FIBD_LOG_TRACE && level <= FIBD_LOG_CRITICAL, "log level %d", level);
+  FUZZ_CHECK(message != nullptr, "NULL log message");
+  (void)std::strlen(message);  // must be NUL-terminated
+}
+
+void check_error(fibd_cache_status s, const char* err) {
+  if (s != FIBD_CACHE_ERROR) return;
+  const std::size_t len = strnlen(err, 256);
+  FUZZ_CHECK(len > 0 && len < 256, "error without a terminated message");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  FakeRedis& server = fake_redis();
+  FuzzedDataProvider in(data, size);
+
+  // Options: the fake server, short timeouts, and fuzzed choices among the
+  // ones that change which commands are sent.
+  std::vector<std::pair<std::string, std::string>> options = {
+      {"address", "unix:" + server.path()},
+      {"connect_timeout", "200ms"},
+      {"command_timeout", "200ms"},
+      {"pool_size", in.ConsumeBool() ? "1" : "2"},
+  };
+  const uint8_t flags = in.ConsumeIntegral<uint8_t>();
+  if (flags & 1) options.emplace_back("password", "secret");
+  if (flags & 2) options.emplace_back("username", "fibd");
+  if (flags & 4) options.emplace_back("db", "3");
+  if (flags & 8) options.emplace_back("key_prefix", in.ConsumeRandomLengthString(16));
+
+  std::deque<Chunk> script;
+  const int chunks = in.ConsumeIntegralInRange<int>(0, 12);
+  for (int i = 0; i < chunks; ++i) {
+    Chunk c;
+    c.bytes = in.ConsumeRandomLengthString(256);
+    if (announces_huge_aggregate(c.bytes)) return -1;  // not added to the corpus
+    c.close_after = in.ConsumeBool() || whole_replies(c.bytes) < 1;
+    script.push_back(std::move(c));
+  }
+  server.set_script(std::move(script));
+
+  std::vector<fibd_cache_option> opts;
+  for (const auto& [k, v] : options) opts.push_back({k.c_str(), v.c_str()});
+  fibd_cache_config config{};
+  config.struct_size = sizeof config;
+  config.options = opts.data();
+  config.option_count = opts.size();
+  config.default_ttl_ms = 15000;
+  fibd_cache_host host{};
+  host.struct_size = sizeof host;
+  host.abi_version = FIBD_CACHE_ABI_VERSION;
+  host.log = &host_log;
+
+  const fibd_cache_descriptor* d = fibd_cache_plugin();
+  char err[256];
+  std::memset(err, 0x7f, sizeof err);
+  void* instance = d->create(&host, &config, err, sizeof err);
+  if (std::getenv("FIBD_FUZZ_VERBOSE") != nullptr) {
+    std::fprintf(stderr, "create: %s\n", instance ? "ok" : err);
+  }
+  if (instance == nullptr) {
+    FUZZ_CHECK(strnlen(err, sizeof err) > 0 && strnlen(err, sizeof err) < sizeof err,
+               "create failed without a message");
+    server.set_script({});
+    return 0;
+  }
+
+  const int ops = in.ConsumeIntegralInRange<int>(1, 8);
+  for (int i = 0; i < ops && in.remaining_bytes() > 0; ++i) {
+    const std::string key = in.ConsumeRandomLengthString(24);
+    err[0] = '\0';
+    switch (in.ConsumeIntegralInRange<int>(0, 4)) {
+      case 0: {
+        Sink sink;
+        sink.refuse = in.ConsumeBool() ? 0 : 1;
+        fibd_cache_sink s{&sink, &Sink::put};
+        const fibd_cache_status st = d->get(instance, key.data(), key.size(), &s, err, sizeof err);
+        FUZZ_CHECK(st == FIBD_CACHE_HIT || st == FIBD_CACHE_NOT_FOUND ||
+                       st == FIBD_CACHE_EXPIRED || st == FIBD_CACHE_ERROR,
+                   "get status %d", st);
+        FUZZ_CHECK(sink.puts == (st == FIBD_CACHE_HIT ? 1 : sink.puts), "puts %d", sink.puts);
+        FUZZ_CHECK(sink.puts <= 1, "put() called %d times", sink.puts);
+        FUZZ_CHECK(st != FIBD_CACHE_HIT || sink.refuse == 0, "HIT although put() refused");
+        FUZZ_CHECK(st != FIBD_CACHE_HIT || sink.puts == 1, "HIT without put()");
+        check_error(st, err);
+        break;
+      }
+      case 1: {
+        const std::string value = in.ConsumeRandomLengthString(64);
+        const fibd_cache_status st = d->set(instance, key.data(), key.size(), value.data(),
+                                            value.size(), in.ConsumeIntegral<uint32_t>(), err,
+                                            sizeof err);
+        FUZZ_CHECK(st == FIBD_CACHE_OK || st == FIBD_CACHE_ERROR, "set status %d", st);
+        check_error(st, err);
+        break;
+      }
+      case 2: {
+        const fibd_cache_status st = d->del(instance, key.data(), key.size(), err, sizeof err);
+        FUZZ_CHECK(st == FIBD_CACHE_OK || st == FIBD_CACHE_NOT_FOUND || st == FIBD_CACHE_ERROR,
+                   "del status %d", st);
+        check_error(st, err);
+        break;
+      }
+      case 3: {
+        const fibd_cache_status st = d->clear(instance, err, sizeof err);
+        FUZZ_CHECK(st == FIBD_CACHE_OK || st == FIBD_CACHE_ERROR, "clear status %d", st);
+        check_error(st, err);
+        break;
+      }
+      default: {
+        int count = 0;
+        fibd_cache_stats_sink s{&count, &stat_put};
+        FUZZ_CHECK(d->stats(instance, &s, err, sizeof err) == FIBD_CACHE_OK, "stats failed");
+        break;
+      }
+    }
+  }
+  d->destroy(instance);
+  server.set_script({});
+  return 0;
+}
