@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <sys/stat.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -305,24 +306,84 @@ struct Entry {
   int line;          // 0-based; of the value, or of the key when it has none
 };
 
+// The first two documents of a YAML stream: where each starts, and the line
+// of its first node. yaml-cpp 0.7's YAML::LoadAll() never returns on some
+// malformed streams (a stray ',' at the top level): its parser then yields
+// empty documents forever without consuming input, and memory grows until
+// the process dies (upstream issue 1040; found by fuzz_config). Here the
+// loop is bounded, and a second document that starts where the first did
+// means the parser is stuck.
+struct DocumentStart {
+  YAML::Mark start;
+  int first_line = -1;  // of the document's first node
+};
+
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  std::vector<DocumentStart> docs;
+  void OnDocumentStart(const YAML::Mark& mark) override { docs.push_back({mark}); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void node(const YAML::Mark& mark) {
+    if (!docs.empty() && docs.back().first_line < 0 && !mark.is_null()) {
+      docs.back().first_line = mark.line;
+    }
+  }
+};
+
+std::vector<DocumentStart> document_starts(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts handler;
+  while (handler.docs.size() < 2 && parser.HandleNextDocument(handler)) {
+  }
+  return std::move(handler.docs);
+}
+
 class Parser {
  public:
   explicit Parser(std::string source) : source_(std::move(source)) {}
 
   Config parse(const std::string& text) {
-    std::vector<YAML::Node> docs;
+    YAML::Node root;
     try {
-      docs = YAML::LoadAll(text);
+      const std::vector<DocumentStart> docs = document_starts(text);
+      config_.source = source_;
+      if (docs.empty()) return config_;
+      if (docs.size() > 1) {
+        const YAML::Mark& at = docs[1].start;
+        if (at.pos <= docs[0].start.pos) {
+          const std::size_t pos = static_cast<std::size_t>(std::max(at.pos, 0));
+          const unsigned char c = pos < text.size() ? static_cast<unsigned char>(text[pos]) : 0;
+          fail(at.line, "",
+               c >= 0x21 && c < 0x7f
+                   ? std::string("YAML syntax error: unexpected '") + static_cast<char>(c) + "'"
+                   : std::string("YAML syntax error: unexpected content"));
+        }
+        fail(docs[1].first_line >= 0 ? docs[1].first_line : at.line, "",
+             "more than one YAML document (expected a single mapping of settings)");
+      }
+      root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
       fail(e.mark.is_null() ? -1 : e.mark.line, "", "YAML syntax error: " + e.msg);
     }
-    config_.source = source_;
-    if (docs.empty()) return config_;
-    if (docs.size() > 1) {
-      fail(line_of(docs[1], 0), "",
-           "more than one YAML document (expected a single mapping of settings)");
-    }
-    const YAML::Node& root = docs[0];
     if (root.IsNull()) return config_;
     if (!root.IsMap()) {
       fail(line_of(root, 0), "",

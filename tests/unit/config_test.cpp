@@ -260,6 +260,10 @@ const ErrorCase kStructureErrors[] = {
     {"a: &x 1\nb: *y\n", "test.yaml:2: ", "YAML syntax error"},
     {"- a\nworkers: 1\n", "test.yaml:", "more than one YAML document"},
     {"listen: \"x\"\n  bad: indent\n", "test.yaml:2: ", "YAML syntax error"},
+    // Found by fuzz_config: yaml-cpp 0.7's LoadAll() looped forever on these,
+    // allocating an empty document per round until the process died.
+    {",", "test.yaml:1: ", "YAML syntax error: unexpected ','"},
+    {"# fibd\n, listen: x\n", "test.yaml:2: ", "YAML syntax error: unexpected ','"},
     // The top level.
     {"- listen\n- workers\n",
      "test.yaml:1: ", "the top level is a list (expected a mapping"},
