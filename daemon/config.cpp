@@ -224,6 +224,10 @@ ListenAddress parse_listen(const std::string& text) {
       " (expected host:port, e.g. 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080)";
   const std::string quoted = "'" + text + "'";
   if (text.empty()) throw ConfigError("empty address" + tail);
+  // inet_pton() reads a C string: "[::1<NUL>junk]:80" would pass as ::1.
+  if (text.find('\0') != std::string::npos) {
+    throw ConfigError("the address contains a NUL character" + tail);
+  }
 
   ListenAddress address;
   std::string port;

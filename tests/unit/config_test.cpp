@@ -310,6 +310,8 @@ const ErrorCase kValueErrors[] = {
     {"listen: localhost\n", "test.yaml:1: listen: ", "has no port"},
     {"listen: ':8080'\n", "test.yaml:1: listen: ", "has no host"},
     {"listen: '[::1]8080'\n", "test.yaml:1: listen: ", "has no port"},
+    // Found by fuzz_address: inet_pton() stopped at the NUL and saw ::1.
+    {"listen: \"[::1\\0junk]:8080\"\n", "test.yaml:1: listen: ", "NUL character"},
     {"listen: '[::1:8080'\n", "test.yaml:1: listen: ", "lacks a closing ']'"},
     {"listen: '[1.2.3.4]:80'\n", "test.yaml:1: listen: ", "is not an IPv6 address"},
     {"listen: '::1:8080'\n", "test.yaml:1: listen: ", "needs brackets"},
@@ -622,6 +624,7 @@ TEST(Listen, ParseAndFormat) {
   EXPECT_EQ(format_listen({"0.0.0.0", 1}), "0.0.0.0:1");
   EXPECT_EQ(format_listen(parse_listen("[fe80::1:2]:65535")), "[fe80::1:2]:65535");
   EXPECT_THROW(parse_listen("[::1]"), ConfigError);
+  EXPECT_THROW(parse_listen(std::string("[::1\0junk]:80", 14)), ConfigError);
 }
 
 // ---------------------------------------------------------------------------
