@@ -21,6 +21,23 @@ SANITIZED = bool(os.environ.get("FIBD_SANITIZE"))
 # Sanitizer builds are several times slower: scale waits, never assertions.
 SLOW = 4 if SANITIZED else 1
 
+# How the sanitizers of an asan/tsan build of fibd report: to its log (stderr),
+# stopping at the first error; LeakSanitizer at exit. Daemon.close() fails the
+# test if the log holds any report. Values already in the environment win.
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:abort_on_error=0:strict_string_checks=1",
+    "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+    "TSAN_OPTIONS": "halt_on_error=1:second_deadlock_stack=1",
+}
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer", "ERROR: ThreadSanitizer",
+                     "ERROR: UndefinedBehaviorSanitizer")
+
+
+def sanitizer_reports(text):
+    """The lines of `text` that start a sanitizer report."""
+    return [line for line in text.splitlines() if any(r in line for r in SANITIZER_REPORTS)]
+
 
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -94,6 +111,8 @@ class Daemon:
         self.log_path = os.path.join(self.dir, "fibd.log")
         self._log = open(self.log_path, "wb")
         full_env = dict(os.environ)
+        for key, value in SANITIZER_ENV.items():
+            full_env.setdefault(key, value)
         full_env.pop("JOURNAL_STREAM", None)
         full_env.pop("INVOCATION_ID", None)
         full_env["NOTIFY_SOCKET"] = self.notify.path
@@ -147,7 +166,12 @@ class Daemon:
         self.stop()
         self.notify.close()
         self._log.close()
+        log = self.log()
         shutil.rmtree(self.dir, ignore_errors=True)
+        reports = sanitizer_reports(log)
+        if reports:
+            raise AssertionError("fibd's log holds sanitizer reports: %s\n--- log:\n%s"
+                                 % (reports[:5], log[-20000:]))
 
     def __enter__(self):
         return self
