@@ -8,6 +8,7 @@
 #include "application.h"
 #include "config.h"
 #include "logging.h"
+#include "process_limits.h"
 
 int main(int argc, char** argv) {
   using namespace fibd;
@@ -36,6 +37,10 @@ int main(int argc, char** argv) {
   }
 
   setup_logging(config.log_level);
+  const NofileLimit nofile = raise_nofile_limit();
+  if (nofile.now != nofile.before) {
+    spdlog::debug("file descriptor limit raised from {} to {}", nofile.before, nofile.now);
+  }
 
   // Every thread started from here inherits these blocked; Application::run
   // unblocks them on the main thread only, where libevent handles them.

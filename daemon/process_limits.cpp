@@ -1,0 +1,16 @@
+#include "process_limits.h"
+
+namespace fibd {
+
+NofileLimit raise_nofile_limit() {
+  NofileLimit result;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return result;
+  result.before = result.now = limit.rlim_cur;
+  if (limit.rlim_cur == limit.rlim_max) return result;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) == 0) result.now = limit.rlim_cur;
+  return result;
+}
+
+}  // namespace fibd
