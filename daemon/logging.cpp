@@ -1,5 +1,6 @@
 #include "logging.h"
 
+#include <event2/event.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
@@ -27,6 +28,21 @@ bool under_systemd() {
   return std::getenv("JOURNAL_STREAM") != nullptr || std::getenv("INVOCATION_ID") != nullptr;
 }
 
+// libevent's own warnings (a failing accept(), a broken socket) go to the
+// same log, with levels, instead of raw lines on stderr.
+void libevent_log(int severity, const char* message) {
+  auto logger = spdlog::default_logger();
+  if (!logger) return;
+  spdlog::level::level_enum level = spdlog::level::debug;
+  switch (severity) {
+    case EVENT_LOG_DEBUG: level = spdlog::level::debug; break;
+    case EVENT_LOG_MSG: level = spdlog::level::info; break;
+    case EVENT_LOG_WARN: level = spdlog::level::warn; break;
+    default: level = spdlog::level::err; break;
+  }
+  logger->log(level, "libevent: {}", message != nullptr ? message : "");
+}
+
 }  // namespace
 
 void setup_logging(LogLevel level) {
@@ -43,6 +59,7 @@ void setup_logging(LogLevel level) {
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
   set_log_level(level);
+  event_set_log_callback(&libevent_log);
 }
 
 void set_log_level(LogLevel level) { spdlog::set_level(to_spdlog(level)); }
