@@ -32,6 +32,7 @@ class ApiHandler final : public RequestHandler {
   void handle(evhttp_request* req) override;
   void connection_closing(evhttp_connection* conn) override;
   std::size_t pending() const override { return pending_count_.load(); }
+  void rejected(int status) override { count(status); }
 
   // Drops this loop's reference to the runtime snapshot so a replaced cache
   // can drain even while this loop is idle. Loop thread only.

@@ -1,24 +1,46 @@
-// Deadlines evhttp 2.1 does not enforce. Its read timeout restarts on every
-// byte, so a client trickling a header byte per second would hold a
-// connection forever (slowloris), and idle keep-alive connections would pile
-// up. The guard gives every connection `head_timeout` to deliver a complete
-// request head, counted from accept or from the previous response, and shuts
-// down connections that miss it.
+// Limits on request heads that evhttp 2.1 does not enforce, or not the way
+// HTTP asks.
+//
+// Time: evhttp's read timeout restarts on every byte, so a client trickling
+// a header byte per second would hold a connection forever (slowloris), and
+// idle keep-alive connections would pile up. The guard gives every connection
+// `timeout` to deliver a complete request head, counted from accept or from
+// the previous response, and shuts down connections that miss it.
+//
+// Size: evhttp answers an oversized head with 400 or 413 (after buffering it
+// up to its own limit). The guard watches the bytes as they arrive, before
+// evhttp parses them: a request line longer than `max_request_line` gets
+// 414 URI Too Long, a head longer than `max_head` 431 Request Header Fields
+// Too Large, both with Connection: close. The rest of what the client sends
+// is read and dropped for a short linger so the answer is not lost to a
+// reset, then the connection closes. Nothing more than the limits is ever
+// buffered for a head.
 #pragma once
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <unordered_map>
 
 #include "libevent_ptr.h"
 
 namespace fibd {
 
+struct HeadLimits {
+  std::chrono::milliseconds timeout{15000};
+  std::size_t max_request_line = 8 * 1024;  // method, target, version, CRLF
+  std::size_t max_head = 16 * 1024;         // request line and headers
+};
+
 class ConnectionGuard {
  public:
-  ConnectionGuard(event_base* base, std::chrono::milliseconds head_timeout);
+  // on_reject(status) is told of every 414/431 sent (for metrics).
+  ConnectionGuard(event_base* base, const HeadLimits& limits,
+                  std::function<void(int)> on_reject = {});
   ~ConnectionGuard();
   ConnectionGuard(const ConnectionGuard&) = delete;
   ConnectionGuard& operator=(const ConnectionGuard&) = delete;
@@ -37,15 +59,33 @@ class ConnectionGuard {
 
  private:
   struct Conn {
+    ConnectionGuard* guard = nullptr;
+    bufferevent* bev = nullptr;
+    evbuffer_cb_entry* input_cb = nullptr;
     std::chrono::steady_clock::time_point deadline;
-    bool busy = false;
-    bool shut = false;
+    bool busy = false;      // a request is being answered
+    bool shut = false;      // shutdown() done
+    bool rejected = false;  // 414/431 sent: input is dropped until close
+    // The head being received (reset by response_sent()).
+    std::size_t head_bytes = 0;  // up to its end, or so far
+    std::size_t line_bytes = 0;  // of the request line, or so far
+    bool line_done = false;
+    bool head_done = false;
+    bool after_newline = false;  // the last byte was '\n' (CRs ignored)
   };
-  void sweep();
-  static void release(bufferevent* bev);
 
-  std::chrono::milliseconds head_timeout_;
-  std::unordered_map<bufferevent*, Conn> conns_;
+  static void on_input(evbuffer* buffer, const evbuffer_cb_info* info, void* arg);
+  // Counts head bytes from offset `from` of the input and rejects the
+  // connection if a limit is passed.
+  void inspect(Conn& c, evbuffer* input, std::size_t from);
+  void start_head(Conn& c);
+  void reject(Conn& c, int status);
+  void sweep();
+  void forget(Conn& c);
+
+  HeadLimits limits_;
+  std::function<void(int)> on_reject_;
+  std::unordered_map<bufferevent*, std::unique_ptr<Conn>> conns_;
   EventPtr sweep_timer_;
 };
 

@@ -26,14 +26,21 @@ HttpLoop::HttpLoop(int listen_fd, const HttpLimits& limits) {
   http_.reset(evhttp_new(loop_.base()));
   if (!http_) throw std::runtime_error("evhttp_new failed");
   evhttp_set_allowed_methods(http_.get(), kAllMethods);
-  evhttp_set_max_headers_size(http_.get(), static_cast<ev_ssize_t>(limits.max_header_bytes));
+  // The guard answers oversized heads (414/431) before evhttp parses them;
+  // evhttp's own limit (a 400/413 of its own) is only a backstop.
+  evhttp_set_max_headers_size(http_.get(), static_cast<ev_ssize_t>(2 * limits.max_header_bytes));
   evhttp_set_max_body_size(http_.get(), static_cast<ev_ssize_t>(limits.max_body_bytes));
   const timeval io{static_cast<time_t>(limits.io_timeout.count() / 1000),
                    static_cast<suseconds_t>(limits.io_timeout.count() % 1000 * 1000)};
   evhttp_set_timeout_tv(http_.get(), &io);
   evhttp_set_gencb(http_.get(), &HttpLoop::on_request, this);
   evhttp_set_bevcb(http_.get(), &HttpLoop::on_new_connection, this);
-  guard_ = std::make_unique<ConnectionGuard>(loop_.base(), limits.head_timeout);
+  guard_ = std::make_unique<ConnectionGuard>(
+      loop_.base(),
+      HeadLimits{limits.head_timeout, limits.max_request_line, limits.max_header_bytes},
+      [this](int status) {
+        if (handler_) handler_->rejected(status);
+      });
 
   // backlog 0: the socket is already listening; no CLOSE_ON_FREE: not ours.
   listener_.reset(evconnlistener_new(loop_.base(), nullptr, nullptr,

@@ -19,7 +19,8 @@
 namespace fibd {
 
 struct HttpLimits {
-  std::size_t max_header_bytes = 16 * 1024;  // request line + headers
+  std::size_t max_request_line = 8 * 1024;   // longer: 414 (see ConnectionGuard)
+  std::size_t max_header_bytes = 16 * 1024;  // request line + headers; longer: 431
   std::size_t max_body_bytes = 16 * 1024;
   std::chrono::milliseconds head_timeout{15000};  // see ConnectionGuard
   std::chrono::milliseconds io_timeout{30000};    // evhttp's idle read/write timeout
@@ -37,6 +38,8 @@ class RequestHandler {
   virtual void connection_closing(evhttp_connection* conn) = 0;
   // Requests accepted but not yet answered. Thread-safe (read by shutdown).
   virtual std::size_t pending() const = 0;
+  // A request head was refused before evhttp saw it (414 or 431 sent).
+  virtual void rejected(int /*status*/) {}
 };
 
 class HttpLoop {
