@@ -3,7 +3,10 @@
 #include <event2/bufferevent.h>
 #include <spdlog/spdlog.h>
 
+#include <mutex>
 #include <stdexcept>
+#include <string>
+#include <unordered_map>
 
 namespace fibd {
 
@@ -18,6 +21,14 @@ constexpr ev_uint16_t kAllMethods = EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_RE
 bufferevent* request_bev(evhttp_request* req) {
   evhttp_connection* conn = evhttp_request_get_connection(req);
   return conn ? evhttp_connection_get_bufferevent(conn) : nullptr;
+}
+
+// evhttp registers itself as its listeners' argument, so the accept error
+// callback receives the evhttp; this finds the loop that owns it.
+std::mutex loops_mutex;
+std::unordered_map<const evhttp*, HttpLoop*>& loops_by_http() {
+  static std::unordered_map<const evhttp*, HttpLoop*> loops;
+  return loops;
 }
 
 }  // namespace
@@ -41,6 +52,7 @@ HttpLoop::HttpLoop(int listen_fd, const HttpLimits& limits) {
       [this](int status) {
         if (handler_) handler_->rejected(status);
       });
+  accept_pause_ = limits.accept_pause;
 
   // backlog 0: the socket is already listening; no CLOSE_ON_FREE: not ours.
   listener_.reset(evconnlistener_new(loop_.base(), nullptr, nullptr,
@@ -50,10 +62,61 @@ HttpLoop::HttpLoop(int listen_fd, const HttpLimits& limits) {
   if (bound_ == nullptr) throw std::runtime_error("evhttp_bind_listener failed");
   // evhttp now owns the listener (freed with the evhttp or the bound socket).
   (void)listener_.release();
+  evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(bound_),
+                              &HttpLoop::on_accept_error);
+  accept_resume_.reset(evtimer_new(
+      loop_.base(),
+      [](evutil_socket_t, short, void* self_ptr) {
+        auto* self = static_cast<HttpLoop*>(self_ptr);
+        if (self->bound_ != nullptr) {
+          evconnlistener_enable(evhttp_bound_socket_get_listener(self->bound_));
+        }
+      },
+      this));
+  std::lock_guard lock(loops_mutex);
+  loops_by_http()[http_.get()] = this;
+}
+
+void HttpLoop::on_accept_error(evconnlistener* listener, void* http) {
+  const int err = EVUTIL_SOCKET_ERROR();
+  HttpLoop* self = nullptr;
+  {
+    std::lock_guard lock(loops_mutex);
+    auto it = loops_by_http().find(static_cast<const evhttp*>(http));
+    if (it != loops_by_http().end()) self = it->second;
+  }
+  if (self == nullptr) return;
+  // EMFILE/ENFILE (no file descriptor for the new connection), ENOBUFS,
+  // ENOMEM: the connection stays in the backlog and the listening socket
+  // stays readable, so libevent would call accept() again at once, forever
+  // (a busy loop). Pause accepting instead and retry shortly; connections
+  // already open keep being served and, as they close, free descriptors.
+  evconnlistener_disable(listener);
+  const auto ms = self->accept_pause_.count();
+  const timeval pause{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>(ms % 1000 * 1000)};
+  event_add(self->accept_resume_.get(), &pause);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - self->accept_error_logged_ < std::chrono::seconds(10)) {
+    ++self->accept_errors_unlogged_;
+    return;
+  }
+  spdlog::warn("accept() failed: {}; not accepting new connections for {} ms{}",
+               evutil_socket_error_to_string(err), ms,
+               self->accept_errors_unlogged_ == 0
+                   ? std::string()
+                   : " (" + std::to_string(self->accept_errors_unlogged_) +
+                         " more failures since the last message)");
+  self->accept_error_logged_ = now;
+  self->accept_errors_unlogged_ = 0;
 }
 
 HttpLoop::~HttpLoop() {
   loop_.stop();
+  {
+    std::lock_guard lock(loops_mutex);
+    loops_by_http().erase(http_.get());
+  }
+  accept_resume_.reset();
   // Frees every connection (closecb -> handler forgets its requests), then
   // the handler, then the guard's references.
   http_.reset();
@@ -63,6 +126,7 @@ HttpLoop::~HttpLoop() {
 
 void HttpLoop::stop_accepting() {
   // Frees the listener; the fd itself is not ours and stays open.
+  if (accept_resume_) event_del(accept_resume_.get());
   if (bound_ != nullptr) evhttp_del_accept_socket(http_.get(), bound_);
   bound_ = nullptr;
 }

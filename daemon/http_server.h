@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -24,6 +25,9 @@ struct HttpLimits {
   std::size_t max_body_bytes = 16 * 1024;
   std::chrono::milliseconds head_timeout{15000};  // see ConnectionGuard
   std::chrono::milliseconds io_timeout{30000};    // evhttp's idle read/write timeout
+  // After accept() fails for lack of file descriptors (or memory), new
+  // connections wait in the kernel's backlog this long before the next try.
+  std::chrono::milliseconds accept_pause{100};
 };
 
 class HttpLoop;
@@ -65,12 +69,17 @@ class HttpLoop {
   static void on_request(evhttp_request* req, void* self);
   static bufferevent* on_new_connection(event_base* base, void* self);
   static void on_connection_close(evhttp_connection* conn, void* self);
+  static void on_accept_error(evconnlistener* listener, void* self);
 
   EventLoop loop_;
   EvhttpPtr http_;
   ListenerPtr listener_;
   evhttp_bound_socket* bound_ = nullptr;  // owned by http_
   std::unique_ptr<ConnectionGuard> guard_;
+  std::chrono::milliseconds accept_pause_;
+  EventPtr accept_resume_;  // re-enables the listener after a failed accept()
+  std::chrono::steady_clock::time_point accept_error_logged_{};
+  std::uint64_t accept_errors_unlogged_ = 0;
   std::unique_ptr<RequestHandler> handler_;
   friend class HttpServer;
 };
