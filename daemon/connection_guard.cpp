@@ -27,10 +27,11 @@ std::string http_date() {
 
 std::string rejection(int status, const HeadLimits& limits) {
   const std::string body =
-      status == 414 ? "{\"error\":\"request line longer than " +
-                          std::to_string(limits.max_request_line) + " bytes\"}"
-                    : "{\"error\":\"request head (request line and headers) longer than " +
-                          std::to_string(limits.max_head) + " bytes\"}";
+      status == 414
+          ? "{\"error\":\"request line longer than " +
+                std::to_string(limits.max_request_line) + " bytes\"}"
+          : "{\"error\":\"request head (request line and headers) longer than " +
+                std::to_string(limits.max_head) + " bytes\"}";
   return std::string("HTTP/1.1 ") +
          (status == 414 ? "414 URI Too Long" : "431 Request Header Fields Too Large") +
          "\r\nDate: " + http_date() +
@@ -45,7 +46,9 @@ ConnectionGuard::ConnectionGuard(event_base* base, const HeadLimits& limits,
     : limits_(limits), on_reject_(std::move(on_reject)) {
   sweep_timer_.reset(event_new(
       base, -1, EV_PERSIST,
-      [](evutil_socket_t, short, void* self) { static_cast<ConnectionGuard*>(self)->sweep(); },
+      [](evutil_socket_t, short, void* self) {
+        static_cast<ConnectionGuard*>(self)->sweep();
+      },
       this));
   const timeval every_second{1, 0};
   event_add(sweep_timer_.get(), &every_second);
@@ -56,7 +59,8 @@ ConnectionGuard::~ConnectionGuard() {
 }
 
 void ConnectionGuard::forget(Conn& c) {
-  if (c.input_cb != nullptr) evbuffer_remove_cb_entry(bufferevent_get_input(c.bev), c.input_cb);
+  if (c.input_cb != nullptr)
+    evbuffer_remove_cb_entry(bufferevent_get_input(c.bev), c.input_cb);
   c.input_cb = nullptr;
   bufferevent_decref(c.bev);
 }
@@ -67,8 +71,8 @@ void ConnectionGuard::track(bufferevent* bev) {
   conn->guard = this;
   conn->bev = bev;
   conn->deadline = std::chrono::steady_clock::now() + limits_.timeout;
-  conn->input_cb = evbuffer_add_cb(bufferevent_get_input(bev), &ConnectionGuard::on_input,
-                                   conn.get());
+  conn->input_cb =
+      evbuffer_add_cb(bufferevent_get_input(bev), &ConnectionGuard::on_input, conn.get());
   auto& slot = conns_[bev];
   if (slot) forget(*slot);  // cannot happen: evhttp told us it freed the old one
   slot = std::move(conn);
@@ -105,7 +109,8 @@ void ConnectionGuard::closing(bufferevent* bev) {
   conns_.erase(it);
 }
 
-void ConnectionGuard::on_input(evbuffer* buffer, const evbuffer_cb_info* info, void* arg) {
+void ConnectionGuard::on_input(evbuffer* buffer, const evbuffer_cb_info* info,
+                               void* arg) {
   if (info->n_added == 0) return;
   auto* c = static_cast<Conn*>(arg);
   // Bytes are appended: the new ones are the last n_added.

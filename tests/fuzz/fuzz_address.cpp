@@ -1,9 +1,10 @@
 // Address parsers: the daemon's listen (host:port, [v6]:port) and the redis
 // plugin's address option (also unix:/path).
+#include <sys/un.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <sys/un.h>
 
 #include "config.h"
 #include "fuzz_check.h"

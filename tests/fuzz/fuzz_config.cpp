@@ -27,8 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(c.max_n >= 1 && c.max_n <= detail::kMaxMaxN, "max_n %llu",
              (unsigned long long)c.max_n);
   FUZZ_CHECK(c.effective_max_n() <= c.max_n, "effective_max_n");
-  FUZZ_CHECK(c.max_inflight >= 1 && c.max_inflight <= detail::kMaxInflight, "max_inflight %u",
-             c.max_inflight);
+  FUZZ_CHECK(c.max_inflight >= 1 && c.max_inflight <= detail::kMaxInflight,
+             "max_inflight %u", c.max_inflight);
   FUZZ_CHECK(c.compute_timeout.count() > 0, "compute_timeout %lld",
              (long long)c.compute_timeout.count());
   FUZZ_CHECK(c.cache.expiration.count() >= 0, "expiration %lld",

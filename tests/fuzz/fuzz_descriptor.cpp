@@ -28,14 +28,17 @@ void* fake_create(const fibd_cache_host*, const fibd_cache_config*, char*, size_
   return nullptr;
 }
 void fake_destroy(void*) {}
-fibd_cache_status fake_get(void*, const void*, size_t, const fibd_cache_sink*, char*, size_t) {
-  return FIBD_CACHE_ERROR;
-}
-fibd_cache_status fake_set(void*, const void*, size_t, const void*, size_t, uint64_t, char*,
+fibd_cache_status fake_get(void*, const void*, size_t, const fibd_cache_sink*, char*,
                            size_t) {
   return FIBD_CACHE_ERROR;
 }
-fibd_cache_status fake_del(void*, const void*, size_t, char*, size_t) { return FIBD_CACHE_ERROR; }
+fibd_cache_status fake_set(void*, const void*, size_t, const void*, size_t, uint64_t,
+                           char*, size_t) {
+  return FIBD_CACHE_ERROR;
+}
+fibd_cache_status fake_del(void*, const void*, size_t, char*, size_t) {
+  return FIBD_CACHE_ERROR;
+}
 fibd_cache_status fake_clear(void*, char*, size_t) { return FIBD_CACHE_ERROR; }
 fibd_cache_status fake_stats(void*, const fibd_cache_stats_sink*, char*, size_t) {
   return FIBD_CACHE_ERROR;
@@ -61,7 +64,8 @@ Block make_string(FuzzedDataProvider& in, std::size_t max) {
       return {};
     case 1: {
       std::string s(max + 1, 'a');
-      const std::string tail = in.ConsumeBytesAsString(in.ConsumeIntegralInRange<std::size_t>(0, 4));
+      const std::string tail =
+          in.ConsumeBytesAsString(in.ConsumeIntegralInRange<std::size_t>(0, 4));
       s.replace(s.size() - std::min(s.size(), tail.size()), tail.size(), tail);
       auto b = std::make_unique<char[]>(max + 1);
       std::memcpy(b.get(), s.data(), max + 1);  // no terminator within the block
@@ -82,10 +86,12 @@ Block make_string(FuzzedDataProvider& in, std::size_t max) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
   fibd_cache_descriptor full{};
-  full.abi_version = in.ConsumeBool() ? FIBD_CACHE_ABI_VERSION : in.ConsumeIntegral<uint32_t>();
-  full.struct_size = in.ConsumeBool()
-                         ? static_cast<uint32_t>(sizeof(fibd_cache_descriptor))
-                         : in.ConsumeIntegralInRange<uint32_t>(0, sizeof(fibd_cache_descriptor) + 64);
+  full.abi_version =
+      in.ConsumeBool() ? FIBD_CACHE_ABI_VERSION : in.ConsumeIntegral<uint32_t>();
+  full.struct_size =
+      in.ConsumeBool()
+          ? static_cast<uint32_t>(sizeof(fibd_cache_descriptor))
+          : in.ConsumeIntegralInRange<uint32_t>(0, sizeof(fibd_cache_descriptor) + 64);
   full.capabilities = in.ConsumeIntegral<uint64_t>();
   const uint8_t present = in.ConsumeIntegral<uint8_t>();  // which entry points are set
   full.create = (present & 1) ? fake_create : nullptr;
@@ -110,15 +116,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::max<std::size_t>(head, std::min<std::size_t>(full.struct_size, sizeof full));
   auto block = std::make_unique<unsigned char[]>(bytes);
   std::memcpy(block.get(), &full, bytes);
-  g_descriptor = null_descriptor ? nullptr
-                                 : reinterpret_cast<const fibd_cache_descriptor*>(block.get());
+  g_descriptor = null_descriptor
+                     ? nullptr
+                     : reinterpret_cast<const fibd_cache_descriptor*>(block.get());
 
   std::string why;
-  const std::optional<PluginDescriptor> d = read_descriptor(&fake_factory, "fuzz_factory", why);
+  const std::optional<PluginDescriptor> d =
+      read_descriptor(&fake_factory, "fuzz_factory", why);
   if (!d) {
     FUZZ_CHECK(!why.empty(), "refused without a reason");
     FUZZ_CHECK(why.size() < 512, "reason of %zu bytes", why.size());
-    for (unsigned char c : why) FUZZ_CHECK(c >= 0x20 && c < 0x7f, "byte 0x%02x in reason", c);
+    for (unsigned char c : why)
+      FUZZ_CHECK(c >= 0x20 && c < 0x7f, "byte 0x%02x in reason", c);
     return 0;
   }
   // Accepted: the contract's requirements hold, and the copy is faithful.
@@ -126,8 +135,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(full.abi_version == FIBD_CACHE_ABI_VERSION, "abi %u", full.abi_version);
   FUZZ_CHECK(full.struct_size >= kMinDescriptorSize, "struct_size %u", full.struct_size);
   FUZZ_CHECK(d->create && d->destroy && d->get && d->set, "required entry point missing");
-  FUZZ_CHECK(d->name.size() >= 1 && d->name.size() <= kMaxPluginNameLen, "name length %zu",
-             d->name.size());
+  FUZZ_CHECK(d->name.size() >= 1 && d->name.size() <= kMaxPluginNameLen,
+             "name length %zu", d->name.size());
   FUZZ_CHECK(d->name == full.name, "name copy");
   for (char c : d->name) {
     FUZZ_CHECK((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-',
@@ -135,17 +144,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   FUZZ_CHECK(d->version.size() >= 1 && d->version.size() <= kMaxPluginVersionLen,
              "version length %zu", d->version.size());
-  for (unsigned char c : d->version) FUZZ_CHECK(c > 0x20 && c < 0x7f, "version byte 0x%02x", c);
+  for (unsigned char c : d->version)
+    FUZZ_CHECK(c > 0x20 && c < 0x7f, "version byte 0x%02x", c);
   FUZZ_CHECK(d->description.size() <= kMaxPluginDescriptionLen, "description length %zu",
              d->description.size());
-  for (unsigned char c : d->description) FUZZ_CHECK(c >= 0x20 && c != 0x7f, "description byte");
+  for (unsigned char c : d->description)
+    FUZZ_CHECK(c >= 0x20 && c != 0x7f, "description byte");
   // Optional entry points only when struct_size covers them.
-  auto covered = [&](std::size_t offset) { return full.struct_size >= offset + sizeof(void*); };
-  FUZZ_CHECK(!d->del || covered(offsetof(fibd_cache_descriptor, del)), "del beyond struct_size");
-  FUZZ_CHECK(!d->clear || covered(offsetof(fibd_cache_descriptor, clear)), "clear beyond");
-  FUZZ_CHECK(!d->stats || covered(offsetof(fibd_cache_descriptor, stats)), "stats beyond");
-  FUZZ_CHECK(d->del == (covered(offsetof(fibd_cache_descriptor, del)) ? full.del : nullptr),
-             "del copy");
+  auto covered = [&](std::size_t offset) {
+    return full.struct_size >= offset + sizeof(void*);
+  };
+  FUZZ_CHECK(!d->del || covered(offsetof(fibd_cache_descriptor, del)),
+             "del beyond struct_size");
+  FUZZ_CHECK(!d->clear || covered(offsetof(fibd_cache_descriptor, clear)),
+             "clear beyond");
+  FUZZ_CHECK(!d->stats || covered(offsetof(fibd_cache_descriptor, stats)),
+             "stats beyond");
+  FUZZ_CHECK(
+      d->del == (covered(offsetof(fibd_cache_descriptor, del)) ? full.del : nullptr),
+      "del copy");
   FUZZ_CHECK(d->capabilities == full.capabilities, "capabilities copy");
   return 0;
 }

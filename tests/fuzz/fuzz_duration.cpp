@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // parses back to itself.
   try {
     const std::chrono::milliseconds d = fibd::parse_duration(text);
-    FUZZ_CHECK(d.count() >= 0, "negative %lld from '%s'", (long long)d.count(), text.c_str());
+    FUZZ_CHECK(d.count() >= 0, "negative %lld from '%s'", (long long)d.count(),
+               text.c_str());
     const std::string printed = fibd::format_duration(d);
     std::chrono::milliseconds again{-1};
     try {

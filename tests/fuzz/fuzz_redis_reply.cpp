@@ -7,6 +7,7 @@
 // fibd drives it. Any crash, sanitizer report, hang, a HIT without exactly
 // one put(), or an error without a message is a failure.
 // FIBD_FUZZ_VERBOSE=1 prints what the server sends and what the plugin logs.
+#include <fibd/cache_plugin.h>
 #include <fuzzer/FuzzedDataProvider.h>
 #include <hiredis/hiredis.h>
 #include <poll.h>
@@ -22,8 +23,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fibd/cache_plugin.h>
 
 #include "fuzz_check.h"
 
@@ -74,7 +73,8 @@ class FakeRedis {
   static bool write_all(int fd, const std::string& bytes) {
     std::size_t done = 0;
     while (done < bytes.size()) {
-      const ssize_t n = ::send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+      const ssize_t n =
+          ::send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
       if (n <= 0) return false;
       done += static_cast<std::size_t>(n);
     }
@@ -90,7 +90,8 @@ class FakeRedis {
       if (redisReaderFeed(commands, buf, static_cast<std::size_t>(n)) != REDIS_OK) break;
       void* command = nullptr;
       bool keep = true;
-      while (keep && redisReaderGetReply(commands, &command) == REDIS_OK && command != nullptr) {
+      while (keep && redisReaderGetReply(commands, &command) == REDIS_OK &&
+             command != nullptr) {
         freeReplyObject(command);
         Chunk next;
         {
@@ -137,7 +138,8 @@ bool announces_huge_aggregate(const std::string& bytes) {
     if (i > 0 && bytes[i - 1] != '\n') continue;
     long long v = 0;
     std::size_t j = i + 1;
-    while (j < bytes.size() && bytes[j] >= '0' && bytes[j] <= '9' && v <= kMaxElements * 16) {
+    while (j < bytes.size() && bytes[j] >= '0' && bytes[j] <= '9' &&
+           v <= kMaxElements * 16) {
       v = v * 10 + (bytes[j] - '0');
       ++j;
     }
@@ -182,8 +184,10 @@ void stat_put(void* ctx, const char* name, uint64_t) {
 }
 
 void host_log(void*, int level, const char* message) {
-  if (std::getenv("FIBD_FUZZ_VERBOSE") != nullptr) std::fprintf(stderr, "log: %s\n", message);
-  FUZZ_CHECK(level >= FIBD_LOG_TRACE && level <= FIBD_LOG_CRITICAL, "log level %d", level);
+  if (std::getenv("FIBD_FUZZ_VERBOSE") != nullptr)
+    std::fprintf(stderr, "log: %s\n", message);
+  FUZZ_CHECK(level >= FIBD_LOG_TRACE && level <= FIBD_LOG_CRITICAL, "log level %d",
+             level);
   FUZZ_CHECK(message != nullptr, "NULL log message");
   (void)std::strlen(message);  // must be NUL-terminated
 }
@@ -260,30 +264,35 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         Sink sink;
         sink.refuse = in.ConsumeBool() ? 0 : 1;
         fibd_cache_sink s{&sink, &Sink::put};
-        const fibd_cache_status st = d->get(instance, key.data(), key.size(), &s, err, sizeof err);
+        const fibd_cache_status st =
+            d->get(instance, key.data(), key.size(), &s, err, sizeof err);
         FUZZ_CHECK(st == FIBD_CACHE_HIT || st == FIBD_CACHE_NOT_FOUND ||
                        st == FIBD_CACHE_EXPIRED || st == FIBD_CACHE_ERROR,
                    "get status %d", st);
-        FUZZ_CHECK(sink.puts == (st == FIBD_CACHE_HIT ? 1 : sink.puts), "puts %d", sink.puts);
+        FUZZ_CHECK(sink.puts == (st == FIBD_CACHE_HIT ? 1 : sink.puts), "puts %d",
+                   sink.puts);
         FUZZ_CHECK(sink.puts <= 1, "put() called %d times", sink.puts);
-        FUZZ_CHECK(st != FIBD_CACHE_HIT || sink.refuse == 0, "HIT although put() refused");
+        FUZZ_CHECK(st != FIBD_CACHE_HIT || sink.refuse == 0,
+                   "HIT although put() refused");
         FUZZ_CHECK(st != FIBD_CACHE_HIT || sink.puts == 1, "HIT without put()");
         check_error(st, err);
         break;
       }
       case 1: {
         const std::string value = in.ConsumeRandomLengthString(64);
-        const fibd_cache_status st = d->set(instance, key.data(), key.size(), value.data(),
-                                            value.size(), in.ConsumeIntegral<uint32_t>(), err,
-                                            sizeof err);
+        const fibd_cache_status st =
+            d->set(instance, key.data(), key.size(), value.data(), value.size(),
+                   in.ConsumeIntegral<uint32_t>(), err, sizeof err);
         FUZZ_CHECK(st == FIBD_CACHE_OK || st == FIBD_CACHE_ERROR, "set status %d", st);
         check_error(st, err);
         break;
       }
       case 2: {
-        const fibd_cache_status st = d->del(instance, key.data(), key.size(), err, sizeof err);
-        FUZZ_CHECK(st == FIBD_CACHE_OK || st == FIBD_CACHE_NOT_FOUND || st == FIBD_CACHE_ERROR,
-                   "del status %d", st);
+        const fibd_cache_status st =
+            d->del(instance, key.data(), key.size(), err, sizeof err);
+        FUZZ_CHECK(
+            st == FIBD_CACHE_OK || st == FIBD_CACHE_NOT_FOUND || st == FIBD_CACHE_ERROR,
+            "del status %d", st);
         check_error(st, err);
         break;
       }
@@ -296,7 +305,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       default: {
         int count = 0;
         fibd_cache_stats_sink s{&count, &stat_put};
-        FUZZ_CHECK(d->stats(instance, &s, err, sizeof err) == FIBD_CACHE_OK, "stats failed");
+        FUZZ_CHECK(d->stats(instance, &s, err, sizeof err) == FIBD_CACHE_OK,
+                   "stats failed");
         break;
       }
     }

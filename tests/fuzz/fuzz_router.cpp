@@ -48,7 +48,8 @@ void check_sanitized(std::string_view in, std::size_t max) {
     FUZZ_CHECK(i + 3 < body.size() && body[i + 1] == 'x' && hex_value(body[i + 2]) >= 0 &&
                    hex_value(body[i + 3]) >= 0,
                "bad escape at %zu", i);
-    decoded.push_back(static_cast<char>(hex_value(body[i + 2]) * 16 + hex_value(body[i + 3])));
+    decoded.push_back(
+        static_cast<char>(hex_value(body[i + 2]) * 16 + hex_value(body[i + 3])));
     i += 3;
   }
   FUZZ_CHECK(decoded == in.substr(0, max), "does not decode to the input");
@@ -65,8 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                    r.n_text.data() + r.n_text.size() <= uri.data() + uri.size(),
                "n_text outside the input");
     FUZZ_CHECK(r.n_text.find_first_of("?#") == std::string_view::npos, "query in n");
-    for (std::uint64_t max_n : {std::uint64_t{0}, std::uint64_t{92}, std::uint64_t{1000000},
-                                UINT64_MAX}) {
+    for (std::uint64_t max_n :
+         {std::uint64_t{0}, std::uint64_t{92}, std::uint64_t{1000000}, UINT64_MAX}) {
       std::uint64_t n = 0xdeadbeef;
       switch (parse_n(r.n_text, max_n, n)) {
         case ParseN::Ok: {
@@ -81,7 +82,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           break;
         }
         case ParseN::TooLarge:
-          FUZZ_CHECK(!r.n_text.empty() && all_digits(r.n_text), "TooLarge for a non-number");
+          FUZZ_CHECK(!r.n_text.empty() && all_digits(r.n_text),
+                     "TooLarge for a non-number");
           FUZZ_CHECK(n == 0xdeadbeef, "n written although refused");
           break;
         case ParseN::Invalid:
@@ -93,7 +95,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else {
     FUZZ_CHECK(r.n_text.empty(), "n_text for a non-fib endpoint");
   }
-  for (std::size_t max : {std::size_t{0}, std::size_t{1}, std::size_t{64}, std::size_t{256}}) {
+  for (std::size_t max :
+       {std::size_t{0}, std::size_t{1}, std::size_t{64}, std::size_t{256}}) {
     check_sanitized(uri, max);
   }
   return 0;
