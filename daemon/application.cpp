@@ -2,6 +2,7 @@
 
 #include <event2/event.h>
 #include <spdlog/spdlog.h>
+#include <pthread.h>
 
 #include <csignal>
 #include <thread>
@@ -101,7 +102,10 @@ int Application::run() {
   server_->start();
 
   // 3. Control: reload thread, D-Bus, signals, watchdog.
-  reload_thread_ = std::jthread([this](std::stop_token st) { reload_loop(st); });
+  reload_thread_ = std::jthread([this](std::stop_token st) {
+    pthread_setname_np(pthread_self(), "fibd-reload");
+    reload_loop(st);
+  });
   dbus_ = std::make_unique<DBusService>(config_.bus, *this);
 
   EventBasePtr base(event_base_new());

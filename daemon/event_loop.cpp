@@ -1,6 +1,7 @@
 #include "event_loop.h"
 
 #include <event2/thread.h>
+#include <pthread.h>
 
 #include <stdexcept>
 
@@ -35,6 +36,7 @@ EventLoop::~EventLoop() { stop(); }
 
 void EventLoop::start() {
   thread_ = std::jthread([this] {
+    pthread_setname_np(pthread_self(), "fibd-loop");
     event_base_loop(base_.get(), EVLOOP_NO_EXIT_ON_EMPTY);
     drain();  // run what was posted before the break (replies, cleanups)
   });

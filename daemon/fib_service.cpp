@@ -1,6 +1,7 @@
 #include "fib_service.h"
 
 #include <spdlog/spdlog.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <chrono>
@@ -26,7 +27,10 @@ FibService::FibService(unsigned workers, Metrics& metrics) : metrics_(metrics) {
   workers = std::max(1u, workers);
   workers_.reserve(workers);
   for (unsigned i = 0; i < workers; ++i) {
-    workers_.emplace_back([this](std::stop_token st) { worker_loop(st); });
+    workers_.emplace_back([this](std::stop_token st) {
+      pthread_setname_np(pthread_self(), "fibd-worker");  // top -H, tests
+      worker_loop(st);
+    });
   }
 }
 
