@@ -109,6 +109,20 @@ void ConnectionGuard::closing(bufferevent* bev) {
   conns_.erase(it);
 }
 
+void ConnectionGuard::shut_idle() {
+  for (auto& [bev, conn] : conns_) {
+    if (conn->busy || conn->shut) continue;
+    const int fd = bufferevent_getfd(bev);
+    if (fd < 0) continue;
+    if (evbuffer_get_length(bufferevent_get_output(bev)) != 0) {
+      ::shutdown(fd, SHUT_RD);  // evhttp reads EOF once the answer is out
+    } else {
+      conn->shut = true;
+      ::shutdown(fd, SHUT_RDWR);
+    }
+  }
+}
+
 void ConnectionGuard::on_input(evbuffer* buffer, const evbuffer_cb_info* info,
                                void* arg) {
   if (info->n_added == 0) return;

@@ -54,6 +54,9 @@ class ConnectionGuard {
   void response_sent(bufferevent* bev);
   // evhttp is freeing the connection: drop our reference now.
   void closing(bufferevent* bev);
+  // Shutdown: ends every connection that is not being answered. One still
+  // sending its last answer stops reading only, and ends once it is sent.
+  void shut_idle();
 
   std::size_t tracked() const { return conns_.size(); }
 

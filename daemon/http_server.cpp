@@ -129,6 +129,8 @@ void HttpLoop::stop_accepting() {
   if (accept_resume_) event_del(accept_resume_.get());
   if (bound_ != nullptr) evhttp_del_accept_socket(http_.get(), bound_);
   bound_ = nullptr;
+  draining_ = true;
+  guard_->shut_idle();
 }
 
 bufferevent* HttpLoop::on_new_connection(event_base* base, void* self) {
@@ -157,6 +159,12 @@ void HttpLoop::on_connection_close(evhttp_connection* conn, void* self_ptr) {
 
 void HttpLoop::reply(evhttp_request* req, int code, const char* reason, evbuffer* body) {
   bufferevent* bev = request_bev(req);
+  if (draining_) {
+    evkeyvalq* headers = evhttp_request_get_output_headers(req);
+    if (evhttp_find_header(headers, "Connection") == nullptr) {
+      evhttp_add_header(headers, "Connection", "close");
+    }
+  }
   evhttp_send_reply(req, code, reason, body);
   if (bev != nullptr) guard_->response_sent(bev);
 }

@@ -62,7 +62,9 @@ class HttpLoop {
   RequestHandler& handler() { return *handler_; }
 
   void start() { loop_.start(); }
-  // On the loop thread: stop accepting new connections.
+  // On the loop thread, for shutdown: stop accepting new connections, close
+  // the idle ones, and answer the requests still coming with
+  // "Connection: close", so the connections end as their last answer goes.
   void stop_accepting();
 
  private:
@@ -81,6 +83,7 @@ class HttpLoop {
   std::chrono::steady_clock::time_point accept_error_logged_{};
   std::uint64_t accept_errors_unlogged_ = 0;
   std::unique_ptr<RequestHandler> handler_;
+  bool draining_ = false;  // stop_accepting() was called
   friend class HttpServer;
 };
 
@@ -94,7 +97,8 @@ class HttpServer {
   ~HttpServer();
 
   void start();
-  // Thread-safe. New connections are refused from now on.
+  // Thread-safe. New connections are refused from now on, idle ones closed,
+  // and every connection closes after its next answer.
   void stop_accepting();
   // Thread-safe. Requests accepted and not yet answered, over all loops.
   std::size_t pending();
