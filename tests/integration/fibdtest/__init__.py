@@ -94,8 +94,10 @@ class NotifySocket:
 class Daemon:
     """fibd started with a generated config on a free port."""
 
-    def __init__(self, config_text=None, args=(), env=None, plugin=None, extra_config=""):
-        """config_text: YAML, or a function of the chosen port returning it."""
+    def __init__(self, config_text=None, args=(), env=None, plugin=None, extra_config="",
+                 preexec_fn=None):
+        """config_text: YAML, or a function of the chosen port returning it.
+        preexec_fn: run in the child before fibd starts (e.g. setrlimit)."""
         self.dir = tempfile.mkdtemp(prefix="fibd-test-")
         self.port = free_port()
         self.config_path = os.path.join(self.dir, "fibd.yaml")
@@ -119,7 +121,7 @@ class Daemon:
         full_env.update(env or {})
         self.proc = subprocess.Popen(
             [FIBD_BIN, "--config", self.config_path, *args],
-            stdout=self._log, stderr=subprocess.STDOUT, env=full_env)
+            stdout=self._log, stderr=subprocess.STDOUT, env=full_env, preexec_fn=preexec_fn)
 
     def write_config(self, text):
         with open(self.config_path, "w") as f:
@@ -185,6 +187,34 @@ class Daemon:
             fields = f.read().rsplit(")", 1)[1].split()
         ticks = os.sysconf("SC_CLK_TCK")
         return (int(fields[11]) + int(fields[12])) / ticks
+
+    def rss_bytes(self):
+        """Resident memory of the daemon now."""
+        with open(f"/proc/{self.proc.pid}/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def fd_count(self):
+        """Open file descriptors of the daemon now."""
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+
+    def threads_cpu_seconds(self, name):
+        """User+system CPU time so far of the daemon's threads called `name`,
+        and how many there are: (seconds, count)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total, count = 0, 0
+        task_dir = f"/proc/{self.proc.pid}/task"
+        for tid in os.listdir(task_dir):
+            try:
+                with open(f"{task_dir}/{tid}/comm") as f:
+                    comm = f.read().strip()
+                with open(f"{task_dir}/{tid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue  # the thread just ended
+            if comm == name:
+                count += 1
+                total += (int(fields[11]) + int(fields[12])) / ticks
+        return total, count
 
     def metric(self, name):
         """Sum of a metric's samples in /metrics whose line starts with name."""
