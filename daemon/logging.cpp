@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 
+#include "plugin_host.h"
+
 namespace fibd {
 
 namespace {
@@ -29,7 +31,8 @@ bool under_systemd() {
 }
 
 // libevent's own warnings (a failing accept(), a broken socket) go to the
-// same log, with levels, instead of raw lines on stderr.
+// same log, with levels, instead of raw lines on stderr. Some may quote what
+// a peer sent, so they are cut and escaped like plugin messages.
 void libevent_log(int severity, const char* message) {
   auto logger = spdlog::default_logger();
   if (!logger) return;
@@ -40,7 +43,7 @@ void libevent_log(int severity, const char* message) {
     case EVENT_LOG_WARN: level = spdlog::level::warn; break;
     default: level = spdlog::level::err; break;
   }
-  logger->log(level, "libevent: {}", message != nullptr ? message : "");
+  logger->log(level, "libevent: {}", sanitize_plugin_message(message, 512));
 }
 
 }  // namespace
