@@ -33,9 +33,19 @@ def wait_until(predicate, timeout, what):
         time.sleep(0.05)
 
 
+def parse_head(head):
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        key, _, value = line.partition(":")
+        headers[key.strip().lower()] = value.strip()
+    return int(lines[0].split()[1]), headers
+
+
 def raw_exchange(port, payload, timeout=20):
-    """Sends `payload` on a new connection and reads until the server closes.
-    Returns (status, headers, body); status None if nothing came back."""
+    """Sends `payload` on a new connection and reads the first answer, whole
+    (Content-Length), or until the server closes. Returns (status, headers,
+    body), status None if nothing came back."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout * SLOW) as s:
         try:
             s.sendall(payload)
@@ -44,6 +54,12 @@ def raw_exchange(port, payload, timeout=20):
         data = b""
         try:
             while True:
+                if b"\r\n\r\n" in data:
+                    head, _, body = data.partition(b"\r\n\r\n")
+                    _, headers = parse_head(head)
+                    length = headers.get("content-length")
+                    if length is not None and len(body) >= int(length):
+                        break
                 chunk = s.recv(65536)
                 if not chunk:
                     break
@@ -53,12 +69,8 @@ def raw_exchange(port, payload, timeout=20):
     if not data:
         return None, {}, b""
     head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines[1:]:
-        key, _, value = line.partition(":")
-        headers[key.strip().lower()] = value.strip()
-    return int(lines[0].split()[1]), headers, body
+    status, headers = parse_head(head)
+    return status, headers, body
 
 
 class Client:
@@ -201,11 +213,40 @@ class AbuseTest(unittest.TestCase):
             status, _, body = raw_exchange(
                 d.port, b"GET /fib/1 HTTP/1.1\r\nHost: x\r\n\r\n"
                         b"GET /fib/2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            self.assertEqual(status, 200)
-            self.assertIn(b'{"result":1}', body)
+            self.assertEqual((status, body), (200, b'{"result":1}'))
             self.assertEqual(d.metric('fibd_http_requests_total{code="414"}'), rounds + 1)
             self.assertEqual(d.metric('fibd_http_requests_total{code="431"}'), 2 * rounds)
             self.assertEqual(d.stop(), 0)
+
+    def test_log_and_errors_never_echo_client_input(self):
+        marker = "Q" * 6000
+        hostile = [
+            b"GET /fib/" + marker.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /fib/1\x1b[31mred HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /fib/%0d%0aX-Injected:%20yes HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /fib/%1b%5b2J%22%5c HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /fib/12 HTTP/1.1\r\nHost: x\r\nX-Evil: \x1b]0;owned\x07" + marker.encode()
+            + b"\r\n\r\n",
+            b"GET /" + marker.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"\x1b[2J\x00\xff / HTTP/1.1\r\n\r\n",
+        ]
+        with Daemon() as d:  # log_level: debug
+            d.wait_ready()
+            for payload in hostile:
+                status, headers, body = raw_exchange(d.port, payload)
+                if status is not None:
+                    self.assertLess(len(body), 512, (payload[:40], body[:100]))
+                    self.assertNotIn(b"\x1b", body)
+                    self.assertNotIn(marker.encode(), body)
+                    self.assertNotIn(b"X-Injected", b"".join(
+                        k.encode() for k in headers))
+            self.assertEqual(d.get("/healthz")[0], 200)
+            self.assertEqual(d.stop(), 0)
+            log = d.log()
+            self.assertNotIn("\x1b", log)
+            self.assertNotIn("\x07", log)
+            self.assertNotIn(marker[:200], log)
+            self.assertLess(max(len(line) for line in log.splitlines()), 1024)
 
     def test_beyond_max_inflight(self):
         config = "workers: 1\nfib:\n  algorithm: naive\nlimits:\n  max_inflight: 4\n"
