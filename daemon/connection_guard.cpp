@@ -23,12 +23,16 @@ void ConnectionGuard::release(bufferevent* bev) { bufferevent_decref(bev); }
 
 void ConnectionGuard::track(bufferevent* bev) {
   bufferevent_incref(bev);
-  conns_[bev] = Conn{std::chrono::steady_clock::now() + head_timeout_, false, false};
+  conns_[bev] = Conn{std::chrono::steady_clock::now() + head_timeout_, false, false, false};
 }
 
-void ConnectionGuard::request_started(bufferevent* bev) {
+bool ConnectionGuard::request_started(bufferevent* bev) {
   auto it = conns_.find(bev);
-  if (it != conns_.end()) it->second.busy = true;
+  if (it == conns_.end()) return false;
+  it->second.busy = true;
+  const bool first = !it->second.seen;
+  it->second.seen = true;
+  return first;
 }
 
 void ConnectionGuard::response_sent(bufferevent* bev) {

@@ -27,7 +27,8 @@ class ConnectionGuard {
   // reference so the fd cannot be closed and reused behind its back.
   void track(bufferevent* bev);
   // A request head arrived: no deadline while it is being answered.
-  void request_started(bufferevent* bev);
+  // Returns true for the first request of the connection.
+  bool request_started(bufferevent* bev);
   // The response went out; the next request head must come within the timeout.
   void response_sent(bufferevent* bev);
   // evhttp is freeing the connection: drop our reference now.
@@ -40,6 +41,7 @@ class ConnectionGuard {
     std::chrono::steady_clock::time_point deadline;
     bool busy = false;
     bool shut = false;
+    bool seen = false;  // a request arrived on it
   };
   void sweep();
   static void release(bufferevent* bev);

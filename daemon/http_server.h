@@ -62,6 +62,7 @@ class HttpLoop {
   static void on_request(evhttp_request* req, void* self);
   static bufferevent* on_new_connection(event_base* base, void* self);
   static void on_connection_close(evhttp_connection* conn, void* self);
+  void write_now(bufferevent* bev);
 
   EventLoop loop_;
   EvhttpPtr http_;
