@@ -117,6 +117,28 @@ def rss_kb(pids):
     return total
 
 
+def cpu_ticks(pids):
+    """utime + stime of processes (clock ticks), children included by pid list."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total
+
+
+def with_cpu(pids, run):
+    """Runs run() (a wrk call) and adds the server's CPU microseconds per request."""
+    before = cpu_ticks(pids)
+    r = run()
+    ticks = cpu_ticks(pids) - before
+    r["cpu_us_per_req"] = ticks * 1e6 / os.sysconf("SC_CLK_TCK") / max(1, r["requests"])
+    return r
+
+
 def smaps_kb(pid):
     """Rss, Pss and private (USS) of one process, in kB."""
     out = {}
@@ -147,14 +169,20 @@ class Fibd:
     """fibd on a free port with a generated config (tests' Daemon helper)."""
 
     def __init__(self, plugin="memory", algorithm="fast", options=None, max_n=1000000,
-                 expiration="1h", workers=0):
+                 expiration="1h", workers=0, binary=None):
         self.plugin = plugin
         self.algorithm = algorithm
         self.max_n = max_n
         self.expiration = expiration
         self.workers = workers
         self.options = options or {}
-        self.daemon = Daemon(config_text=lambda port: self.config(port, self.options))
+        import fibdtest
+        saved = fibdtest.FIBD_BIN
+        fibdtest.FIBD_BIN = binary or FIBD
+        try:
+            self.daemon = Daemon(config_text=lambda port: self.config(port, self.options))
+        finally:
+            fibdtest.FIBD_BIN = saved
         self.daemon.wait_ready(timeout=30)
         self.port = self.daemon.port
 
@@ -364,14 +392,18 @@ class Suite:
         wrk(mem.url(path), 64, 1)
         wrk(nginx.url(path), 64, 1)
         with RssSampler([mem.pid]) as sampler:
-            a, b = self.interleave("memory-hit c64 vs nginx",
-                                   lambda: wrk(mem.url(path), 64, self.d),
-                                   lambda: wrk(nginx.url(path), 64, self.d),
-                                   rounds=self.rounds + 2)
+            a, b = self.interleave(
+                "memory-hit c64 vs nginx",
+                lambda: with_cpu([mem.pid], lambda: wrk(mem.url(path), 64, self.d)),
+                lambda: with_cpu(nginx.pids(), lambda: wrk(nginx.url(path), 64, self.d)),
+                rounds=self.rounds + 2)
         self.load_rss = sampler.peak
         self.load_rss_nginx = rss_kb(nginx.pids())
         self.throughput_rows("memory hit, c64", a, b, "nginx c64", target=0.9)
         self.p99_rows("memory hit, c64", a, b, "nginx c64", target=1.0)
+        cpu = [x["cpu_us_per_req"] / y["cpu_us_per_req"] for x, y in zip(a, b)]
+        self.row("memory hit, c64: server CPU per request", med(a, "cpu_us_per_req"),
+                 med(b, "cpu_us_per_req"), median(cpu), "", None, "µs", "nginx c64")
         self.plot.append(("memory hit c64", med(a, "rps"), med(b, "rps"),
                           med(a, "p99_us") / 1000, med(b, "p99_us") / 1000))
 
@@ -551,6 +583,35 @@ class Suite:
                  self.load_rss_nginx / 1024, self.load_rss / self.load_rss_nginx, "", None, "MB",
                  "nginx master + 2 workers, after load")
 
+    def ab(self, other):
+        """This build (A) against another fibd binary (B): the effect of a change."""
+        path = "/fib/90"
+        new = self.keep(Fibd("memory"))
+        old = self.keep(Fibd("memory", binary=other))
+        warm(new, [path, "/fib/100000"])
+        warm(old, [path, "/fib/100000"])
+        for conns in (64, 1):
+            wrk(new.url(path), conns, 1)
+            wrk(old.url(path), conns, 1)
+            a, b = self.interleave(
+                f"A/B memory hit c{conns}",
+                lambda: with_cpu([new.pid], lambda: wrk(new.url(path), conns, self.d)),
+                lambda: with_cpu([old.pid], lambda: wrk(old.url(path), conns, self.d)))
+            self.throughput_rows(f"A/B memory hit, c{conns}", a, b, "other build")
+            self.p99_rows(f"A/B memory hit, c{conns}", a, b, "other build")
+            cpu = [x["cpu_us_per_req"] / y["cpu_us_per_req"] for x, y in zip(a, b)]
+            self.row(f"A/B memory hit, c{conns}: server CPU per request",
+                     med(a, "cpu_us_per_req"), med(b, "cpu_us_per_req"), median(cpu), "", None,
+                     "µs", "other build")
+        a, b = self.interleave("A/B memory hit n=100000 c1",
+                               lambda: wrk(new.url("/fib/100000"), 1, self.d),
+                               lambda: wrk(old.url("/fib/100000"), 1, self.d))
+        self.p99_rows("A/B memory hit n=100000 (20 kB body), c1", a, b, "other build")
+        lat = [x["p50_us"] / y["p50_us"] for x, y in zip(a, b)]
+        self.row("A/B memory hit n=100000 (20 kB body), c1: p50 latency",
+                 med(a, "p50_us") / 1000, med(b, "p50_us") / 1000, median(lat), "", None, "ms",
+                 "other build")
+
     # -- helpers -----------------------------------------------------------
 
     def throughput_rows(self, scenario, a, b, base_name, target=None):
@@ -601,6 +662,17 @@ def num(v):
     return f"{v:.2f}"
 
 
+def table(rows):
+    lines = ["| scenario | value | baseline | ratio | target | met? |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        met = "" if r["met"] is None else ("yes" if r["met"] else "**no**")
+        lines.append(f"| {r['scenario']} | {num(r['value'])} {r['unit']} | "
+                     f"{num(r['baseline'])} ({r['base_name']}) | {r['ratio']:.2f}× | "
+                     f"{r['target']} | {met} |")
+    return "\n".join(lines)
+
+
 def machine():
     try:
         with open("/proc/cpuinfo") as f:
@@ -620,13 +692,7 @@ def write_report(suite, out_dir, started, load_at_start):
              "wrk -t2 (-t1 at c1), loopback. Values and baselines are medians; the ratio is "
              "the median of the per-round ratios (value ÷ baseline), so a noisy round moves "
              "both sides of its pair.", "",
-             "| scenario | value | baseline | ratio | target | met? |",
-             "|---|---|---|---|---|---|"]
-    for r in suite.rows:
-        met = "" if r["met"] is None else ("yes" if r["met"] else "**no**")
-        lines.append(f"| {r['scenario']} | {num(r['value'])} {r['unit']} | "
-                     f"{num(r['baseline'])} ({r['base_name']}) | {r['ratio']:.2f}× | "
-                     f"{r['target']} | {met} |")
+             table(suite.rows)]
     idle = suite.idle
     lines += ["",
               f"Idle memory of fibd in detail: Rss {idle['Rss']} kB = Pss {idle['Pss']} kB "
@@ -684,6 +750,9 @@ def main():
     p.add_argument("--starts", type=int, default=15, help="launches for exec→READY")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
     p.add_argument("--only", default="", help="comma list: http,redis,misses,storm,startup")
+    p.add_argument("--ab", metavar="FIBD",
+                   help="instead of the suite: compare this build with another fibd binary "
+                        "(memory hits at c64 and c1, a 20 kB body), print the table")
     args = p.parse_args()
 
     for tool in ("wrk", "redis-server", "redis-benchmark", "gnuplot"):
@@ -699,6 +768,13 @@ def main():
     load = machine()
     log(load)
     suite = Suite(args)
+    if args.ab:
+        try:
+            suite.ab(args.ab)
+        finally:
+            suite.close()
+        print(table(suite.rows))
+        return
     only = set(filter(None, args.only.split(",")))
     t0 = time.monotonic()
     try:
