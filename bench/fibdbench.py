@@ -712,6 +712,26 @@ def write_report(suite, out_dir, started, load_at_start):
     with open(os.path.join(out_dir, "results.json"), "w") as f:
         json.dump({"rows": suite.rows, "raw": suite.raw, "plot": suite.plot}, f, indent=1)
     plot(suite.plot, out_dir)
+    if os.path.abspath(out_dir) == os.path.join(HERE, "results"):
+        update_docs("\n".join(lines[:lines.index("![throughput and p99 per scenario](bench.png)")]))
+
+
+def update_docs(report):
+    """docs/performance.md carries the latest report between its markers."""
+    path = os.path.join(ROOT, "docs", "performance.md")
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return
+    begin, end = "<!-- REPORT:BEGIN -->", "<!-- REPORT:END -->"
+    if begin not in text or end not in text:
+        return
+    body = report.replace("# fibd benchmark report\n", "").strip()
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    with open(path, "w") as f:
+        f.write(f"{head}{begin}\n{body}\n{end}{tail}")
 
 
 def plot(points, out_dir):
