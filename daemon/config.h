@@ -63,8 +63,25 @@ Config load_config_file(const std::string& path);
 std::chrono::milliseconds parse_duration(const std::string& text);
 std::string format_duration(std::chrono::milliseconds d);  // e.g. "1m30s"
 
+// Names as written in the config file; parsing is case-insensitive.
 std::string to_string(LogLevel level);
 std::optional<LogLevel> parse_log_level(const std::string& text);
+std::string to_string(Algorithm algorithm);
+std::optional<Algorithm> parse_algorithm(const std::string& text);
+std::string to_string(BusKind bus);
+std::optional<BusKind> parse_bus(const std::string& text);
+
+// A listen address: host (an IPv4 or IPv6 literal, or a host name; IPv6
+// without its brackets) and port.
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port = 0;
+};
+// Parses "host:port" or "[ipv6]:port", port 1..65535. Throws ConfigError
+// (message without location) on anything else.
+ListenAddress parse_listen(const std::string& text);
+// The inverse: "host:port", with brackets around an IPv6 host.
+std::string format_listen(const ListenAddress& address);
 
 // The command line (getopt_long_only: --flag, -flag, --flag=v, -flag=v).
 struct CommandLine {
@@ -82,6 +99,9 @@ struct CommandLine {
 };
 
 // Throws ConfigError with a usage hint on unknown flags or bad values.
+// Relative --config paths, and --cache-plugin-path values containing a '/',
+// are made absolute against the current directory. Uses getopt's global
+// state (and may permute argv): call it from one thread at a time.
 CommandLine parse_command_line(int argc, char** argv);
 std::string usage_text(const char* argv0);
 

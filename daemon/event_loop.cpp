@@ -1,0 +1,71 @@
+#include "event_loop.h"
+
+#include <event2/thread.h>
+
+#include <stdexcept>
+
+namespace fibd {
+
+namespace {
+
+// libevent must be told to lock before any base is created, so event_active()
+// from worker threads is safe.
+void enable_libevent_threads() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (evthread_use_pthreads() != 0) throw std::runtime_error("evthread_use_pthreads failed");
+  });
+}
+
+}  // namespace
+
+EventLoop::EventLoop() {
+  enable_libevent_threads();
+  base_.reset(event_base_new());
+  if (!base_) throw std::runtime_error("event_base_new failed");
+  wakeup_.reset(event_new(
+      base_.get(), -1, EV_PERSIST,
+      [](evutil_socket_t, short, void* self) { static_cast<EventLoop*>(self)->drain(); },
+      this));
+  if (!wakeup_) throw std::runtime_error("event_new failed");
+  event_add(wakeup_.get(), nullptr);  // keeps the loop alive while idle
+}
+
+EventLoop::~EventLoop() { stop(); }
+
+void EventLoop::start() {
+  thread_ = std::jthread([this] {
+    event_base_loop(base_.get(), EVLOOP_NO_EXIT_ON_EMPTY);
+    drain();  // run what was posted before the break (replies, cleanups)
+  });
+}
+
+void EventLoop::post(std::function<void()> fn) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    posted_.push_back(std::move(fn));
+    if (posted_.size() > 1) return;  // a wake-up is already pending
+  }
+  event_active(wakeup_.get(), EV_READ, 0);
+}
+
+void EventLoop::drain() {
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard lock(mutex_);
+    batch.swap(posted_);
+  }
+  for (auto& fn : batch) fn();
+}
+
+void EventLoop::stop() {
+  if (!thread_.joinable()) return;
+  event_base_loopbreak(base_.get());
+  thread_.join();
+  std::lock_guard lock(mutex_);
+  stopped_ = true;
+  posted_.clear();
+}
+
+}  // namespace fibd

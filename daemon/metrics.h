@@ -1,0 +1,66 @@
+// Prometheus metrics (prometheus-cpp core), also the source of the counters
+// that D-Bus exposes.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace fibd {
+
+class Metrics {
+ public:
+  Metrics();
+
+  void count_request(int status);
+  void cache_hit() { cache_hits_.Increment(); }
+  void cache_miss() { cache_misses_.Increment(); }
+  void cache_error() { cache_errors_.Increment(); }
+  void observe_compute(double seconds) { compute_seconds_.Observe(seconds); }
+  void computation_started() { inflight_.Increment(); }
+  void computation_finished() { inflight_.Decrement(); }
+  void reload_ok() { reloads_ok_.Increment(); }
+  void reload_failed() { reloads_failed_.Increment(); }
+  void set_plugin(const std::string& name, const std::string& version,
+                  const std::string& path);
+
+  std::uint64_t requests() const;
+  std::uint64_t cache_hits() const { return as_u64(cache_hits_.Value()); }
+  std::uint64_t cache_misses() const { return as_u64(cache_misses_.Value()); }
+  std::uint64_t cache_errors() const { return as_u64(cache_errors_.Value()); }
+  std::uint64_t reloads() const { return as_u64(reloads_ok_.Value()); }
+
+  // The text exposition format.
+  std::string serialize() const;
+
+ private:
+  static std::uint64_t as_u64(double v) { return static_cast<std::uint64_t>(v); }
+  prometheus::Counter& status_counter(int status);
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* requests_;
+  // The common statuses, resolved once so the hot path takes no lock.
+  prometheus::Counter* status_200_;
+  prometheus::Counter* status_400_;
+  prometheus::Counter* status_404_;
+  prometheus::Counter* status_503_;
+  prometheus::Counter& cache_hits_;
+  prometheus::Counter& cache_misses_;
+  prometheus::Counter& cache_errors_;
+  prometheus::Histogram& compute_seconds_;
+  prometheus::Gauge& inflight_;
+  prometheus::Counter& reloads_ok_;
+  prometheus::Counter& reloads_failed_;
+  prometheus::Family<prometheus::Gauge>& plugin_info_;
+  std::mutex plugin_mutex_;
+  prometheus::Gauge* plugin_gauge_ = nullptr;
+};
+
+}  // namespace fibd

@@ -1,0 +1,209 @@
+#include "connection.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include <hiredis/hiredis.h>
+
+namespace fibd_redis {
+
+using std::chrono::duration_cast;
+using std::chrono::microseconds;
+
+namespace {
+
+timeval to_timeval(microseconds d) {
+  if (d < microseconds(1)) d = microseconds(1);
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(d.count() / 1'000'000);
+  tv.tv_usec = static_cast<suseconds_t>(d.count() % 1'000'000);
+  return tv;
+}
+
+// poll() timeout for what is left until `deadline`, rounded up so we never
+// spin at 0 ms; -1 when the deadline has passed.
+int poll_ms(Deadline deadline) {
+  auto left = duration_cast<microseconds>(deadline - Clock::now());
+  if (left <= microseconds(0)) return -1;
+  return static_cast<int>(std::min<long long>((left.count() + 999) / 1000, 1'000'000));
+}
+
+// Waits for `events` on fd until the deadline. 1 ready, 0 timed out, -1 error.
+int wait_fd(int fd, short events, Deadline deadline) {
+  for (;;) {
+    int ms = poll_ms(deadline);
+    if (ms < 0) return 0;
+    pollfd p{fd, events, 0};
+    int r = ::poll(&p, 1, ms);
+    if (r > 0) return 1;  // readable/writable, or an error/hangup to be read
+    if (r == 0) continue;  // re-check the clock: poll may wake a bit early
+    if (errno == EINTR) continue;
+    return -1;
+  }
+}
+
+std::string errno_text(int e) {
+  char buf[128];
+  return strerror_r(e, buf, sizeof buf);
+}
+
+}  // namespace
+
+void ReplyDeleter::operator()(redisReply *r) const { freeReplyObject(r); }
+
+std::string_view reply_error_text(const redisReply *r) {
+  if (r == nullptr || r->type != REDIS_REPLY_ERROR) return {};
+  return std::string_view(r->str, r->len);
+}
+
+std::unique_ptr<Connection> Connection::open(const Options &opts, Deadline deadline,
+                                             Error &err) {
+  auto left = duration_cast<microseconds>(deadline - Clock::now());
+  if (left <= microseconds(0)) {
+    err = {ErrorKind::Timeout, "no time left to connect to " + opts.address.to_string()};
+    return nullptr;
+  }
+  timeval tv = to_timeval(std::min(opts.connect_timeout, left));
+  redisContext *c =
+      opts.address.is_unix
+          ? redisConnectUnixWithTimeout(opts.address.path.c_str(), tv)
+          : redisConnectWithTimeout(opts.address.host.c_str(), opts.address.port, tv);
+  if (c == nullptr) {
+    err = {ErrorKind::Connect, "cannot allocate a Redis context"};
+    return nullptr;
+  }
+  if (c->err != 0) {
+    err = {ErrorKind::Connect,
+           "cannot connect to Redis at " + opts.address.to_string() + ": " + c->errstr};
+    redisFree(c);
+    return nullptr;
+  }
+  std::unique_ptr<Connection> conn(new Connection(c));
+  // Not inherited by anything the daemon may exec.
+  int fdflags = ::fcntl(c->fd, F_GETFD);
+  if (fdflags >= 0) ::fcntl(c->fd, F_SETFD, fdflags | FD_CLOEXEC);
+  // Safety net only: every wait below is already bounded by poll().
+  redisSetTimeout(c, to_timeval(opts.command_timeout));
+  if (!opts.address.is_unix) redisEnableKeepAlive(c);
+
+  if (!opts.password.empty()) {
+    std::vector<std::string_view> args{"AUTH"};
+    if (!opts.username.empty()) args.push_back(opts.username);
+    args.push_back(opts.password);
+    ReplyPtr r = conn->command(args, deadline, err);
+    if (!r) return nullptr;
+    if (auto e = reply_error_text(r.get()); !e.empty()) {
+      std::string who = opts.username.empty() ? std::string("with the configured password")
+                                              : "as user '" + opts.username + "'";
+      err = {ErrorKind::Auth, "Redis at " + opts.address.to_string() +
+                                  " refused authentication " + who + ": " + std::string(e)};
+      return nullptr;
+    }
+  }
+  if (opts.db != 0) {
+    std::string db = std::to_string(opts.db);
+    std::string_view args[] = {"SELECT", db};
+    ReplyPtr r = conn->command(args, deadline, err);
+    if (!r) return nullptr;
+    if (auto e = reply_error_text(r.get()); !e.empty()) {
+      bool noauth = e.substr(0, 6) == "NOAUTH";
+      err = {noauth ? ErrorKind::Auth : ErrorKind::Select,
+             noauth ? "Redis at " + opts.address.to_string() +
+                          " requires authentication (set option 'password'): " + std::string(e)
+                    : "SELECT " + db + " failed (option 'db'): " + std::string(e)};
+      return nullptr;
+    }
+  }
+  return conn;
+}
+
+Connection::~Connection() { redisFree(c_); }
+
+void Connection::fail(Error &err, ErrorKind kind, std::string message) {
+  broken_ = true;
+  err = {kind, std::move(message)};
+}
+
+bool Connection::send_all(const char *data, size_t len, Deadline deadline, Error &err) {
+  size_t sent = 0;
+  while (sent < len) {
+    ssize_t n = ::send(c_->fd, data + sent, len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      int w = wait_fd(c_->fd, POLLOUT, deadline);
+      if (w == 1) continue;
+      if (w == 0) {
+        fail(err, ErrorKind::Timeout, "timed out sending to Redis");
+        return false;
+      }
+      fail(err, ErrorKind::Io, "poll failed: " + errno_text(errno));
+      return false;
+    }
+    fail(err, ErrorKind::Io, "write to Redis failed: " + errno_text(n < 0 ? errno : EPIPE));
+    return false;
+  }
+  return true;
+}
+
+ReplyPtr Connection::read_reply(Deadline deadline, Error &err) {
+  for (;;) {
+    void *reply = nullptr;
+    if (redisGetReplyFromReader(c_, &reply) != REDIS_OK) {
+      fail(err, ErrorKind::Protocol, std::string("bad reply from Redis: ") + c_->errstr);
+      return nullptr;
+    }
+    if (reply != nullptr) return ReplyPtr(static_cast<redisReply *>(reply));
+    int w = wait_fd(c_->fd, POLLIN, deadline);
+    if (w == 0) {
+      fail(err, ErrorKind::Timeout, "timed out waiting for Redis to answer");
+      return nullptr;
+    }
+    if (w < 0) {
+      fail(err, ErrorKind::Io, "poll failed: " + errno_text(errno));
+      return nullptr;
+    }
+    if (redisBufferRead(c_) != REDIS_OK) {
+      fail(err, ErrorKind::Io,
+           std::string("connection to Redis lost: ") + c_->errstr);
+      return nullptr;
+    }
+  }
+}
+
+ReplyPtr Connection::command(std::span<const std::string_view> args, Deadline deadline,
+                             Error &err) {
+  if (broken_) {
+    err = {ErrorKind::Io, "connection already broken"};
+    return nullptr;
+  }
+  std::vector<const char *> argv(args.size());
+  std::vector<size_t> lens(args.size());
+  for (size_t i = 0; i < args.size(); ++i) {
+    argv[i] = args[i].data() != nullptr ? args[i].data() : "";
+    lens[i] = args[i].size();
+  }
+  char *cmd = nullptr;
+  auto len = redisFormatCommandArgv(&cmd, static_cast<int>(args.size()), argv.data(),
+                                    lens.data());
+  if (len < 0 || cmd == nullptr) {
+    err = {ErrorKind::Protocol, "cannot format the Redis command (out of memory)"};
+    return nullptr;
+  }
+  bool ok = send_all(cmd, static_cast<size_t>(len), deadline, err);
+  redisFreeCommand(cmd);
+  if (!ok) return nullptr;
+  return read_reply(deadline, err);
+}
+
+}  // namespace fibd_redis

@@ -1,0 +1,56 @@
+// Options of the redis cache plugin: parsed from cache.options, with the
+// seed's environment variables (REDIS_ADDR, REDIS_PASSWORD, REDIS_DB) as
+// fallback, and validated once in create().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <fibd/cache_plugin.h>
+
+namespace fibd_redis {
+
+// Where Redis listens: TCP host and port, or a unix socket path.
+struct Address {
+  bool is_unix = false;
+  std::string host;  // TCP: a name or an IP address (IPv6 without brackets)
+  int port = 6379;   // TCP only
+  std::string path;  // unix only
+
+  std::string to_string() const;  // as the user would write it
+};
+
+struct Options {
+  Address address{false, "127.0.0.1", 6379, {}};
+  std::string username;  // empty: "AUTH password" (the default user)
+  std::string password;  // empty: no AUTH at all
+  int db = 0;
+  std::string key_prefix = "fibd:";
+  std::chrono::microseconds connect_timeout{500'000};
+  std::chrono::microseconds command_timeout{250'000};
+  int pool_size = 8;
+};
+
+// Looks an environment variable up; a seam so tests need not touch environ.
+using EnvLookup = std::optional<std::string> (*)(const char *name);
+std::optional<std::string> real_env(const char *name);
+
+// Parses `config` (may be NULL: no options). On failure returns nullopt and
+// writes a message naming the offending option (or environment variable).
+std::optional<Options> parse_options(const fibd_cache_config *config,
+                                     EnvLookup env, std::string &error);
+
+// Go-style durations: "250ms", "1s", "1m30s", "1.5s", "500us"; units ns, us
+// (or µs), ms, s, m, h. Returns nullopt when `text` is not one.
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
+
+// "host:port", "[v6addr]:port" or "unix:/absolute/path". nullopt + why.
+std::optional<Address> parse_address(std::string_view text, std::string &why);
+
+// Human form of a duration for messages: "250ms", "1.5s", "800us".
+std::string format_duration(std::chrono::microseconds d);
+
+}  // namespace fibd_redis
