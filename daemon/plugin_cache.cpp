@@ -34,7 +34,11 @@ struct ValueSink {
       return -1;
     }
     try {
-      self->value->assign(static_cast<const char*>(data), len);
+      if (len == 0) {
+        self->value->clear();
+      } else {
+        self->value->assign(static_cast<const char*>(data), len);
+      }
     } catch (...) {
       self->failed = true;
       return -1;
