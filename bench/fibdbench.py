@@ -465,13 +465,17 @@ class Suite:
                 f"miss fast n={n} c1 vs GMP",
                 lambda: wrk(none.url(path), 1, seconds),
                 lambda: gmp_baseline("fast", n, seconds / 2))
-            lat = [r["p50_us"] for r in a]
-            base = [r["median_us"] for r in b]
+            # p10 on both sides: on these shared machines a CPU-bound loop
+            # runs at two speeds depending on what shares its core (F(10^6)
+            # in-process: ~7 ms or ~11 ms), and the low percentile is the
+            # intrinsic cost, alike for both.
+            lat = [r["p10_us"] for r in a]
+            base = [r["p10_us"] for r in b]
             ratios = [x / y for x, y in zip(lat, base)]
             self.row(f"miss, fast, n={n:.0e}".replace("+0", ""), median(lat) / 1000,
                      median(base) / 1000, median(ratios), "≤ 1.3×" if n == 1000000 else "",
-                     (median(ratios) <= 1.3) if n == 1000000 else None, "ms (p50 latency, c1)",
-                     "GMP in-process compute + print")
+                     (median(ratios) <= 1.3) if n == 1000000 else None, "ms (p10 latency, c1)",
+                     "GMP in-process compute + print, p10")
             self.plot.append((f"miss n={n:.0e}".replace("+0", ""), med(a, "rps"),
                               1e6 / median(base), med(a, "p99_us") / 1000, median(base) / 1000))
         none.close()
@@ -481,11 +485,11 @@ class Suite:
         a, b = self.interleave("naive n=30 c1 vs in-process",
                                lambda: wrk(naive.url("/fib/30"), 1, self.d),
                                lambda: gmp_baseline("naive", 30, self.d / 2))
-        lat = [r["p50_us"] for r in a]
-        base = [r["median_us"] for r in b]
+        lat = [r["p10_us"] for r in a]
+        base = [r["p10_us"] for r in b]
         self.row("naive n=30", median(lat) / 1000, median(base) / 1000,
                  median([x / y for x, y in zip(lat, base)]), "", None,
-                 "ms (p50 latency, c1)", "same recursion in-process")
+                 "ms (p10 latency, c1)", "same recursion in-process, p10")
         self.plot.append(("naive n=30 c1", med(a, "rps"), 1e6 / median(base),
                           med(a, "p99_us") / 1000, median(base) / 1000))
         naive.close()
@@ -637,7 +641,7 @@ def fmt(r):
     if "rps" in r:
         return f"{r['rps']:.0f} req/s p99 {r.get('p99_us', 0) / 1000:.2f} ms" + (
             f" ERRORS {r['errors']}" if r.get("errors") else "")
-    return f"{r.get('median_us', 0) / 1000:.3f} ms"
+    return f"p10 {r.get('p10_us', 0) / 1000:.3f} ms, p50 {r.get('median_us', 0) / 1000:.3f} ms"
 
 
 def fmt_pair(a, b):

@@ -73,8 +73,10 @@ int main(int argc, char** argv) {
   double sum = 0;
   for (double v : us) sum += v;
   std::printf("{\"mode\":\"%s\",\"n\":%lu,\"digits\":%zu,\"iterations\":%zu,"
-              "\"median_us\":%.2f,\"mean_us\":%.2f,\"min_us\":%.2f}\n",
+              "\"median_us\":%.2f,\"mean_us\":%.2f,\"min_us\":%.2f,\"p10_us\":%.2f,"
+              "\"p90_us\":%.2f}\n",
               argv[1], n, digits, us.size(), sorted[sorted.size() / 2],
-              sum / static_cast<double>(us.size()), sorted.front());
+              sum / static_cast<double>(us.size()), sorted.front(), sorted[sorted.size() / 10],
+              sorted[sorted.size() * 9 / 10]);
   return 0;
 }
