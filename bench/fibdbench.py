@@ -741,7 +741,7 @@ def update_docs(report):
 def plot(points, out_dir):
     data = os.path.join(out_dir, "plot.dat")
     with open(data, "w") as f:
-        f.write("label fibd_rps base_rps fibd_p99 base_p99\n")
+        f.write("# label fibd_rps base_rps fibd_p99 base_p99 (misses, naive: in-process p10)\n")
         for label, a, b, pa, pb in points:
             f.write(f'"{label}" {a:.1f} {b:.1f} {pa:.3f} {pb:.3f}\n')
     script = f"""
