@@ -90,7 +90,8 @@ TEST(PluginLoader, MissingNamedPluginSaysWhereItLooked) {
   } catch (const CacheLoadError& e) {
     EXPECT_THAT(e.what(), AllOf(HasSubstr("/nonexistent/plugins/nosuchplugin.so"),
                                 HasSubstr("no such file"),
-                                HasSubstr("looked up in cache.plugin_dir")));
+                                HasSubstr("looked up in cache.plugin_dir"),
+                                HasSubstr("install the package that provides it, e.g. fibd-plugin-nosuchplugin")));
   }
 }
 
