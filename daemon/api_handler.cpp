@@ -325,15 +325,19 @@ void ApiHandler::send_fib(evhttp_request* req, std::shared_ptr<const std::string
   fib_headers(req, digits->size(), hit, head);
   evbuffer* out = evhttp_request_get_output_buffer(req);
   evbuffer_add(out, kOpen.data(), kOpen.size());
-  auto* keep = new std::shared_ptr<const std::string>(std::move(digits));
+  using Keep = std::shared_ptr<const std::string>;
+  auto keep = std::make_unique<Keep>(std::move(digits));
+  const std::string& text = **keep;
   if (evbuffer_add_reference(
-          out, (*keep)->data(), (*keep)->size(),
+          out, text.data(), text.size(),
           [](const void*, size_t, void* arg) {
-            delete static_cast<std::shared_ptr<const std::string>*>(arg);
+            // Takes back the reference handed over below.
+            std::unique_ptr<Keep>(static_cast<Keep*>(arg));
           },
-          keep) != 0) {
-    evbuffer_add(out, (*keep)->data(), (*keep)->size());
-    delete keep;
+          keep.get()) == 0) {
+    (void)keep.release();  // owned by the evbuffer until its cleanup runs
+  } else {
+    evbuffer_add(out, text.data(), text.size());
   }
   evbuffer_add(out, kClose.data(), kClose.size());
   count(200);

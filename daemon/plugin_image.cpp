@@ -59,7 +59,7 @@ class Fd {
 // Copies all of `in` (size bytes) to `out`. Returns an error text or nullopt.
 std::optional<std::string> copy_all(int in, int out, off_t size) {
   static constexpr std::size_t kChunk = 1 << 16;
-  std::unique_ptr<char[]> buf(new char[kChunk]);
+  auto buf = std::make_unique<char[]>(kChunk);
   off_t total = 0;
   for (;;) {
     ssize_t n = ::read(in, buf.get(), kChunk);
