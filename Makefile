@@ -1,6 +1,9 @@
 # Thin wrapper: every real rule lives in CMake (CMakePresets.json) and packaging/.
 SHELL := /bin/bash
 CONFIG ?= etc/fibd-dev.yaml
+# `make run` serves with the memory plugin of the build tree (an absolute path,
+# which a committed config file cannot hold).
+RUN_FLAGS ?= --cache-plugin-path $(CURDIR)/build/plugins/memory.so
 JOBS ?= $(shell nproc)
 # Seconds per fuzz target: `make check` runs each for 20 s, `make fuzz` longer.
 FUZZ_SECONDS ?= 600
@@ -17,7 +20,7 @@ build: deps
 	cmake --build --preset default -j $(JOBS)
 
 run: build
-	build/bin/fibd --config $(CONFIG)
+	build/bin/fibd --config $(CONFIG) $(RUN_FLAGS)
 
 check: deps
 	packaging/run-checks

@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <cstring>
+
 #include "rate_limited_log.h"
 #include "router.h"
 
@@ -128,16 +130,22 @@ void ApiHandler::handle_fib(evhttp_request* req, std::string_view n_text, bool h
     submit(req, n, head, view_.snapshot(), /*lookup_cache=*/true);
     return;
   }
-  std::string value;
-  std::string error;
-  switch (cache.get(cache_key(n), value, error)) {
+  // value_ and error_ keep their capacity across requests: a hit allocates
+  // nothing here.
+  switch (cache.get(cache_key(n), value_, error_)) {
     case CacheOutcome::Hit:
       ctx_.metrics.cache_hit();
-      send_fib(req, value, true, head);
+      if (value_.size() >= kReferenceBytes) {
+        // Large: hand the string itself to the output buffer.
+        send_fib(req, std::make_shared<const std::string>(std::move(value_)), true, head);
+        value_ = std::string();
+      } else {
+        send_fib(req, value_, true, head);
+      }
       return;
     case CacheOutcome::Error:
       ctx_.metrics.cache_error();
-      log_cache_error("get", cache.name(), error);
+      log_cache_error("get", cache.name(), error_);
       [[fallthrough]];
     case CacheOutcome::NotFound:
     case CacheOutcome::Expired:
@@ -226,7 +234,7 @@ void ApiHandler::complete(std::uint64_t id, const std::shared_ptr<const FibResul
   if (!p) return;
   switch (result->status) {
     case FibResult::Status::Ok:
-      send_fib(p->req, *result->digits, result->from_cache, p->head);
+      send_fib(p->req, result->digits, result->from_cache, p->head);
       return;
     case FibResult::Status::Cancelled:
       evhttp_add_header(evhttp_request_get_output_headers(p->req), "Retry-After", "1");
@@ -269,20 +277,69 @@ void ApiHandler::connection_closing(evhttp_connection* conn) {
   if (p) ctx_.fib.detach(p->ticket);
 }
 
-void ApiHandler::send_fib(evhttp_request* req, std::string_view digits, bool hit,
-                          bool head) {
-  static constexpr std::string_view kOpen = "{\"result\":";
+namespace {
+
+constexpr std::string_view kOpen = "{\"result\":";
+constexpr std::string_view kClose = "}";
+
+void fib_headers(evhttp_request* req, std::size_t digits, bool hit, bool head) {
   evkeyvalq* headers = evhttp_request_get_output_headers(req);
   evhttp_add_header(headers, "Content-Type", "application/json");
   evhttp_add_header(headers, "X-Cache", hit ? "hit" : "miss");
-  evbuffer* out = evhttp_request_get_output_buffer(req);
-  evbuffer_add(out, kOpen.data(), kOpen.size());
-  evbuffer_add(out, digits.data(), digits.size());
-  evbuffer_add(out, "}", 1);
   if (head) {
-    const auto len = std::to_string(kOpen.size() + digits.size() + 1);
+    const auto len = std::to_string(kOpen.size() + digits + kClose.size());
     evhttp_add_header(headers, "Content-Length", len.c_str());
   }
+}
+
+}  // namespace
+
+void ApiHandler::send_fib(evhttp_request* req, std::string_view digits, bool hit,
+                          bool head) {
+  fib_headers(req, digits.size(), hit, head);
+  evbuffer* out = evhttp_request_get_output_buffer(req);
+  if (digits.size() <= 256) {
+    // One contiguous append instead of three.
+    char body[kOpen.size() + 256 + kClose.size()];
+    std::memcpy(body, kOpen.data(), kOpen.size());
+    std::memcpy(body + kOpen.size(), digits.data(), digits.size());
+    std::memcpy(body + kOpen.size() + digits.size(), kClose.data(), kClose.size());
+    evbuffer_add(out, body, kOpen.size() + digits.size() + kClose.size());
+  } else {
+    evbuffer_add(out, kOpen.data(), kOpen.size());
+    evbuffer_add(out, digits.data(), digits.size());
+    evbuffer_add(out, kClose.data(), kClose.size());
+  }
+  count(200);
+  loop_.reply(req, 200, "OK", nullptr);
+}
+
+void ApiHandler::send_fib(evhttp_request* req, std::shared_ptr<const std::string> digits,
+                          bool hit, bool head) {
+  if (digits->size() < kReferenceBytes) {
+    send_fib(req, *digits, hit, head);
+    return;
+  }
+  // Zero-copy: the output buffer references the digits (shared with the
+  // coalesced waiters and the computation) until the socket has taken them.
+  fib_headers(req, digits->size(), hit, head);
+  evbuffer* out = evhttp_request_get_output_buffer(req);
+  evbuffer_add(out, kOpen.data(), kOpen.size());
+  using Keep = std::shared_ptr<const std::string>;
+  auto keep = std::make_unique<Keep>(std::move(digits));
+  const std::string& text = **keep;
+  if (evbuffer_add_reference(
+          out, text.data(), text.size(),
+          [](const void*, size_t, void* arg) {
+            // Takes back the reference handed over below.
+            std::unique_ptr<Keep>(static_cast<Keep*>(arg));
+          },
+          keep.get()) == 0) {
+    (void)keep.release();  // owned by the evbuffer until its cleanup runs
+  } else {
+    evbuffer_add(out, text.data(), text.size());
+  }
+  evbuffer_add(out, kClose.data(), kClose.size());
   count(200);
   loop_.reply(req, 200, "OK", nullptr);
 }

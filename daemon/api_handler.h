@@ -50,7 +50,11 @@ class ApiHandler final : public RequestHandler {
   // Removes the pending entry (and its watchers) and returns it.
   std::unique_ptr<Pending> take(std::uint64_t id);
 
+  // Bodies at least this large are referenced by the output buffer, not copied.
+  static constexpr std::size_t kReferenceBytes = 64 * 1024;
   void send_fib(evhttp_request* req, std::string_view digits, bool hit, bool head);
+  void send_fib(evhttp_request* req, std::shared_ptr<const std::string> digits, bool hit,
+                bool head);
   void send_json(evhttp_request* req, int code, std::string_view body, bool head);
   void send_error(evhttp_request* req, int code, std::string_view message, bool head);
   void count(int status) { ctx_.metrics.count_request(status); }
@@ -58,6 +62,8 @@ class ApiHandler final : public RequestHandler {
   HttpLoop& loop_;
   ApiContext ctx_;
   RuntimeView view_;
+  std::string value_;  // cache lookups on this loop, reused
+  std::string error_;
   std::uint64_t next_id_ = 1;
   std::unordered_map<std::uint64_t, std::unique_ptr<Pending>> pending_;
   std::unordered_map<evhttp_connection*, std::uint64_t> by_conn_;

@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include <csignal>
+#include <string_view>
 #include <thread>
 
 #include "api_handler.h"
@@ -80,7 +81,14 @@ int Application::run() {
   try {
     cache = open_cache(config_.cache);
   } catch (const CacheLoadError& e) {
-    spdlog::critical("cannot load cache plugin: {}", e.what());
+    // Most loader messages already start with this; say it once.
+    constexpr std::string_view kWhat = "cannot load cache plugin";
+    const std::string_view why = e.what();
+    if (why.starts_with(kWhat)) {
+      spdlog::critical("{}", why);
+    } else {
+      spdlog::critical("{}: {}", kWhat, why);
+    }
     return 1;
   }
   plugin_file_ = identify(cache->path());

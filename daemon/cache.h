@@ -22,7 +22,8 @@ class Cache {
   // True when get/set never block, so they may run on an event-loop thread.
   virtual bool non_blocking() const = 0;
 
-  // Hit: value filled. Error: error filled. Never throws.
+  // Hit: value filled (a caller reusing one string across calls avoids
+  // allocations). Otherwise value is untouched. Error: error filled. Never throws.
   virtual CacheOutcome get(std::string_view key, std::string& value,
                            std::string& error) = 0;
   // False with error filled on failure. Never throws.

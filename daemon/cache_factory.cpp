@@ -24,9 +24,12 @@ std::shared_ptr<Cache> open_cache(const CacheSettings& settings) {
     struct stat st {};
     bool by_name = settings.plugin.find('/') == std::string::npos;
     if (by_name && ::stat(request.path.c_str(), &st) != 0 && errno == ENOENT) {
-      throw CacheLoadError(std::string(e.what()) + " (cache.plugin '" +
-                           settings.plugin + "' is looked up in cache.plugin_dir " +
-                           settings.plugin_dir + ")");
+      std::string name = settings.plugin;
+      if (name.size() > 3 && name.ends_with(".so")) name.resize(name.size() - 3);
+      throw CacheLoadError(std::string(e.what()) + " (cache.plugin '" + settings.plugin +
+                           "' is looked up in cache.plugin_dir " + settings.plugin_dir +
+                           "; install the package that provides it, e.g. fibd-plugin-" +
+                           name + ", or set cache.plugin to another plugin or none)");
     }
     throw;
   }

@@ -78,9 +78,13 @@ void ConnectionGuard::track(bufferevent* bev) {
   slot = std::move(conn);
 }
 
-void ConnectionGuard::request_started(bufferevent* bev) {
+bool ConnectionGuard::request_started(bufferevent* bev) {
   auto it = conns_.find(bev);
-  if (it != conns_.end()) it->second->busy = true;
+  if (it == conns_.end()) return false;
+  it->second->busy = true;
+  const bool first = !it->second->seen;
+  it->second->seen = true;
+  return first;
 }
 
 void ConnectionGuard::response_sent(bufferevent* bev) {
@@ -89,17 +93,18 @@ void ConnectionGuard::response_sent(bufferevent* bev) {
   Conn& c = *it->second;
   c.busy = false;
   c.deadline = std::chrono::steady_clock::now() + limits_.timeout;
-  start_head(c);
-}
-
-void ConnectionGuard::start_head(Conn& c) {
   c.head_bytes = 0;
   c.line_bytes = 0;
   c.line_done = false;
   c.head_done = false;
   c.after_newline = false;
-  // A pipelined request may already be waiting in the input.
-  inspect(c, bufferevent_get_input(c.bev), 0);
+}
+
+void ConnectionGuard::response_queued(bufferevent* bev) {
+  auto it = conns_.find(bev);  // gone if the answer closed the connection
+  if (it == conns_.end()) return;
+  Conn& c = *it->second;
+  if (c.head_bytes == 0) inspect(c, bufferevent_get_input(bev), 0);
 }
 
 void ConnectionGuard::closing(bufferevent* bev) {
@@ -186,16 +191,18 @@ void ConnectionGuard::reject(Conn& c, int status) {
   const int fd = bufferevent_getfd(c.bev);
   if (fd >= 0) {
     // evhttp has no request to answer (it never saw a whole head), so the
-    // answer goes straight to the socket: it is small, and the socket buffer
-    // is empty unless the client left earlier responses unread. Then (output
-    // still queued) the connection just closes at the next sweep.
+    // answer goes straight to the socket: it is small, and nothing else is
+    // queued unless the client left an earlier (pipelined) answer unread.
+    // Then the connection only stops reading: evhttp sends what it has,
+    // reads EOF and closes.
     if (evbuffer_get_length(bufferevent_get_output(c.bev)) == 0) {
       const std::string response = rejection(status, limits_);
       (void)::send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       ::shutdown(fd, SHUT_WR);
       c.deadline = std::chrono::steady_clock::now() + kRejectLinger;
     } else {
-      c.deadline = std::chrono::steady_clock::now();  // closed by the next sweep
+      ::shutdown(fd, SHUT_RD);
+      c.deadline = std::chrono::steady_clock::now() + limits_.timeout;
     }
   }
   SPDLOG_DEBUG("answered {} on fd {}: request {} longer than {} bytes", status, fd,

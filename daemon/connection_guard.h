@@ -49,9 +49,16 @@ class ConnectionGuard {
   // reference so the fd cannot be closed and reused behind its back.
   void track(bufferevent* bev);
   // A request head arrived: no deadline while it is being answered.
-  void request_started(bufferevent* bev);
-  // The response went out; the next request head must come within the timeout.
+  // Returns true for the first request of the connection.
+  bool request_started(bufferevent* bev);
+  // The response is about to go out; the next request head must come within
+  // the timeout, and is counted from here.
   void response_sent(bufferevent* bev);
+  // The response went out (or is queued): checks a pipelined head that is
+  // already waiting in the input. Separate from response_sent() because a
+  // refusal must follow the answer on the wire, and evhttp may start on the
+  // next request as soon as the answer is written.
+  void response_queued(bufferevent* bev);
   // evhttp is freeing the connection: drop our reference now.
   void closing(bufferevent* bev);
   // Shutdown: ends every connection that is not being answered. One still
@@ -68,6 +75,7 @@ class ConnectionGuard {
     std::chrono::steady_clock::time_point deadline;
     bool busy = false;      // a request is being answered
     bool shut = false;      // shutdown() done
+    bool seen = false;      // a request arrived on it
     bool rejected = false;  // 414/431 sent: input is dropped until close
     // The head being received (reset by response_sent()).
     std::size_t head_bytes = 0;  // up to its end, or so far
@@ -81,7 +89,6 @@ class ConnectionGuard {
   // Counts head bytes from offset `from` of the input and rejects the
   // connection if a limit is passed.
   void inspect(Conn& c, evbuffer* input, std::size_t from);
-  void start_head(Conn& c);
   void reject(Conn& c, int status);
   void sweep();
   void forget(Conn& c);

@@ -1,7 +1,11 @@
 #include "http_server.h"
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <mutex>
 #include <stdexcept>
@@ -17,6 +21,11 @@ constexpr ev_uint16_t kAllMethods = EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_RE
                                     EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
                                     EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
                                     EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH;
+
+// A response goes out in one writev when the socket takes it (bufferevent's
+// default cap is 16 KiB per write, which splits big numbers into several
+// trips through epoll).
+constexpr ev_ssize_t kMaxSingleWrite = 4 << 20;
 
 bufferevent* request_bev(evhttp_request* req) {
   evhttp_connection* conn = evhttp_request_get_connection(req);
@@ -137,7 +146,10 @@ bufferevent* HttpLoop::on_new_connection(event_base* base, void* self) {
   // Options 0, as evhttp's default: evhttp closes the fd itself when it frees
   // the connection, so the guard's extra reference never keeps an fd open.
   bufferevent* bev = bufferevent_socket_new(base, -1, 0);
-  if (bev != nullptr) static_cast<HttpLoop*>(self)->guard_->track(bev);
+  if (bev != nullptr) {
+    bufferevent_set_max_single_write(bev, kMaxSingleWrite);
+    static_cast<HttpLoop*>(self)->guard_->track(bev);
+  }
   return bev;
 }
 
@@ -146,7 +158,14 @@ void HttpLoop::on_request(evhttp_request* req, void* self_ptr) {
   evhttp_connection* conn = evhttp_request_get_connection(req);
   if (conn != nullptr) {
     evhttp_connection_set_closecb(conn, &HttpLoop::on_connection_close, self);
-    self->guard_->request_started(evhttp_connection_get_bufferevent(conn));
+    bufferevent* bev = evhttp_connection_get_bufferevent(conn);
+    if (self->guard_->request_started(bev)) {
+      // First request of this connection. Responses are written whole, so
+      // Nagle would only hold back the tail of a large one until the
+      // client's delayed ACK (40 ms).
+      const int one = 1;
+      ::setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
   }
   self->handler_->handle(req);
 }
@@ -165,8 +184,35 @@ void HttpLoop::reply(evhttp_request* req, int code, const char* reason, evbuffer
       evhttp_add_header(headers, "Connection", "close");
     }
   }
-  evhttp_send_reply(req, code, reason, body);
   if (bev != nullptr) guard_->response_sent(bev);
+  evhttp_send_reply(req, code, reason, body);
+  if (bev != nullptr) {
+    write_now(bev);
+    // Now that the answer is out (or queued), a pipelined head already in
+    // the input may be checked, and refused, after it.
+    guard_->response_queued(bev);
+  }
+}
+
+// evhttp queues the response and writes it on the next EPOLLOUT: one more
+// trip through epoll_wait and two epoll_ctl calls (write interest on, then
+// off) per request. Instead the response is written right away; when the
+// socket took all of it, evhttp is told at once (its write callback is what
+// a drained output buffer would have triggered), so it finishes the request
+// and re-arms reading in this same loop iteration, where the changelist
+// folds the interest changes into at most one epoll_ctl. Whatever the socket
+// does not take (a full send buffer, an error) is left to the bufferevent,
+// which goes on exactly as before.
+void HttpLoop::write_now(bufferevent* bev) {
+  const int fd = bufferevent_getfd(bev);
+  if (fd < 0) return;
+  evbuffer* out = bufferevent_get_output(bev);
+  while (evbuffer_get_length(out) > 0) {
+    if (evbuffer_write_atmost(out, fd, kMaxSingleWrite) <= 0) return;
+  }
+  // May finish the request and even free the connection (Connection:
+  // close); bufferevent_trigger holds a reference on bev meanwhile.
+  bufferevent_trigger(bev, EV_WRITE, 0);
 }
 
 HttpServer::HttpServer(int listen_fd, unsigned loops, const HttpLimits& limits,

@@ -72,6 +72,7 @@ class HttpLoop {
   static bufferevent* on_new_connection(event_base* base, void* self);
   static void on_connection_close(evhttp_connection* conn, void* self);
   static void on_accept_error(evconnlistener* listener, void* self);
+  void write_now(bufferevent* bev);
 
   EventLoop loop_;
   EvhttpPtr http_;

@@ -12,9 +12,11 @@ namespace fibd {
 namespace {
 
 // Every call gets a fresh host-owned error buffer (the header promises at
-// least 256 bytes).
+// least 256 bytes). Only its first byte is cleared: a get that hits is on
+// the hot path, and zeroing a kilobyte per call shows in profiles.
 struct ErrorBuffer {
-  char text[1024] = {0};
+  ErrorBuffer() { text[0] = '\0'; }
+  char text[1024];
   std::string message() const {
     std::size_t len = strnlen(text, sizeof text - 1);
     if (len == 0) return "(the plugin gave no reason)";
@@ -34,7 +36,11 @@ struct ValueSink {
       return -1;
     }
     try {
-      self->value->assign(static_cast<const char*>(data), len);
+      if (len == 0) {
+        self->value->clear();
+      } else {
+        self->value->assign(static_cast<const char*>(data), len);
+      }
     } catch (...) {
       self->failed = true;
       return -1;
@@ -74,6 +80,10 @@ fibd_cache_status bad_status(std::string& error, const char* call, int status) {
 }
 
 const char* kEscaped = "a C++ exception escaped from the plugin";
+
+// A thread's get buffer is not kept past this size (a hit of F(10^6) is
+// 209 kB).
+constexpr std::size_t kKeepBufferBytes = 64 * 1024;
 
 }  // namespace
 
@@ -139,7 +149,12 @@ fibd_cache_status PluginCache::get_status(std::string_view key, std::string& val
                                           std::string& error) {
   ErrorBuffer err;
   ValueSink sink_state;
-  std::string got;
+  // The plugin copies the value into a per-thread buffer that keeps its
+  // capacity, and a valid HIT swaps it into the caller's string (left
+  // untouched otherwise), whose old buffer is kept for next time: once the
+  // buffers have grown, a hit allocates nothing.
+  thread_local std::string got;
+  got.clear();
   sink_state.value = &got;
   fibd_cache_sink sink{&sink_state, &ValueSink::put};
   int status;
@@ -167,7 +182,8 @@ fibd_cache_status PluginCache::get_status(std::string_view key, std::string& val
   if (sink_state.puts == 0) return violation(error, "get returned HIT without a value");
   if (sink_state.puts > 1) return violation(error, "get delivered more than one value");
   if (sink_state.failed) return violation(error, "get returned HIT after put() failed");
-  value = std::move(got);
+  value.swap(got);
+  if (got.capacity() > kKeepBufferBytes) std::string().swap(got);
   return FIBD_CACHE_HIT;
 }
 

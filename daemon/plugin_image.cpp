@@ -59,7 +59,7 @@ class Fd {
 // Copies all of `in` (size bytes) to `out`. Returns an error text or nullopt.
 std::optional<std::string> copy_all(int in, int out, off_t size) {
   static constexpr std::size_t kChunk = 1 << 16;
-  std::unique_ptr<char[]> buf(new char[kChunk]);
+  auto buf = std::make_unique<char[]>(kChunk);
   off_t total = 0;
   for (;;) {
     ssize_t n = ::read(in, buf.get(), kChunk);
@@ -125,7 +125,13 @@ std::unique_ptr<PluginImage> PluginImage::open(const std::string& path,
   if (memfd < 0 && errno == EINVAL) {  // kernels before 6.3 do not know MFD_EXEC
     memfd = ::memfd_create(memfd_name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
   }
-  if (memfd < 0) fail(path, "memfd_create failed: " + errno_text(errno));
+  if (memfd < 0) {
+    int err = errno;
+    fail(path, "memfd_create failed: " + errno_text(err) +
+                   (err == EACCES ? " (the sysctl vm.memfd_noexec=2 forbids executable "
+                                    "memfds, which plugin loading needs)"
+                                  : ""));
+  }
   Fd mem(memfd);
   if (auto e = copy_all(file.get(), mem.get(), st.st_size)) fail(path, *e);
   // Seal it: nobody can change the image's bytes behind the loader's back.

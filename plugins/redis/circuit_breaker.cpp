@@ -93,6 +93,7 @@ CircuitBreaker::Transition CircuitBreaker::on_failure(Clock::time_point now) {
 CircuitBreaker::Transition CircuitBreaker::trip(Clock::time_point now) {
   std::lock_guard lock(mu_);
   if (state_.load(std::memory_order_relaxed) == State::Open) return Transition::None;
+  failures_.store(0, std::memory_order_release);
   return open_locked(now);
 }
 

@@ -43,7 +43,8 @@ class CircuitBreaker {
   // Every allowed call reports exactly one outcome.
   Transition on_success();
   Transition on_failure(Clock::time_point now = Clock::now());
-  // Opens right away (Redis known to be unreachable, e.g. at create()).
+  // Opens right away (Redis known to be unreachable, e.g. at create(), or a
+  // call that timed out). From half-open it reopens with the backoff doubled.
   Transition trip(Clock::time_point now = Clock::now());
 
   State state() const { return state_.load(std::memory_order_relaxed); }

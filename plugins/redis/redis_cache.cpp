@@ -108,8 +108,13 @@ void RedisCache::record_success() {
 }
 
 void RedisCache::record_failure(const Error &e, std::string_view what) {
-  if (e.kind == ErrorKind::Timeout) timeouts_.fetch_add(1, std::memory_order_relaxed);
-  auto t = breaker_.on_failure();
+  // A timeout opens the breaker at once: Redis took all of command_timeout
+  // without answering, and the next call (often the same request's SET right
+  // after its GET) would most likely wait as long again. So a request pays
+  // at most one command_timeout, even from a single client.
+  const bool timeout = e.kind == ErrorKind::Timeout;
+  if (timeout) timeouts_.fetch_add(1, std::memory_order_relaxed);
+  auto t = timeout ? breaker_.trip() : breaker_.on_failure();
   if (t == CircuitBreaker::Transition::Opened) {
     int64_t zero = 0;
     outage_started_ns_.compare_exchange_strong(zero, now_ns());

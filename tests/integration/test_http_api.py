@@ -1,12 +1,13 @@
 """Every row of the HTTP API table in SPEC.md, over real sockets."""
 
 import json
+import os
 import socket
 import sys
 import time
 import unittest
 
-from fibdtest import Daemon, SLOW, raw_connection
+from fibdtest import Daemon, PLUGIN_DIR, SLOW, raw_connection
 
 F93 = 12200160415121876738
 sys.set_int_max_str_digits(0)
@@ -165,6 +166,89 @@ class HttpApiTest(unittest.TestCase):
                 self.assertEqual(conn.getresponse().read(), b'{"result":%d}' % [0, 1, 1, 2, 3][n])
         finally:
             conn.close()
+
+
+    def test_http10_answered_then_closed(self):
+        # The response is written and the request finished in the same loop
+        # iteration; a connection that is not kept alive is freed right then.
+        with raw_connection(self.d.port) as s:
+            s.sendall(b"GET /fib/10 HTTP/1.0\r\n\r\n")
+            data = read_until_eof(s)
+        self.assertTrue(data.startswith(b"HTTP/1.0 200") or data.startswith(b"HTTP/1.1 200"), data)
+        self.assertTrue(data.endswith(b'{"result":55}'), data)
+
+    def test_connection_close_answered_then_closed(self):
+        with raw_connection(self.d.port) as s:
+            s.sendall(b"GET /fib/11 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            data = read_until_eof(s)
+        self.assertIn(b"\r\nConnection: close\r\n", data)
+        self.assertTrue(data.endswith(b'{"result":89}'), data)
+
+    def test_large_body_to_a_slow_reader_then_keep_alive(self):
+        # A 209 kB body cannot go out in one write to a client with a small
+        # receive window: the rest must follow on writability, and the
+        # connection must then serve its next request.
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.settimeout(30 * SLOW)
+            s.connect(("127.0.0.1", self.d.port))
+            s.sendall(b"GET /fib/1000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(0.3)
+            resp, rest = read_response_buffered(s, b"")
+            body = resp.split(b"\r\n\r\n", 1)[1]
+            digits = json.loads(body.decode(), parse_int=str)["result"]
+            self.assertEqual(len(digits), 208988)
+            self.assertEqual(digits[:10], "1953282128")
+            s.sendall(b"GET /fib/12 HTTP/1.1\r\nHost: x\r\n\r\n")
+            resp, _ = read_response_buffered(s, rest)
+            self.assertTrue(resp.endswith(b'{"result":144}'), resp)
+
+
+class MemoryHitPathTest(unittest.TestCase):
+    """Hits answered on the loop: small bodies copied, large ones referenced."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon(plugin=os.path.join(os.path.abspath(PLUGIN_DIR), "memory.so")).wait_ready()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.close()
+
+    def test_pipelined_hits_small_and_large(self):
+        sizes = {10: None, 100000: 20899, 1000000: 208988, 20: None}
+        for n in sizes:
+            self.assertEqual(self.d.get(f"/fib/{n}")[0], 200)  # fill the cache
+        with raw_connection(self.d.port, timeout=30) as s:
+            s.sendall(b"".join(b"GET /fib/%d HTTP/1.1\r\nHost: x\r\n\r\n" % n for n in sizes))
+            rest = b""
+            for n, digits in sizes.items():
+                resp, rest = read_response_buffered(s, rest)
+                head, body = resp.split(b"\r\n\r\n", 1)
+                self.assertIn(b"X-Cache: hit", head)
+                value = json.loads(body.decode(), parse_int=str)["result"]
+                if digits is None:
+                    self.assertEqual(int(value), fib_reference(n))
+                else:
+                    self.assertEqual(len(value), digits)
+                    self.assertEqual(value[-12:], str(fib_reference(n))[-12:])
+
+    def test_head_of_large_hit(self):
+        self.assertEqual(self.d.get("/fib/1000000")[0], 200)
+        status, headers, body = self.d.request("HEAD", "/fib/1000000")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["X-Cache"], "hit")
+        self.assertEqual(headers["Content-Length"], str(208988 + len('{"result":}')))
+        self.assertEqual(body, b"")
+
+
+def read_until_eof(sock):
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
 
 
 def read_response_buffered(sock, buffered):

@@ -801,6 +801,7 @@ TEST_F(RedisPluginTest, FrozenRedisStaysBoundedAndRecovers) {
   EXPECT_LT(load.max_ms(), (timeout + slack()).count()) << "a call was not bounded";
   redis().cont_signal();
   auto took = wait_for_hit(c, 5s);
+  std::this_thread::sleep_for(200ms);  // the load gets some calls in, even on a busy machine
   load.stop();
   report("slowest call " + std::to_string(load.max_ms()) + "ms of " +
              std::to_string(load.calls()) + ", hit again after " +
@@ -810,6 +811,33 @@ TEST_F(RedisPluginTest, FrozenRedisStaysBoundedAndRecovers) {
   ASSERT_TRUE(took.has_value()) << "no hit within 5 s after SIGCONT";
   EXPECT_LT(*took, 2000ms);
   EXPECT_GT(load.calls(), calls_frozen);
+}
+
+// A request that misses does a GET and then a SET: against a frozen Redis the
+// first call's timeout must open the breaker, so the SET fails at once and the
+// request pays command_timeout once, not twice (one client, no other failures).
+TEST_F(RedisPluginTest, OneTimeoutOpensTheBreaker) {
+  start_redis();
+  Instance c(plugin_, {{"address", addr()}, {"command_timeout", "300ms"}});
+  ASSERT_TRUE(c.ok()) << c.create_error();
+  ASSERT_EQ(c.set("k", "v", 60000), FIBD_CACHE_OK);
+  redis().stop_signal();
+  auto t0 = Clock::now();
+  auto got = c.get("k");
+  auto get_took = since(t0);
+  EXPECT_EQ(got.status, FIBD_CACHE_ERROR);
+  EXPECT_THAT(got.error, HasSubstr("command_timeout"));
+  EXPECT_GE(get_took, 300ms);
+  EXPECT_EQ(c.stats()["breaker_state"], 1u);
+  t0 = Clock::now();
+  std::string error;
+  EXPECT_EQ(c.set("k", "v2", 60000, &error), FIBD_CACHE_ERROR);
+  auto set_took = since(t0);
+  redis().cont_signal();
+  EXPECT_THAT(error, HasSubstr("circuit breaker"));
+  EXPECT_LT(set_took, 150ms) << "the SET waited for Redis again";
+  EXPECT_TRUE(c.log().contains("circuit breaker open", FIBD_LOG_WARN));
+  EXPECT_TRUE(wait_for_hit(c, 2s).has_value());
 }
 
 TEST_F(RedisPluginTest, ErrorsAreLoggedRateLimited) {

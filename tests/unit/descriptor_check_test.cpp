@@ -1,0 +1,185 @@
+// validate_descriptor() is pure: these tests build descriptors in memory.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+#include "descriptor_check.h"
+
+namespace fibd {
+namespace {
+
+using ::testing::HasSubstr;
+
+void* create_fn(const fibd_cache_host*, const fibd_cache_config*, char*, size_t) {
+  return nullptr;
+}
+void destroy_fn(void*) {}
+fibd_cache_status get_fn(void*, const void*, size_t, const fibd_cache_sink*, char*, size_t) {
+  return FIBD_CACHE_NOT_FOUND;
+}
+fibd_cache_status set_fn(void*, const void*, size_t, const void*, size_t, uint64_t, char*,
+                         size_t) {
+  return FIBD_CACHE_OK;
+}
+fibd_cache_status del_fn(void*, const void*, size_t, char*, size_t) { return FIBD_CACHE_OK; }
+fibd_cache_status clear_fn(void*, char*, size_t) { return FIBD_CACHE_OK; }
+fibd_cache_status stats_fn(void*, const fibd_cache_stats_sink*, char*, size_t) {
+  return FIBD_CACHE_OK;
+}
+
+fibd_cache_descriptor good() {
+  return fibd_cache_descriptor{FIBD_CACHE_ABI_VERSION,
+                               sizeof(fibd_cache_descriptor),
+                               "good-name_1",
+                               "1.2.3~rc1+deb12",
+                               "A fine plugin",
+                               FIBD_CACHE_CAP_THREAD_SAFE,
+                               create_fn,
+                               destroy_fn,
+                               get_fn,
+                               set_fn,
+                               del_fn,
+                               clear_fn,
+                               stats_fn};
+}
+
+std::string error_of(const fibd_cache_descriptor& d) {
+  return validate_descriptor(&d).value_or("OK");
+}
+
+TEST(DescriptorCheck, AcceptsGoodDescriptor) {
+  auto d = good();
+  EXPECT_EQ(error_of(d), "OK");
+  d.description = nullptr;
+  d.del = nullptr;
+  d.clear = nullptr;
+  d.stats = nullptr;
+  EXPECT_EQ(error_of(d), "OK");
+}
+
+TEST(DescriptorCheck, Null) {
+  EXPECT_THAT(validate_descriptor(nullptr).value_or("OK"), HasSubstr("NULL descriptor"));
+}
+
+TEST(DescriptorCheck, AbiMismatchNamesBoth) {
+  auto d = good();
+  d.abi_version = 7;
+  EXPECT_EQ(validate_descriptor(&d, 3).value_or("OK"),
+            "it was built for cache plugin ABI version 7, but this fibd speaks ABI version 3");
+  // Checked before anything else: the rest may be laid out differently.
+  d.struct_size = 0;
+  d.name = nullptr;
+  EXPECT_THAT(validate_descriptor(&d).value_or("OK"), HasSubstr("ABI version 7"));
+}
+
+TEST(DescriptorCheck, StructSizeTooSmall) {
+  auto d = good();
+  d.struct_size = kMinDescriptorSize - 1;
+  EXPECT_THAT(error_of(d), HasSubstr("struct_size is " + std::to_string(kMinDescriptorSize - 1)));
+  d.struct_size = kMinDescriptorSize;
+  EXPECT_EQ(error_of(d), "OK");
+  d.struct_size = 100000;  // a newer plugin with appended fields
+  EXPECT_EQ(error_of(d), "OK");
+}
+
+TEST(DescriptorCheck, MissingEntryPointsAreAllNamed) {
+  auto d = good();
+  d.get = nullptr;
+  EXPECT_EQ(error_of(d), "its descriptor lacks required entry points: get");
+  d.create = nullptr;
+  d.set = nullptr;
+  EXPECT_EQ(error_of(d), "its descriptor lacks required entry points: create, get, set");
+  d = good();
+  d.destroy = nullptr;
+  EXPECT_THAT(error_of(d), HasSubstr("destroy"));
+}
+
+TEST(DescriptorCheck, Names) {
+  auto d = good();
+  for (const char* bad : {"", "Memory", "mem ory", "mém", "a/b", "a.b"}) {
+    d.name = bad;
+    EXPECT_NE(error_of(d), "OK") << bad;
+  }
+  d.name = nullptr;
+  EXPECT_THAT(error_of(d), HasSubstr("name is NULL"));
+  std::string longest(kMaxPluginNameLen, 'a');
+  d.name = longest.c_str();
+  EXPECT_EQ(error_of(d), "OK");
+  std::string too_long(kMaxPluginNameLen + 1, 'a');
+  d.name = too_long.c_str();
+  EXPECT_THAT(error_of(d), HasSubstr("longer than 64"));
+  d.name = "Bad\nName";
+  EXPECT_THAT(error_of(d), HasSubstr("\"Bad\\x0aName\" has characters outside [a-z0-9_-]"));
+}
+
+TEST(DescriptorCheck, Versions) {
+  auto d = good();
+  for (const char* bad : {"", "1.0 beta", "1.0\t", "v\x7f"}) {
+    d.version = bad;
+    EXPECT_NE(error_of(d), "OK") << bad;
+  }
+  d.version = nullptr;
+  EXPECT_THAT(error_of(d), HasSubstr("version is NULL"));
+  std::string too_long(kMaxPluginVersionLen + 1, '1');
+  d.version = too_long.c_str();
+  EXPECT_THAT(error_of(d), HasSubstr("version is longer than"));
+}
+
+TEST(DescriptorCheck, Descriptions) {
+  auto d = good();
+  d.description = "";
+  EXPECT_EQ(error_of(d), "OK");
+  d.description = "UTF-8 is fine: déjà vu";
+  EXPECT_EQ(error_of(d), "OK");
+  d.description = "two\nlines";
+  EXPECT_THAT(error_of(d), HasSubstr("control characters"));
+  std::string too_long(kMaxPluginDescriptionLen + 1, 'x');
+  d.description = too_long.c_str();
+  EXPECT_THAT(error_of(d), HasSubstr("description is longer than"));
+}
+
+TEST(DescriptorCheck, ReadsNoFurtherThanLimits) {
+  // A name without a terminator: only max+1 bytes may be read.
+  char unterminated[kMaxPluginNameLen + 1];
+  std::memset(unterminated, 'a', sizeof unterminated);
+  auto d = good();
+  d.name = unterminated;
+  EXPECT_THAT(error_of(d), HasSubstr("longer than"));
+}
+
+TEST(DescriptorCheck, CopyOwnsStringsAndHonoursStructSize) {
+  char name[] = "copied";
+  auto d = good();
+  d.name = name;
+  ASSERT_EQ(error_of(d), "OK");
+  PluginDescriptor copy = copy_descriptor(d);
+  name[0] = 'X';
+  EXPECT_EQ(copy.name, "copied");
+  EXPECT_EQ(copy.version, "1.2.3~rc1+deb12");
+  EXPECT_EQ(copy.description, "A fine plugin");
+  EXPECT_TRUE(copy.thread_safe());
+  EXPECT_FALSE(copy.non_blocking());
+  EXPECT_EQ(copy.get, &get_fn);
+  EXPECT_EQ(copy.del, &del_fn);
+  EXPECT_EQ(copy.stats, &stats_fn);
+
+  // Optional fields past struct_size are never read.
+  d.struct_size = kMinDescriptorSize;
+  PluginDescriptor old = copy_descriptor(d);
+  EXPECT_EQ(old.del, nullptr);
+  EXPECT_EQ(old.clear, nullptr);
+  EXPECT_EQ(old.stats, nullptr);
+  EXPECT_EQ(old.set, &set_fn);
+}
+
+TEST(DescriptorCheck, DescribesCapabilities) {
+  EXPECT_EQ(describe_capabilities(0), "none");
+  EXPECT_EQ(describe_capabilities(FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING),
+            "thread-safe, non-blocking");
+  EXPECT_EQ(describe_capabilities(FIBD_CACHE_CAP_NON_BLOCKING | (1u << 20)), "non-blocking");
+}
+
+}  // namespace
+}  // namespace fibd
