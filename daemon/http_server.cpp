@@ -143,9 +143,15 @@ void HttpLoop::stop_accepting() {
 }
 
 bufferevent* HttpLoop::on_new_connection(event_base* base, void* self) {
-  // Options 0, as evhttp's default: evhttp closes the fd itself when it frees
-  // the connection, so the guard's extra reference never keeps an fd open.
-  bufferevent* bev = bufferevent_socket_new(base, -1, 0);
+  // BEV_OPT_CLOSE_ON_FREE: the fd is closed when the bufferevent is
+  // destroyed, not when evhttp frees the connection. The guard holds a
+  // reference; a connection that ends without a request (no closecb: silent,
+  // garbage, refused head) keeps it until the next sweep. Had evhttp closed
+  // the fd meanwhile (options 0), the kernel could hand its number to a new
+  // connection while this bufferevent's read event was still registered for
+  // it, and libevent, seeing the fd already watched, would never poll the
+  // new connection: it hung until the head timeout.
+  bufferevent* bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
   if (bev != nullptr) {
     bufferevent_set_max_single_write(bev, kMaxSingleWrite);
     static_cast<HttpLoop*>(self)->guard_->track(bev);
