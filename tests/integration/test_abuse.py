@@ -151,6 +151,37 @@ class AbuseTest(unittest.TestCase):
             self.assertEqual(d.get("/healthz")[0], 200)
             self.assertEqual(d.stop(), 0)
 
+    def test_connections_ending_without_a_request_never_stall_new_ones(self):
+        # Found by this suite: a connection that ended before any request
+        # reached the handler (silent, garbage, refused head) left its
+        # bufferevent registered on a descriptor evhttp had closed; a new
+        # connection given the same number was then never polled, and hung
+        # until the head timeout. About one request in ten did.
+        ends = (b"", b"\x01\x02garbage\r\n\r\n",
+                b"GET / HTTP/1.1\r\nX: " + b"a" * 40000 + b"\r\n\r\n")
+        with Daemon() as d:
+            d.wait_ready()
+            stalled = 0
+            for _ in range(10):
+                for payload in ends:
+                    for _ in range(5):
+                        with socket.create_connection(("127.0.0.1", d.port), timeout=5) as s:
+                            if payload:
+                                try:
+                                    s.sendall(payload)
+                                    s.recv(100)
+                                except OSError:
+                                    pass
+                for _ in range(10):
+                    try:
+                        if d.get("/healthz", timeout=2)[0] != 200:
+                            stalled += 1
+                    except OSError:
+                        stalled += 1
+            self.assertEqual(stalled, 0, "requests on new connections went unanswered")
+            self.assertEqual(d.log().count("Epoll"), 0, "libevent warned of a closed descriptor")
+            self.assertEqual(d.stop(), 0)
+
     def test_out_of_file_descriptors(self):
         def tight_limit():
             resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
