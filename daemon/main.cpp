@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "application.h"
@@ -40,6 +41,10 @@ int main(int argc, char** argv) {
   const NofileLimit nofile = raise_nofile_limit();
   if (nofile.now != nofile.before) {
     spdlog::debug("file descriptor limit raised from {} to {}", nofile.before, nofile.now);
+  } else if (nofile.error != 0 && nofile.now < 4096) {
+    spdlog::warn("file descriptor limit is {} (hard limit {}) and cannot be raised: {}; "
+                 "connections beyond it are refused (set LimitNOFILE=)",
+                 nofile.now, nofile.hard, std::strerror(nofile.error));
   }
 
   // Every thread started from here inherits these blocked; Application::run

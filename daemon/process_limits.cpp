@@ -1,5 +1,7 @@
 #include "process_limits.h"
 
+#include <cerrno>
+
 namespace fibd {
 
 NofileLimit raise_nofile_limit() {
@@ -7,9 +9,14 @@ NofileLimit raise_nofile_limit() {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return result;
   result.before = result.now = limit.rlim_cur;
+  result.hard = limit.rlim_max;
   if (limit.rlim_cur == limit.rlim_max) return result;
   limit.rlim_cur = limit.rlim_max;
-  if (setrlimit(RLIMIT_NOFILE, &limit) == 0) result.now = limit.rlim_cur;
+  if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    result.now = limit.rlim_cur;
+  } else {
+    result.error = errno;
+  }
   return result;
 }
 

@@ -8,6 +8,8 @@ namespace fibd {
 struct NofileLimit {
   rlim_t before = 0;  // soft limit found
   rlim_t now = 0;     // soft limit in force (the hard limit unless refused)
+  rlim_t hard = 0;
+  int error = 0;  // errno of a refused setrlimit() (a seccomp filter, say)
 };
 
 // Raises the soft RLIMIT_NOFILE to the hard limit. Every client connection
