@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Writes the hand-made seeds of tests/fuzz/corpus/descriptor and
-tests/fuzz/corpus/redis_reply. Those targets read their input through
-libFuzzer's FuzzedDataProvider (strings from the front, each ended by a
-backslash and another byte; integers from the back), so the seeds are built
-here rather than typed. Usage: tests/fuzz/make_seeds.py"""
+"""Writes the hand-made seeds of tests/fuzz/corpus/descriptor, redis_reply
+and elf. The first two read their input through libFuzzer's
+FuzzedDataProvider (strings from the front, each ended by a backslash and
+another byte; integers from the back), and elf wants small ELF files, so the
+seeds are built here rather than typed. Usage: tests/fuzz/make_seeds.py"""
 
 import os
+import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -69,6 +70,19 @@ def redis(name, chunks, ops, pool1=True, flags=0, prefix=b""):
     write("redis_reply", name, front, back)
 
 
+# fuzz_elf: a small ELF64 file: header, program headers, a dynamic section.
+def elf(name, e_type=3, machine=62, elf_class=2, flags_1=0, phnum=2, cut=None):
+    phoff, dyn_off = 64, 64 + 2 * 56
+    header = b"\x7fELF" + bytes([elf_class, 1, 1, 0]) + bytes(8)
+    header += struct.pack("<HHIQQQIHHHHHH", e_type, machine, 1, 0, phoff, 0, 0, 64, 56,
+                          phnum, 64, 0, 0)
+    load = struct.pack("<IIQQQQQQ", 1, 5, 0, 0, 0, 0x200, 0x200, 0x1000)  # PT_LOAD
+    dynamic = struct.pack("<IIQQQQQQ", 2, 6, dyn_off, dyn_off, dyn_off, 32, 32, 8)
+    dyn = struct.pack("<qQqQ", 0x6FFFFFFB, flags_1, 0, 0)  # DT_FLAGS_1, DT_NULL
+    data = header + load + dynamic + dyn
+    write("elf", name, data[:cut] if cut else data, [])
+
+
 def main():
     ok = [(2, b"memory"), (2, b"1.0.0"), (2, b"An in-memory cache")]
     descriptor("valid", strings=ok)
@@ -83,6 +97,17 @@ def main():
     descriptor("unterminated-name", strings=[(1, b"x"), (2, b"1"), (0, b"")])
     descriptor("long-version", strings=[(2, b"m"), (2, b"1" * 80), (0, b"")])
     descriptor("control-description", strings=[(2, b"m"), (2, b"1"), (2, b"line\nbreak")])
+
+    elf("shared-object")
+    elf("pie", flags_1=0x08000000)
+    elf("executable", e_type=2)
+    elf("relocatable", e_type=1)
+    elf("aarch64", machine=183)
+    elf("32-bit", elf_class=1)
+    elf("no-program-headers", phnum=0)
+    elf("truncated-program-headers", cut=100)
+    elf("truncated-dynamic", cut=180)
+    write("elf", "script", b"#!/bin/sh\necho not a plugin\n", [])
 
     pong, ok_reply = b"+PONG\r\n", b"+OK\r\n"
     redis("happy", [(pong, 0), (b"$5\r\nhello\r\n", 0), (ok_reply, 0), (b":1\r\n", 0),
