@@ -3,7 +3,6 @@
 #include <event2/thread.h>
 #include <pthread.h>
 
-#include <memory>
 #include <stdexcept>
 
 namespace fibd {
@@ -23,15 +22,10 @@ void enable_libevent_threads() {
 
 EventLoop::EventLoop() {
   enable_libevent_threads();
-  // The changelist defers epoll_ctl to the end of each loop iteration and
-  // folds the interest changes evhttp makes per request (read off, write on,
-  // write off, read on) into one call, or none. Its documented caveat is fds
-  // shared through dup(), which fibd never registers.
-  std::unique_ptr<event_config, decltype(&event_config_free)> config(event_config_new(),
-                                                                     &event_config_free);
-  if (!config) throw std::runtime_error("event_config_new failed");
-  event_config_set_flag(config.get(), EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-  base_.reset(event_base_new_with_config(config.get()));
+  // No EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST: it defers epoll_ctl(DEL) past
+  // the close() of a connection's fd, by which time another loop thread may
+  // have accepted a new connection with the same number (TSan reports it).
+  base_.reset(event_base_new());
   if (!base_) throw std::runtime_error("event_base_new failed");
   wakeup_.reset(event_new(
       base_.get(), -1, EV_PERSIST,
