@@ -205,8 +205,7 @@ void HttpLoop::reply(evhttp_request* req, int code, const char* reason, evbuffer
 // off) per request. Instead the response is written right away; when the
 // socket took all of it, evhttp is told at once (its write callback is what
 // a drained output buffer would have triggered), so it finishes the request
-// and re-arms reading in this same loop iteration, where the changelist
-// folds the interest changes into at most one epoll_ctl. Whatever the socket
+// and re-arms reading in this same loop iteration. Whatever the socket
 // does not take (a full send buffer, an error) is left to the bufferevent,
 // which goes on exactly as before.
 void HttpLoop::write_now(bufferevent* bev) {
