@@ -70,6 +70,8 @@ def raw_exchange(port, payload, timeout=20):
         return None, {}, b""
     head, _, body = data.partition(b"\r\n\r\n")
     status, headers = parse_head(head)
+    if headers.get("content-length") is not None:
+        body = body[:int(headers["content-length"])]
     return status, headers, body
 
 
