@@ -57,7 +57,9 @@ struct Source {
 
 std::string Address::to_string() const {
   if (is_unix) return "unix:" + path;
-  if (host.find(':') != std::string::npos)
+  // Brackets where the bare form would read differently: an IPv6 address, or
+  // a host named "unix" ("unix:80" is a unix socket path).
+  if (host.find(':') != std::string::npos || host == "unix")
     return "[" + host + "]:" + std::to_string(port);
   return host + ":" + std::to_string(port);
 }
