@@ -4,23 +4,15 @@
  *   "put_then_miss"  put(), then NOT_FOUND
  *   "status"         get returns 42, set returns 7
  * Any other key: NOT_FOUND / OK. */
-#include <fibd/cache_plugin.h>
-
 #include <string.h>
 
-static int instance_tag;
+#include "stub_entry_points.h"
 
-static int is(const void *key, size_t key_len, const char *want) {
+static int is(const void* key, size_t key_len, const char* want) {
   return key_len == strlen(want) && memcmp(key, want, key_len) == 0;
 }
-static void *create(const fibd_cache_host *host, const fibd_cache_config *config,
-                    char *err, size_t err_len) {
-  (void)host, (void)config, (void)err, (void)err_len;
-  return &instance_tag;
-}
-static void destroy(void *instance) { (void)instance; }
-static fibd_cache_status get(void *instance, const void *key, size_t key_len,
-                             const fibd_cache_sink *sink, char *err, size_t err_len) {
+static fibd_cache_status get(void* instance, const void* key, size_t key_len,
+                             const fibd_cache_sink* sink, char* err, size_t err_len) {
   (void)instance, (void)err, (void)err_len;
   if (is(key, key_len, "nohit")) return FIBD_CACHE_HIT;
   if (is(key, key_len, "twice")) {
@@ -35,16 +27,28 @@ static fibd_cache_status get(void *instance, const void *key, size_t key_len,
   if (is(key, key_len, "status")) return (fibd_cache_status)42;
   return FIBD_CACHE_NOT_FOUND;
 }
-static fibd_cache_status set(void *instance, const void *key, size_t key_len,
-                             const void *value, size_t value_len, uint64_t ttl_ms,
-                             char *err, size_t err_len) {
+static fibd_cache_status set(void* instance, const void* key, size_t key_len,
+                             const void* value, size_t value_len, uint64_t ttl_ms,
+                             char* err, size_t err_len) {
   (void)instance, (void)value, (void)value_len, (void)ttl_ms, (void)err, (void)err_len;
   if (is(key, key_len, "status")) return (fibd_cache_status)7;
   return FIBD_CACHE_OK;
 }
 
-static const fibd_cache_descriptor descriptor = {
-    FIBD_CACHE_ABI_VERSION, sizeof(fibd_cache_descriptor), "contract_violations", "1.0",
-    NULL, FIBD_CACHE_CAP_THREAD_SAFE, create, destroy, get, set, NULL, NULL, NULL};
+static const fibd_cache_descriptor descriptor = {FIBD_CACHE_ABI_VERSION,
+                                                 sizeof(fibd_cache_descriptor),
+                                                 "contract_violations",
+                                                 "1.0",
+                                                 NULL,
+                                                 FIBD_CACHE_CAP_THREAD_SAFE,
+                                                 stub_create,
+                                                 stub_destroy,
+                                                 get,
+                                                 set,
+                                                 NULL,
+                                                 NULL,
+                                                 NULL};
 
-FIBD_CACHE_EXPORT const fibd_cache_descriptor *fibd_cache_plugin(void) { return &descriptor; }
+FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
+  return &descriptor;
+}

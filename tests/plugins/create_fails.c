@@ -1,30 +1,29 @@
 /* create() fails with its own message, which the loader must pass on. */
-#include <fibd/cache_plugin.h>
-
 #include <stdio.h>
 
-static void *create(const fibd_cache_host *host, const fibd_cache_config *config,
-                    char *err, size_t err_len) {
+#include "stub_entry_points.h"
+
+static void* create(const fibd_cache_host* host, const fibd_cache_config* config,
+                    char* err, size_t err_len) {
   (void)host, (void)config;
   snprintf(err, err_len, "cannot reach backend 192.0.2.1:6379: connection refused");
   return NULL;
 }
-static void destroy(void *instance) { (void)instance; }
-static fibd_cache_status get(void *instance, const void *key, size_t key_len,
-                             const fibd_cache_sink *sink, char *err, size_t err_len) {
-  (void)instance, (void)key, (void)key_len, (void)sink, (void)err, (void)err_len;
-  return FIBD_CACHE_NOT_FOUND;
-}
-static fibd_cache_status set(void *instance, const void *key, size_t key_len,
-                             const void *value, size_t value_len, uint64_t ttl_ms,
-                             char *err, size_t err_len) {
-  (void)instance, (void)key, (void)key_len, (void)value, (void)value_len, (void)ttl_ms,
-      (void)err, (void)err_len;
-  return FIBD_CACHE_OK;
-}
 
-static const fibd_cache_descriptor descriptor = {
-    FIBD_CACHE_ABI_VERSION, sizeof(fibd_cache_descriptor), "create_fails", "1.0", NULL, 0,
-    create, destroy, get, set, NULL, NULL, NULL};
+static const fibd_cache_descriptor descriptor = {FIBD_CACHE_ABI_VERSION,
+                                                 sizeof(fibd_cache_descriptor),
+                                                 "create_fails",
+                                                 "1.0",
+                                                 NULL,
+                                                 0,
+                                                 create,
+                                                 stub_destroy,
+                                                 stub_get_not_found,
+                                                 stub_set_ok,
+                                                 NULL,
+                                                 NULL,
+                                                 NULL};
 
-FIBD_CACHE_EXPORT const fibd_cache_descriptor *fibd_cache_plugin(void) { return &descriptor; }
+FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
+  return &descriptor;
+}

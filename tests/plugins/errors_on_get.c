@@ -1,33 +1,30 @@
 /* Every get() fails with a message; set() succeeds. */
-#include <fibd/cache_plugin.h>
-
 #include <stdio.h>
 
-static int instance_tag;
+#include "stub_entry_points.h"
 
-static void *create(const fibd_cache_host *host, const fibd_cache_config *config,
-                    char *err, size_t err_len) {
-  (void)host, (void)config, (void)err, (void)err_len;
-  return &instance_tag;
-}
-static void destroy(void *instance) { (void)instance; }
-static fibd_cache_status get(void *instance, const void *key, size_t key_len,
-                             const fibd_cache_sink *sink, char *err, size_t err_len) {
+static fibd_cache_status get(void* instance, const void* key, size_t key_len,
+                             const fibd_cache_sink* sink, char* err, size_t err_len) {
   (void)instance, (void)key, (void)key_len, (void)sink;
   snprintf(err, err_len, "backend timed out after 50 ms");
   return FIBD_CACHE_ERROR;
 }
-static fibd_cache_status set(void *instance, const void *key, size_t key_len,
-                             const void *value, size_t value_len, uint64_t ttl_ms,
-                             char *err, size_t err_len) {
-  (void)instance, (void)key, (void)key_len, (void)value, (void)value_len, (void)ttl_ms,
-      (void)err, (void)err_len;
-  return FIBD_CACHE_OK;
-}
 
 static const fibd_cache_descriptor descriptor = {
-    FIBD_CACHE_ABI_VERSION, sizeof(fibd_cache_descriptor), "errors_on_get", "1.0", NULL,
+    FIBD_CACHE_ABI_VERSION,
+    sizeof(fibd_cache_descriptor),
+    "errors_on_get",
+    "1.0",
+    NULL,
     FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING,
-    create, destroy, get, set, NULL, NULL, NULL};
+    stub_create,
+    stub_destroy,
+    get,
+    stub_set_ok,
+    NULL,
+    NULL,
+    NULL};
 
-FIBD_CACHE_EXPORT const fibd_cache_descriptor *fibd_cache_plugin(void) { return &descriptor; }
+FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
+  return &descriptor;
+}

@@ -1,14 +1,13 @@
 /* Claims no capability, and fails any call that overlaps another one: the
  * host must serialise its calls. */
-#include <fibd/cache_plugin.h>
-
 #include <stdio.h>
 #include <time.h>
 
-static int busy; /* accessed with __atomic builtins only */
-static int instance_tag;
+#include "stub_entry_points.h"
 
-static int enter(char *err, size_t err_len) {
+static int busy; /* accessed with __atomic builtins only */
+
+static int enter(char* err, size_t err_len) {
   struct timespec pause = {0, 20000}; /* widen the window for overlaps */
   if (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQ_REL) != 0) {
     snprintf(err, err_len, "concurrent call on a plugin that is not thread-safe");
@@ -19,30 +18,36 @@ static int enter(char *err, size_t err_len) {
 }
 static void leave(void) { __atomic_store_n(&busy, 0, __ATOMIC_RELEASE); }
 
-static void *create(const fibd_cache_host *host, const fibd_cache_config *config,
-                    char *err, size_t err_len) {
-  (void)host, (void)config, (void)err, (void)err_len;
-  return &instance_tag;
-}
-static void destroy(void *instance) { (void)instance; }
-static fibd_cache_status get(void *instance, const void *key, size_t key_len,
-                             const fibd_cache_sink *sink, char *err, size_t err_len) {
+static fibd_cache_status get(void* instance, const void* key, size_t key_len,
+                             const fibd_cache_sink* sink, char* err, size_t err_len) {
   (void)instance, (void)key, (void)key_len, (void)sink;
   if (!enter(err, err_len)) return FIBD_CACHE_ERROR;
   leave();
   return FIBD_CACHE_NOT_FOUND;
 }
-static fibd_cache_status set(void *instance, const void *key, size_t key_len,
-                             const void *value, size_t value_len, uint64_t ttl_ms,
-                             char *err, size_t err_len) {
+static fibd_cache_status set(void* instance, const void* key, size_t key_len,
+                             const void* value, size_t value_len, uint64_t ttl_ms,
+                             char* err, size_t err_len) {
   (void)instance, (void)key, (void)key_len, (void)value, (void)value_len, (void)ttl_ms;
   if (!enter(err, err_len)) return FIBD_CACHE_ERROR;
   leave();
   return FIBD_CACHE_OK;
 }
 
-static const fibd_cache_descriptor descriptor = {
-    FIBD_CACHE_ABI_VERSION, sizeof(fibd_cache_descriptor), "not_thread_safe", "1.0", NULL,
-    0, create, destroy, get, set, NULL, NULL, NULL};
+static const fibd_cache_descriptor descriptor = {FIBD_CACHE_ABI_VERSION,
+                                                 sizeof(fibd_cache_descriptor),
+                                                 "not_thread_safe",
+                                                 "1.0",
+                                                 NULL,
+                                                 0,
+                                                 stub_create,
+                                                 stub_destroy,
+                                                 get,
+                                                 set,
+                                                 NULL,
+                                                 NULL,
+                                                 NULL};
 
-FIBD_CACHE_EXPORT const fibd_cache_descriptor *fibd_cache_plugin(void) { return &descriptor; }
+FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
+  return &descriptor;
+}

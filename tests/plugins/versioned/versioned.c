@@ -2,10 +2,10 @@
  * get() answers "v<PLUGIN_VERSION>" for any key, so a test sees which code
  * runs; stats() reports how many instances this image has created, so a
  * test sees whether two loads shared an image. */
-#include <fibd/cache_plugin.h>
-
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "../stub_entry_points.h"
 
 #ifndef PLUGIN_VERSION
 #error "build with -DPLUGIN_VERSION=N"
@@ -19,9 +19,9 @@ struct instance {
   fibd_cache_host host;
 };
 
-static void *create(const fibd_cache_host *host, const fibd_cache_config *config,
-                    char *err, size_t err_len) {
-  struct instance *in = (struct instance *)malloc(sizeof *in);
+static void* create(const fibd_cache_host* host, const fibd_cache_config* config,
+                    char* err, size_t err_len) {
+  struct instance* in = (struct instance*)malloc(sizeof *in);
   (void)config;
   if (in == NULL) {
     snprintf(err, err_len, "out of memory");
@@ -32,36 +32,41 @@ static void *create(const fibd_cache_host *host, const fibd_cache_config *config
   in->host.log(in->host.ctx, FIBD_LOG_INFO, "created v" STR(PLUGIN_VERSION));
   return in;
 }
-static void destroy(void *instance) {
-  struct instance *in = (struct instance *)instance;
+static void destroy(void* instance) {
+  struct instance* in = (struct instance*)instance;
   in->host.log(in->host.ctx, FIBD_LOG_INFO, "destroyed v" STR(PLUGIN_VERSION));
   free(in);
 }
-static fibd_cache_status get(void *instance, const void *key, size_t key_len,
-                             const fibd_cache_sink *sink, char *err, size_t err_len) {
+static fibd_cache_status get(void* instance, const void* key, size_t key_len,
+                             const fibd_cache_sink* sink, char* err, size_t err_len) {
   static const char value[] = "v" STR(PLUGIN_VERSION);
   (void)instance, (void)key, (void)key_len, (void)err, (void)err_len;
   if (sink->put(sink->ctx, value, sizeof value - 1) != 0) return FIBD_CACHE_ERROR;
   return FIBD_CACHE_HIT;
 }
-static fibd_cache_status set(void *instance, const void *key, size_t key_len,
-                             const void *value, size_t value_len, uint64_t ttl_ms,
-                             char *err, size_t err_len) {
-  (void)instance, (void)key, (void)key_len, (void)value, (void)value_len, (void)ttl_ms,
-      (void)err, (void)err_len;
-  return FIBD_CACHE_OK;
-}
-static fibd_cache_status stats(void *instance, const fibd_cache_stats_sink *sink, char *err,
-                               size_t err_len) {
+static fibd_cache_status stats(void* instance, const fibd_cache_stats_sink* sink,
+                               char* err, size_t err_len) {
   (void)instance, (void)err, (void)err_len;
-  sink->put(sink->ctx, "instances", __atomic_load_n(&instances_created, __ATOMIC_RELAXED));
+  sink->put(sink->ctx, "instances",
+            __atomic_load_n(&instances_created, __ATOMIC_RELAXED));
   return FIBD_CACHE_OK;
 }
 
 static const fibd_cache_descriptor descriptor = {
-    FIBD_CACHE_ABI_VERSION, sizeof(fibd_cache_descriptor), "versioned", STR(PLUGIN_VERSION),
+    FIBD_CACHE_ABI_VERSION,
+    sizeof(fibd_cache_descriptor),
+    "versioned",
+    STR(PLUGIN_VERSION),
     "test plugin, one source built as two versions",
     FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING,
-    create, destroy, get, set, NULL, NULL, stats};
+    create,
+    destroy,
+    get,
+    stub_set_ok,
+    NULL,
+    NULL,
+    stats};
 
-FIBD_CACHE_EXPORT const fibd_cache_descriptor *fibd_cache_plugin(void) { return &descriptor; }
+FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
+  return &descriptor;
+}
