@@ -35,19 +35,17 @@ static fibd_cache_status set(void* instance, const void* key, size_t key_len,
   return FIBD_CACHE_OK;
 }
 
-static const fibd_cache_descriptor descriptor = {FIBD_CACHE_ABI_VERSION,
-                                                 sizeof(fibd_cache_descriptor),
-                                                 "contract_violations",
-                                                 "1.0",
-                                                 NULL,
-                                                 FIBD_CACHE_CAP_THREAD_SAFE,
-                                                 stub_create,
-                                                 stub_destroy,
-                                                 get,
-                                                 set,
-                                                 NULL,
-                                                 NULL,
-                                                 NULL};
+static const fibd_cache_descriptor descriptor = {
+    .abi_version = FIBD_CACHE_ABI_VERSION,
+    .struct_size = sizeof(fibd_cache_descriptor),
+    .name = "contract_violations",
+    .version = "1.0",
+    .capabilities = FIBD_CACHE_CAP_THREAD_SAFE,
+    .create = stub_create,
+    .destroy = stub_destroy,
+    .get = get,
+    .set = set,
+};
 
 FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
   return &descriptor;

@@ -10,19 +10,16 @@ static void* create(const fibd_cache_host* host, const fibd_cache_config* config
   return NULL;
 }
 
-static const fibd_cache_descriptor descriptor = {FIBD_CACHE_ABI_VERSION,
-                                                 sizeof(fibd_cache_descriptor),
-                                                 "create_fails",
-                                                 "1.0",
-                                                 NULL,
-                                                 0,
-                                                 create,
-                                                 stub_destroy,
-                                                 stub_get_not_found,
-                                                 stub_set_ok,
-                                                 NULL,
-                                                 NULL,
-                                                 NULL};
+static const fibd_cache_descriptor descriptor = {
+    .abi_version = FIBD_CACHE_ABI_VERSION,
+    .struct_size = sizeof(fibd_cache_descriptor),
+    .name = "create_fails",
+    .version = "1.0",
+    .create = create,
+    .destroy = stub_destroy,
+    .get = stub_get_not_found,
+    .set = stub_set_ok,
+};
 
 FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
   return &descriptor;

@@ -11,19 +11,16 @@ static fibd_cache_status get(void* instance, const void* key, size_t key_len,
 }
 
 static const fibd_cache_descriptor descriptor = {
-    FIBD_CACHE_ABI_VERSION,
-    sizeof(fibd_cache_descriptor),
-    "errors_on_get",
-    "1.0",
-    NULL,
-    FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING,
-    stub_create,
-    stub_destroy,
-    get,
-    stub_set_ok,
-    NULL,
-    NULL,
-    NULL};
+    .abi_version = FIBD_CACHE_ABI_VERSION,
+    .struct_size = sizeof(fibd_cache_descriptor),
+    .name = "errors_on_get",
+    .version = "1.0",
+    .capabilities = FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING,
+    .create = stub_create,
+    .destroy = stub_destroy,
+    .get = get,
+    .set = stub_set_ok,
+};
 
 FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
   return &descriptor;

@@ -34,19 +34,16 @@ static fibd_cache_status set(void* instance, const void* key, size_t key_len,
   return FIBD_CACHE_OK;
 }
 
-static const fibd_cache_descriptor descriptor = {FIBD_CACHE_ABI_VERSION,
-                                                 sizeof(fibd_cache_descriptor),
-                                                 "not_thread_safe",
-                                                 "1.0",
-                                                 NULL,
-                                                 0,
-                                                 stub_create,
-                                                 stub_destroy,
-                                                 get,
-                                                 set,
-                                                 NULL,
-                                                 NULL,
-                                                 NULL};
+static const fibd_cache_descriptor descriptor = {
+    .abi_version = FIBD_CACHE_ABI_VERSION,
+    .struct_size = sizeof(fibd_cache_descriptor),
+    .name = "not_thread_safe",
+    .version = "1.0",
+    .create = stub_create,
+    .destroy = stub_destroy,
+    .get = get,
+    .set = set,
+};
 
 FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
   return &descriptor;

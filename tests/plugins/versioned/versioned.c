@@ -53,19 +53,18 @@ static fibd_cache_status stats(void* instance, const fibd_cache_stats_sink* sink
 }
 
 static const fibd_cache_descriptor descriptor = {
-    FIBD_CACHE_ABI_VERSION,
-    sizeof(fibd_cache_descriptor),
-    "versioned",
-    STR(PLUGIN_VERSION),
-    "test plugin, one source built as two versions",
-    FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING,
-    create,
-    destroy,
-    get,
-    stub_set_ok,
-    NULL,
-    NULL,
-    stats};
+    .abi_version = FIBD_CACHE_ABI_VERSION,
+    .struct_size = sizeof(fibd_cache_descriptor),
+    .name = "versioned",
+    .version = STR(PLUGIN_VERSION),
+    .description = "test plugin, one source built as two versions",
+    .capabilities = FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING,
+    .create = create,
+    .destroy = destroy,
+    .get = get,
+    .set = stub_set_ok,
+    .stats = stats,
+};
 
 FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
   return &descriptor;
