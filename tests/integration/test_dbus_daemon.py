@@ -10,7 +10,7 @@ import unittest
 
 from fibdtest import Daemon, PLUGIN_DIR, SLOW
 from fibdtest.dbus import PrivateBus, BUS_NAME, OBJECT_PATH, INTERFACE
-from test_plugin_swap import Hammer
+from fibdtest.load import Load
 
 
 def config(port, plugin="memory", extra=""):
@@ -123,7 +123,7 @@ class DBusDaemonTest(unittest.TestCase):
 
     def test_reloads_under_load_fail_no_request(self):
         plugins = ["example_c", "none", "memory"]
-        with Hammer(self.d.port) as hammer:
+        with Load(self.d.port) as hammer:
             for i in range(50):
                 self.d.write_config(config(self.d.port, plugins[i % 3]))
                 r = self.bus.call("Reload")

@@ -7,7 +7,6 @@ test, tests/unit/redis_plugin_test.cpp.)"""
 
 import http.client
 import os
-import threading
 import time
 import unittest
 
@@ -15,22 +14,12 @@ from fibdtest import Daemon, PLUGIN_DIR, SLOW, free_port
 from fibdtest import redis as fibd_redis
 from fibdtest.dbus import PrivateBus, ERROR_PLUGIN_LOAD_FAILED
 from fibdtest.redis import RedisServer
+from fibdtest.load import Load, fib, fib_body
 
 COMMAND_TIMEOUT = 0.2  # seconds; the plugin's command_timeout in these tests
 # Scheduling noise of a loaded test machine (2 cores, Python client threads):
 # a liveness bound, not a performance assertion.
 SLACK = 0.5 * SLOW
-
-
-def fib(n):
-    a, b = 0, 1
-    for _ in range(n):
-        a, b = b, a + b
-    return a
-
-
-def body(n):
-    return b'{"result":%d}' % fib(n)
 
 
 def config(port, address, *, prefix="e2e:", expiration="15s", password=None,
@@ -68,7 +57,7 @@ def wait_for_hit(port, first_n, timeout):
     while time.monotonic() - started < timeout:
         timed_get(port, n)
         status, cache, data, _ = timed_get(port, n)
-        if status == 200 and cache == "hit" and data == body(n):
+        if status == 200 and cache == "hit" and data == fib_body(n):
             return time.monotonic() - started, n
         n += 1
         time.sleep(0.02)
@@ -79,57 +68,6 @@ def check_clean_exit(test, d):
     """SIGTERM, then exit 0 with nothing from the sanitizers in the log."""
     test.assertEqual(d.stop(), 0, d.log()[-3000:])
     test.assertNotIn("Sanitizer", d.log())
-
-
-class Load:
-    """Client threads on keep-alive connections, each asking for its own run of
-    numbers (misses, then hits), checking every answer and timing it."""
-
-    def __init__(self, port, threads=6, numbers=range(100, 400)):
-        self.port = port
-        self.numbers = list(numbers)
-        self.stop = threading.Event()
-        self.lock = threading.Lock()
-        self.samples = []  # (monotonic start, seconds, n)
-        self.failures = []
-        self.threads = [threading.Thread(target=self.run, args=(i,)) for i in range(threads)]
-
-    def run(self, index):
-        i = index * 37
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30 * SLOW)
-        while not self.stop.is_set():
-            n = self.numbers[i % len(self.numbers)]
-            i += 1
-            started = time.monotonic()
-            try:
-                conn.request("GET", f"/fib/{n}")
-                resp = conn.getresponse()
-                data = resp.read()
-                elapsed = time.monotonic() - started
-                with self.lock:
-                    self.samples.append((started, elapsed, n))
-                    if resp.status != 200 or data != body(n):
-                        self.failures.append((n, resp.status, data[:100]))
-            except Exception as e:  # a failed request is exactly what we look for
-                with self.lock:
-                    self.failures.append((n, "exception", repr(e)))
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30 * SLOW)
-        conn.close()
-
-    def between(self, start, end):
-        with self.lock:
-            return [s for s in self.samples if start <= s[0] < end]
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join()
 
 
 @unittest.skipUnless(fibd_redis.AVAILABLE, "redis-server not installed")
@@ -148,22 +86,22 @@ class RedisDaemonTest(unittest.TestCase):
     def test_miss_then_hit_stored_under_prefix_with_ttl(self):
         d = self.daemon(prefix="e2e-one:", expiration="7s")
         status, headers, data = d.get("/fib/90")
-        self.assertEqual((status, headers["X-Cache"], data), (200, "miss", body(90)))
+        self.assertEqual((status, headers["X-Cache"], data), (200, "miss", fib_body(90)))
         self.assertEqual(self.redis.cli("GET", "e2e-one:90"), str(fib(90)))
         pttl = int(self.redis.cli("PTTL", "e2e-one:90"))
         self.assertTrue(5000 < pttl <= 7000, pttl)
         self.assertEqual(self.redis.cli("KEYS", "*"), "e2e-one:90")
         status, headers, data = d.get("/fib/090")  # canonical key: the same entry
-        self.assertEqual((status, headers["X-Cache"], data), (200, "hit", body(90)))
+        self.assertEqual((status, headers["X-Cache"], data), (200, "hit", fib_body(90)))
         self.assertEqual(d.metric("fibd_cache_errors_total"), 0)
 
     def test_two_daemons_share_one_redis(self):
         a, b = self.daemon(), self.daemon()
         for n in (123, 1000, 4321):
             status, headers, data = a.get(f"/fib/{n}")
-            self.assertEqual((status, headers["X-Cache"], data), (200, "miss", body(n)))
+            self.assertEqual((status, headers["X-Cache"], data), (200, "miss", fib_body(n)))
             status, headers, data = b.get(f"/fib/{n}")
-            self.assertEqual((status, headers["X-Cache"], data), (200, "hit", body(n)))
+            self.assertEqual((status, headers["X-Cache"], data), (200, "hit", fib_body(n)))
         status, headers, _ = b.get("/fib/77")
         self.assertEqual(headers["X-Cache"], "miss")
         self.assertEqual(a.get("/fib/77")[1]["X-Cache"], "hit")
@@ -174,7 +112,7 @@ class RedisDaemonTest(unittest.TestCase):
     def test_killed_mid_load_then_restarted(self):
         d = self.daemon()
         bound = COMMAND_TIMEOUT + SLACK
-        with Load(d.port) as load:
+        with Load(d.port, threads=6, numbers=range(100, 400)) as load:
             time.sleep(1.0)
             warm_hits = d.metric("fibd_cache_hits_total")
             killed_at = time.monotonic()
@@ -222,7 +160,7 @@ class RedisDaemonTest(unittest.TestCase):
         self.assertEqual(d.get("/fib/50")[1]["X-Cache"], "hit")
         self.redis.restart()  # the pooled connection is now dead; the data gone
         status, headers, data = d.get("/fib/50")
-        self.assertEqual((status, headers["X-Cache"], data), (200, "miss", body(50)))
+        self.assertEqual((status, headers["X-Cache"], data), (200, "miss", fib_body(50)))
         self.assertEqual(d.get("/fib/50")[1]["X-Cache"], "hit")
         self.assertEqual(d.metric("fibd_cache_errors_total"), 0)
 
@@ -242,7 +180,7 @@ class RedisDaemonTest(unittest.TestCase):
             times = []
             for n in range(500, 520):
                 status, cache, data, elapsed = timed_get(d.port, n)
-                self.assertEqual((status, data), (200, body(n)))
+                self.assertEqual((status, data), (200, fib_body(n)))
                 self.assertEqual(cache, "miss")
                 times.append(elapsed)
             # And several at once, hits and misses.
@@ -263,7 +201,7 @@ class RedisDaemonTest(unittest.TestCase):
         self.assertIn("not reachable", d.log())
         for n in (20, 20, 21):
             status, headers, data = d.get(f"/fib/{n}")
-            self.assertEqual((status, headers["X-Cache"], data), (200, "miss", body(n)))
+            self.assertEqual((status, headers["X-Cache"], data), (200, "miss", fib_body(n)))
         late = RedisServer(port=port).start()
         self.addCleanup(late.stop)
         took, n = wait_for_hit(d.port, 700, 3 * SLOW)
@@ -310,7 +248,7 @@ class RedisPasswordTest(unittest.TestCase):
         self.assertNotIn("wrong-password", r.stderr)
 
         status, headers, data = d.get("/fib/30")
-        self.assertEqual((status, headers["X-Cache"], data), (200, "hit", body(30)))
+        self.assertEqual((status, headers["X-Cache"], data), (200, "hit", fib_body(30)))
         self.assertEqual(d.metric('fibd_reloads_total{result="failed"}'), 1)
         self.assertEqual(bus.get_property("PluginName"), 's "redis"')
 
