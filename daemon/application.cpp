@@ -222,7 +222,7 @@ ReloadResult Application::reload(bool reread_config) {
   Config next = config_;
   if (reread_config) {
     try {
-      next = reload_config(command_line_);
+      next = resolve_config(command_line_);
     } catch (const ConfigError& e) {
       return fail(ReloadResult::Kind::ConfigInvalid, e.what());
     }

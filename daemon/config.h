@@ -107,13 +107,8 @@ std::string usage_text(const char* argv0);
 
 // The effective configuration: the file named by --config, else
 // /etc/fibd.yaml if it exists, else built-in defaults; then flags override.
+// A reload calls it again with the same command line.
 Config resolve_config(const CommandLine& cl,
                       const std::string& default_path = "/etc/fibd.yaml");
-// Re-reads the same source for a reload, with the same flags overriding.
-// (Identical to resolve_config; named for intent at call sites.)
-inline Config reload_config(const CommandLine& cl,
-                            const std::string& default_path = "/etc/fibd.yaml") {
-  return resolve_config(cl, default_path);
-}
 
 }  // namespace fibd

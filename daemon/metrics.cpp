@@ -77,9 +77,10 @@ prometheus::Counter& Metrics::status_counter(int status) {
 void Metrics::count_request(int status) { status_counter(status).Increment(); }
 
 std::uint64_t Metrics::requests() const {
+  // Only this family is collected, not the whole registry: D-Bus reads it
+  // on every property request.
   std::uint64_t total = 0;
-  for (const auto& family : registry_->Collect()) {
-    if (family.name != "fibd_http_requests_total") continue;
+  for (const auto& family : requests_->Collect()) {
     for (const auto& m : family.metric) total += as_u64(m.counter.value);
   }
   return total;

@@ -13,7 +13,7 @@ import threading
 import time
 import unittest
 
-from fibdtest import Daemon, SANITIZED, SLOW
+from fibdtest import Daemon, SANITIZED, SLOW, parse_head, raw_exchange
 
 MB = 1 << 20
 # ASan's allocator keeps freed memory in quarantine and pads every block.
@@ -31,48 +31,6 @@ def wait_until(predicate, timeout, what):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
-
-
-def parse_head(head):
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines[1:]:
-        key, _, value = line.partition(":")
-        headers[key.strip().lower()] = value.strip()
-    return int(lines[0].split()[1]), headers
-
-
-def raw_exchange(port, payload, timeout=20):
-    """Sends `payload` on a new connection and reads the first answer, whole
-    (Content-Length), or until the server closes. Returns (status, headers,
-    body), status None if nothing came back."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout * SLOW) as s:
-        try:
-            s.sendall(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the answer may still be readable
-        data = b""
-        try:
-            while True:
-                if b"\r\n\r\n" in data:
-                    head, _, body = data.partition(b"\r\n\r\n")
-                    _, headers = parse_head(head)
-                    length = headers.get("content-length")
-                    if length is not None and len(body) >= int(length):
-                        break
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        except ConnectionResetError:
-            pass
-    if not data:
-        return None, {}, b""
-    head, _, body = data.partition(b"\r\n\r\n")
-    status, headers = parse_head(head)
-    if headers.get("content-length") is not None:
-        body = body[:int(headers["content-length"])]
-    return status, headers, body
 
 
 class Client:

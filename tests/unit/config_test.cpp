@@ -879,7 +879,7 @@ TEST(Resolve, ReloadReadsTheSameSourceAgain) {
   const CommandLine cl = parse({"fibd", "--config", path, "--log-level=warn"});
   EXPECT_EQ(resolve_config(cl, "").workers, 2u);
   dir.write("fibd.yaml", "workers: 6\nlog_level: trace\n");
-  const Config c = reload_config(cl, "");
+  const Config c = resolve_config(cl, "");
   EXPECT_EQ(c.workers, 6u);
   EXPECT_EQ(c.log_level, LogLevel::Warn);  // the flag still wins
 }
