@@ -85,7 +85,7 @@ ParseResult RequestParser::parse(std::string_view input, Request& out) {
   if (line_end_ == std::string_view::npos && input.size() - line_start_ > max_line_ + 1) {
     return fail(414, "request-line is too long");
   }
-  if (input.size() > max_head_ + 1) {
+  if (input.size() >= max_head_) {
     return fail(431, "request head (request-line and fields) is too long");
   }
   return {};
