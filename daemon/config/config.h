@@ -28,6 +28,15 @@ struct CacheSettings {
   std::vector<std::pair<std::string, std::string>> options;  // file order
 };
 
+// The `http:` section: limits and timeouts of the HTTP layer.
+struct HttpSettings {
+  std::size_t max_connections = 10000;
+  std::chrono::milliseconds head_timeout{15000};  // a whole request head must arrive within
+  std::chrono::milliseconds idle_timeout{60000};  // keep-alive wait for the next request
+  std::size_t max_request_line = 8 * 1024;        // longer: 414
+  std::size_t max_header_bytes = 32 * 1024;       // request line and fields; longer: 431
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8080";
   LogLevel log_level = LogLevel::Info;
@@ -37,6 +46,7 @@ struct Config {
   unsigned max_inflight = 64;
   std::chrono::milliseconds compute_timeout{30000};
   CacheSettings cache;
+  HttpSettings http;
   BusKind bus = BusKind::None;
   std::string source;  // the file it was read from; empty for built-in defaults
 
@@ -62,6 +72,9 @@ Config load_config_file(const std::string& path);
 // Go-style durations: "500ms", "15s", "1m30s", "2h", "1h2m3s4ms". A bare "0"
 // is zero. Throws ConfigError (message without location) on anything else.
 std::chrono::milliseconds parse_duration(const std::string& text);
+// A size in bytes: digits with an optional unit B, KiB, MiB or GiB
+// (powers of 1024), e.g. 8KiB. Throws ConfigError.
+std::uint64_t parse_byte_size(const std::string& text);
 std::string format_duration(std::chrono::milliseconds d);  // e.g. "1m30s"
 
 // Names as written in the config file; parsing is case-insensitive.

@@ -24,8 +24,9 @@ constexpr std::chrono::seconds kLinger{2};
 // With this much unsent output, no further pipelined request is taken until
 // the client reads (bounds the memory one connection can pin).
 constexpr std::size_t kMaxQueuedOutput = 256 * 1024;
-// Bodies up to this size are copied next to the head; larger shared ones
-// are written from where they are and referenced if they must wait.
+// Bodies up to this size are copied next to the head; larger ones are
+// written from where they are, and what the socket does not take at once is
+// referenced (a shared body) or copied.
 constexpr std::size_t kCopyLimit = 16 * 1024;
 
 timeval to_timeval(std::chrono::milliseconds ms) {
@@ -184,7 +185,7 @@ void Connection::answer(const Response& response) {
   const bool keep_alive = keep_alive_ && !loop_.draining();
   append_head(out, response, HeadOptions{loop_.date(), keep_alive, http10_});
   if (!is_head_) {
-    if (response.body_owner != nullptr && response.body.size() > kCopyLimit) {
+    if (response.body.size() > kCopyLimit) {
       out.append(response.prefix);
       iovec iov[3] = {
           {out.data(), out.size()},
@@ -310,6 +311,7 @@ Deferred Connection::defer(Responder& responder, DeferOptions options) {
   state->connection = this;
   state->options = std::move(options);
   deferred_ = state;
+  responder.deferred_ = state;
   responder.deferred_now_ = true;
   loop_.deferred_opened();
   if (state->options.timeout.count() > 0) {

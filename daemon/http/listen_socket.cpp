@@ -16,7 +16,8 @@ void split_host_port(const std::string& listen, std::string& host, std::string& 
   std::string::size_type colon;
   if (!listen.empty() && listen.front() == '[') {
     const auto close = listen.find(']');
-    if (close == std::string::npos || close + 1 >= listen.size() || listen[close + 1] != ':') {
+    if (close == std::string::npos || close + 1 >= listen.size() ||
+        listen[close + 1] != ':') {
       throw ListenError("listen address \"" + listen + "\" is not [ipv6]:port");
     }
     host = listen.substr(1, close - 1);
@@ -37,7 +38,8 @@ ListenSocket open_listen_socket(const std::string& listen) {
   if (passed > 0) {
     const int fd = SD_LISTEN_FDS_START;
     if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
-      throw ListenError("the socket passed by systemd (fd 3) is not a listening stream socket");
+      throw ListenError(
+          "the socket passed by systemd (fd 3) is not a listening stream socket");
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     return {UniqueFd(fd), "socket from systemd (fd 3)", true};
@@ -51,9 +53,11 @@ ListenSocket open_listen_socket(const std::string& listen) {
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* found = nullptr;
-  const int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found);
+  const int rc =
+      getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found);
   if (rc != 0) {
-    throw ListenError("cannot resolve listen address \"" + listen + "\": " + gai_strerror(rc));
+    throw ListenError("cannot resolve listen address \"" + listen +
+                      "\": " + gai_strerror(rc));
   }
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> list(found, &freeaddrinfo);
   std::string last_error = "no usable address";
@@ -66,8 +70,10 @@ ListenSocket open_listen_socket(const std::string& listen) {
     }
     const int on = 1;
     setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (ai->ai_family == AF_INET6) setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-    if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd.get(), 1024) != 0) {
+    if (ai->ai_family == AF_INET6)
+      setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 ||
+        ::listen(fd.get(), 1024) != 0) {
       last_error = std::strerror(errno);
       continue;
     }

@@ -58,13 +58,15 @@ ParseResult RequestParser::parse(std::string_view input, Request& out) {
       return fail(400, "line ends with a bare LF, not CRLF");
     const std::size_t length = lf - 1 - line_start_;  // without CRLF
     if (lf + 1 > max_head_) {
-      return fail(431, "request head (request-line and fields) is too long");
+      return fail(
+          431,
+          "request head (request line and fields) longer than http.max_header_bytes");
     }
     if (line_end_ == std::string_view::npos) {
       if (length == 0) {
         start_ = lf + 1;  // an empty line before the request-line: skipped
       } else if (length > max_line_) {
-        return fail(414, "request-line is too long");
+        return fail(414, "request line longer than http.max_request_line");
       } else {
         line_end_ = lf - 1;
       }
@@ -83,10 +85,11 @@ ParseResult RequestParser::parse(std::string_view input, Request& out) {
   // No LF yet in the current line: refuse as soon as a limit is certainly
   // passed (one more byte may be the CR of the line's CRLF).
   if (line_end_ == std::string_view::npos && input.size() - line_start_ > max_line_ + 1) {
-    return fail(414, "request-line is too long");
+    return fail(414, "request line longer than http.max_request_line");
   }
   if (input.size() >= max_head_) {
-    return fail(431, "request head (request-line and fields) is too long");
+    return fail(
+        431, "request head (request line and fields) longer than http.max_header_bytes");
   }
   return {};
 }

@@ -19,12 +19,12 @@
 #include <string>
 #include <vector>
 
-#include "http/event_loop.h"
 #include "http/connection.h"
+#include "http/event_loop.h"
 #include "http/handler.h"
 #include "http/http_date.h"
-#include "http/limits.h"
 #include "http/libevent_ptr.h"
+#include "http/limits.h"
 
 namespace fibd::http {
 
