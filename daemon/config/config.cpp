@@ -375,10 +375,12 @@ class Parser {
         const YAML::Mark& at = docs[1].start;
         if (at.pos <= docs[0].start.pos) {
           const std::size_t pos = static_cast<std::size_t>(std::max(at.pos, 0));
-          const unsigned char c = pos < text.size() ? static_cast<unsigned char>(text[pos]) : 0;
+          const unsigned char c =
+              pos < text.size() ? static_cast<unsigned char>(text[pos]) : 0;
           fail(at.line, "",
                c >= 0x21 && c < 0x7f
-                   ? std::string("YAML syntax error: unexpected '") + static_cast<char>(c) + "'"
+                   ? std::string("YAML syntax error: unexpected '") +
+                         static_cast<char>(c) + "'"
                    : std::string("YAML syntax error: unexpected content"));
         }
         fail(docs[1].first_line >= 0 ? docs[1].first_line : at.line, "",
@@ -540,9 +542,11 @@ class Parser {
   std::uint64_t byte_size(const Entry& e, std::uint64_t min, std::uint64_t max) const {
     const std::string expected = "a size in bytes such as 8KiB, " + std::to_string(min) +
                                  ".." + std::to_string(max);
-    const std::uint64_t size = checked(e, [&] { return parse_byte_size(scalar(e, expected)); });
+    const std::uint64_t size =
+        checked(e, [&] { return parse_byte_size(scalar(e, expected)); });
     if (size < min || size > max) {
-      fail(e.line, e.path, "'" + e.value.Scalar() + "' is out of range (expected " + expected + ")");
+      fail(e.line, e.path,
+           "'" + e.value.Scalar() + "' is out of range (expected " + expected + ")");
     }
     return size;
   }
@@ -552,22 +556,28 @@ class Parser {
     section(section_entry,
             {{"max_connections",
               [&](const Entry& e) {
-                http.max_connections = integer(e, 1, detail::kMaxConnections,
-                                               "1.." + std::to_string(detail::kMaxConnections));
+                http.max_connections =
+                    integer(e, 1, detail::kMaxConnections,
+                            "1.." + std::to_string(detail::kMaxConnections));
               }},
-             {"head_timeout", [&](const Entry& e) { http.head_timeout = duration(e, false); }},
-             {"idle_timeout", [&](const Entry& e) { http.idle_timeout = duration(e, false); }},
+             {"head_timeout",
+              [&](const Entry& e) { http.head_timeout = duration(e, false); }},
+             {"idle_timeout",
+              [&](const Entry& e) { http.idle_timeout = duration(e, false); }},
              {"max_request_line",
               [&](const Entry& e) {
-                http.max_request_line = byte_size(e, detail::kMinRequestLine, detail::kMaxHead);
+                http.max_request_line =
+                    byte_size(e, detail::kMinRequestLine, detail::kMaxHead);
               }},
              {"max_header_bytes", [&](const Entry& e) {
-                http.max_header_bytes = byte_size(e, detail::kMinRequestLine, detail::kMaxHead);
+                http.max_header_bytes =
+                    byte_size(e, detail::kMinRequestLine, detail::kMaxHead);
               }}});
     if (http.max_request_line > http.max_header_bytes) {
       fail(section_entry.line, section_entry.path,
            "max_request_line (" + std::to_string(http.max_request_line) +
-               ") is larger than max_header_bytes (" + std::to_string(http.max_header_bytes) +
+               ") is larger than max_header_bytes (" +
+               std::to_string(http.max_header_bytes) +
                "), which also counts the request line");
     }
   }

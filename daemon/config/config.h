@@ -31,7 +31,8 @@ struct CacheSettings {
 // The `http:` section: limits and timeouts of the HTTP layer.
 struct HttpSettings {
   std::size_t max_connections = 10000;
-  std::chrono::milliseconds head_timeout{15000};  // a whole request head must arrive within
+  std::chrono::milliseconds head_timeout{
+      15000};  // a whole request head must arrive within
   std::chrono::milliseconds idle_timeout{60000};  // keep-alive wait for the next request
   std::size_t max_request_line = 8 * 1024;        // longer: 414
   std::size_t max_header_bytes = 32 * 1024;       // request line and fields; longer: 431
@@ -103,8 +104,8 @@ struct CommandLine {
   std::optional<std::string> listen;       // --listen host:port
   std::optional<std::uint16_t> port;       // --port N: keeps the host of listen
   std::optional<LogLevel> log_level;
-  std::optional<std::string> cache_plugin_path;     // -> cache.plugin
-  std::optional<std::string> cache_factory;         // -> cache.factory
+  std::optional<std::string> cache_plugin_path;  // -> cache.plugin
+  std::optional<std::string> cache_factory;      // -> cache.factory
   std::optional<std::chrono::milliseconds> cache_expiration;
   std::optional<BusKind> bus;
   bool check_config = false;

@@ -44,7 +44,8 @@ void check(std::string_view input, std::size_t max_line, std::size_t max_head,
   const ParseResult w = whole_parser.parse(input, whole);
   if (w.complete()) {
     FUZZ_CHECK(w.length <= input.size() && w.length <= max_head, "length %zu", w.length);
-    FUZZ_CHECK(input.substr(0, w.length).ends_with("\r\n\r\n"), "no CRLF CRLF at the end");
+    FUZZ_CHECK(input.substr(0, w.length).ends_with("\r\n\r\n"),
+               "no CRLF CRLF at the end");
     check_request(whole, input);
   }
   if (w.error()) {

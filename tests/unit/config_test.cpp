@@ -96,6 +96,11 @@ void expect_defaults(const Config& c) {
   EXPECT_TRUE(c.cache.trust_check);
   EXPECT_EQ(c.cache.expiration, milliseconds(15000));
   EXPECT_TRUE(c.cache.options.empty());
+  EXPECT_EQ(c.http.max_connections, 10000u);
+  EXPECT_EQ(c.http.head_timeout, milliseconds(15000));
+  EXPECT_EQ(c.http.idle_timeout, milliseconds(60000));
+  EXPECT_EQ(c.http.max_request_line, 8192u);
+  EXPECT_EQ(c.http.max_header_bytes, 32768u);
   EXPECT_EQ(c.bus, BusKind::None);
 }
 
@@ -198,6 +203,18 @@ TEST(ConfigParse, ValidValues) {
   EXPECT_FALSE(parse_config("cache: {trust_check: False}\n", "t").cache.trust_check);
   EXPECT_EQ(parse_config("dbus: {bus: system}\n", "t").bus, BusKind::System);
   EXPECT_EQ(parse_config("dbus: {bus: none}\n", "t").bus, BusKind::None);
+}
+
+TEST(ConfigParse, HttpSection) {
+  const Config c = parse_config(
+      "http:\n  max_connections: 5\n  head_timeout: 2s\n  idle_timeout: 1m\n"
+      "  max_request_line: 1KiB\n  max_header_bytes: 4096\n",
+      "t.yaml");
+  EXPECT_EQ(c.http.max_connections, 5u);
+  EXPECT_EQ(c.http.head_timeout, milliseconds(2000));
+  EXPECT_EQ(c.http.idle_timeout, milliseconds(60000));
+  EXPECT_EQ(c.http.max_request_line, 1024u);
+  EXPECT_EQ(c.http.max_header_bytes, 4096u);
 }
 
 TEST(ConfigEffective, MaxN) {
