@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "config/config_checks.h"
+#include "config/names.h"
 
 namespace fibd {
 
@@ -132,15 +133,7 @@ void check_plugin(const std::string& plugin) {
   if (plugin.find('/') != std::string::npos) {
     throw ConfigError("'" + plugin + "' is a relative path" + tail);
   }
-  const bool valid_name = plugin != "." && plugin != ".." &&
-                          std::all_of(plugin.begin(), plugin.end(), [](unsigned char c) {
-                            return std::isalnum(c) || c == '_' || c == '.' || c == '-';
-                          });
-  if (!valid_name) {
-    throw ConfigError("'" + plugin +
-                      "' is not a valid plugin name (expected none, a name made of "
-                      "A-Z a-z 0-9 _ . -, or an absolute path to a .so)");
-  }
+  if (auto problem = plugin_name_problem(plugin)) throw ConfigError(*problem);
 }
 
 void check_plugin_dir(const std::string& dir) {
@@ -153,13 +146,7 @@ void check_plugin_dir(const std::string& dir) {
 }
 
 void check_factory(const std::string& symbol) {
-  const std::string tail = " (expected a C identifier such as fibd_cache_plugin)";
-  if (symbol.empty()) throw ConfigError("empty symbol name" + tail);
-  const auto ident = [](unsigned char c) { return std::isalnum(c) || c == '_'; };
-  if (std::isdigit(static_cast<unsigned char>(symbol[0])) ||
-      !std::all_of(symbol.begin(), symbol.end(), ident)) {
-    throw ConfigError("'" + symbol + "' is not a valid symbol name" + tail);
-  }
+  if (auto problem = factory_symbol_problem(symbol)) throw ConfigError(*problem);
 }
 
 LogLevel parse_log_level_or_throw(const std::string& text) {
@@ -181,102 +168,6 @@ BusKind parse_bus_or_throw(const std::string& text) {
 }
 
 }  // namespace detail
-
-// ---------------------------------------------------------------------------
-// Listen addresses.
-
-namespace {
-
-bool is_ipv4(const std::string& host) {
-  in_addr addr{};
-  return inet_pton(AF_INET, host.c_str(), &addr) == 1;
-}
-
-bool is_ipv6(const std::string& host) {
-  in6_addr addr{};
-  return inet_pton(AF_INET6, host.c_str(), &addr) == 1;
-}
-
-// RFC 1123 host names: dot-separated labels of letters, digits and inner '-'.
-bool is_hostname(const std::string& host) {
-  if (host.empty() || host.size() > 253) return false;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t dot = host.find('.', start);
-    const std::string_view label = std::string_view(host).substr(
-        start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' ||
-        label.back() == '-') {
-      return false;
-    }
-    for (unsigned char c : label) {
-      if (!std::isalnum(c) && c != '-') return false;
-    }
-    if (dot == std::string::npos) return true;
-    start = dot + 1;
-  }
-}
-
-}  // namespace
-
-ListenAddress parse_listen(const std::string& text) {
-  const std::string tail =
-      " (expected host:port, e.g. 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080)";
-  const std::string quoted = "'" + text + "'";
-  if (text.empty()) throw ConfigError("empty address" + tail);
-  // inet_pton() reads a C string: "[::1<NUL>junk]:80" would pass as ::1.
-  if (text.find('\0') != std::string::npos) {
-    throw ConfigError("the address contains a NUL character" + tail);
-  }
-
-  ListenAddress address;
-  std::string port;
-  if (text[0] == '[') {
-    const std::size_t close = text.find(']');
-    if (close == std::string::npos)
-      throw ConfigError(quoted + " lacks a closing ']'" + tail);
-    address.host = text.substr(1, close - 1);
-    if (!is_ipv6(address.host)) {
-      throw ConfigError("'" + address.host + "' in " + quoted +
-                        " is not an IPv6 address" + tail);
-    }
-    if (close + 1 >= text.size() || text[close + 1] != ':') {
-      throw ConfigError(quoted + " has no port" + tail);
-    }
-    port = text.substr(close + 2);
-  } else {
-    const std::size_t colon = text.rfind(':');
-    if (colon == std::string::npos) throw ConfigError(quoted + " has no port" + tail);
-    address.host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (address.host.find(':') != std::string::npos) {
-      throw ConfigError("the IPv6 address in " + quoted +
-                        " needs brackets (expected e.g. [::1]:8080)");
-    }
-    if (address.host.empty()) throw ConfigError(quoted + " has no host" + tail);
-    const bool looks_numeric =
-        std::all_of(address.host.begin(), address.host.end(),
-                    [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
-    if (looks_numeric ? !is_ipv4(address.host) : !is_hostname(address.host)) {
-      throw ConfigError("'" + address.host + "' in " + quoted +
-                        " is not a valid IPv4 address or host name" + tail);
-    }
-  }
-  if (port.empty()) throw ConfigError(quoted + " has no port" + tail);
-  try {
-    address.port = static_cast<std::uint16_t>(
-        detail::parse_unsigned(port, 1, 65535, "expected a port 1..65535"));
-  } catch (const ConfigError& e) {
-    throw ConfigError("port of " + quoted + ": " + e.what());
-  }
-  return address;
-}
-
-std::string format_listen(const ListenAddress& address) {
-  const bool v6 = address.host.find(':') != std::string::npos;
-  return (v6 ? "[" + address.host + "]" : address.host) + ":" +
-         std::to_string(address.port);
-}
 
 // ---------------------------------------------------------------------------
 // The YAML file.

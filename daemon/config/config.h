@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include <fibd/grammar.hpp>
+
 #include "base/logging.h"
 
 namespace fibd {
@@ -74,15 +76,15 @@ std::optional<BusKind> parse_bus(const std::string& text);
 
 // A listen address: host (an IPv4 or IPv6 literal, or a host name; IPv6
 // without its brackets) and port.
-struct ListenAddress {
-  std::string host;
-  std::uint16_t port = 0;
-};
+using ListenAddress = grammar::HostPort;
 // Parses "host:port" or "[ipv6]:port", port 1..65535. Throws ConfigError
 // (message without location) on anything else.
 ListenAddress parse_listen(const std::string& text);
 // The inverse: "host:port", with brackets around an IPv6 host.
 std::string format_listen(const ListenAddress& address);
+
+// Sizes in bytes: "65536", "512KiB", "8MiB", "1GiB". Throws ConfigError.
+std::uint64_t parse_size(const std::string& text);
 
 // The command line (getopt_long_only: --flag, -flag, --flag=v, -flag=v).
 struct CommandLine {

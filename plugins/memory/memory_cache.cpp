@@ -12,6 +12,7 @@
 // Locks are held only for list and map updates and for copying a value out:
 // values are copied into their node before the lock is taken.
 #include <fibd/cache_plugin.hpp>
+#include <fibd/grammar.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -24,7 +25,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "size_option.h"
 
 namespace fibd_memory {
 
@@ -77,21 +77,24 @@ class MemoryCache {
     config.reject_unknown({"max_bytes", "shards"});
     std::uint64_t max_bytes = kDefaultMaxBytes;
     if (auto text = config.option("max_bytes")) {
-      auto parsed = parse_size(*text);
-      if (!parsed || *parsed == 0) {
+      std::uint64_t parsed = 0;
+      std::string why;
+      if (!fibd::grammar::parse_size(*text, &parsed, &why) || parsed == 0) {
         throw Error("option max_bytes: '" + std::string(*text) +
                     "' is not a positive size (bytes, or a number with KiB, MiB or GiB)");
       }
-      max_bytes = *parsed;
+      max_bytes = parsed;
     }
     std::uint64_t shards = kDefaultShards;
     if (auto text = config.option("shards")) {
-      auto parsed = parse_count(*text);
-      if (!parsed || *parsed == 0 || *parsed > kMaxShards) {
+      std::uint64_t parsed = 0;
+      std::string why;
+      if (!fibd::grammar::parse_count(*text, &parsed, &why) || parsed == 0 ||
+          parsed > kMaxShards) {
         throw Error("option shards: '" + std::string(*text) +
                     "' is not a whole number from 1 to " + std::to_string(kMaxShards));
       }
-      shards = *parsed;
+      shards = parsed;
     }
     if (max_bytes / shards < kMinShardBytes) {
       throw Error("option max_bytes: " + std::to_string(max_bytes) + " bytes is too small for " +

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include <fibd/cache_plugin.h>
+#include <fibd/grammar.hpp>
 
 namespace fibd_redis {
 
@@ -43,14 +44,14 @@ std::optional<std::string> real_env(const char *name);
 std::optional<Options> parse_options(const fibd_cache_config *config,
                                      EnvLookup env, std::string &error);
 
-// Go-style durations: "250ms", "1s", "1m30s", "1.5s", "500us"; units ns, us
-// (or µs), ms, s, m, h. Returns nullopt when `text` is not one.
-std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
-
-// "host:port", "[v6addr]:port" or "unix:/absolute/path". nullopt + why.
+// "unix:/absolute/path", or host:port in fibd's grammar ("host:port",
+// "[v6addr]:port"). nullopt + why.
 std::optional<Address> parse_address(std::string_view text, std::string &why);
 
-// Human form of a duration for messages: "250ms", "1.5s", "800us".
-std::string format_duration(std::chrono::microseconds d);
+// Human form of a duration for messages, in the grammar of the options
+// ("250ms", "1s500ms").
+inline std::string format_duration(std::chrono::microseconds d) {
+  return fibd::grammar::format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(d));
+}
 
 }  // namespace fibd_redis

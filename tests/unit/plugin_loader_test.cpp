@@ -274,7 +274,7 @@ TEST(PluginLoader, MissingFactorySymbol) {
 
 TEST(PluginLoader, InvalidFactoryName) {
   EXPECT_THAT(load_error(shipped_plugin("example_c"), true, "bad name()"),
-              HasSubstr("cache.factory 'bad name()' is not a valid C symbol name"));
+              HasSubstr("cache.factory: 'bad name()' is not a valid symbol name"));
 }
 
 TEST(PluginLoader, CustomFactoryName) {
