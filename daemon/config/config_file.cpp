@@ -1,12 +1,9 @@
-#include "config/config.h"
-
-#include <arpa/inet.h>
+// The YAML file: strict reading of /etc/fibd.yaml into a Config, with every
+// refusal naming file:line and the key.
 #include <sys/stat.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <fstream>
 #include <functional>
@@ -14,163 +11,11 @@
 #include <sstream>
 #include <string_view>
 #include <system_error>
-#include <thread>
 
+#include "config/config.h"
 #include "config/config_checks.h"
-#include "config/names.h"
 
 namespace fibd {
-
-std::uint64_t Config::effective_max_n() const {
-  return algorithm == Algorithm::Naive ? std::min(max_n, kNaiveMaxN) : max_n;
-}
-
-unsigned Config::effective_workers() const {
-  if (workers != 0) return workers;
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
-// ---------------------------------------------------------------------------
-// Enumerations.
-
-namespace {
-
-std::string lowercase(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-template <typename Enum, std::size_t N>
-std::optional<Enum> lookup(const std::pair<Enum, const char*> (&table)[N],
-                           const std::string& text) {
-  const std::string key = lowercase(text);
-  for (const auto& [value, name] : table) {
-    if (key == name) return value;
-  }
-  return std::nullopt;
-}
-
-template <typename Enum, std::size_t N>
-std::string name_of(const std::pair<Enum, const char*> (&table)[N], Enum value) {
-  for (const auto& [v, name] : table) {
-    if (v == value) return name;
-  }
-  return "?";
-}
-
-template <typename Enum, std::size_t N>
-std::string names_of(const std::pair<Enum, const char*> (&table)[N]) {
-  std::string out;
-  for (const auto& [v, name] : table) {
-    if (!out.empty()) out += ", ";
-    out += name;
-  }
-  return out;
-}
-
-constexpr std::pair<LogLevel, const char*> kLogLevels[] = {
-    {LogLevel::Trace, "trace"}, {LogLevel::Debug, "debug"},
-    {LogLevel::Info, "info"},   {LogLevel::Warn, "warn"},
-    {LogLevel::Error, "error"}, {LogLevel::Critical, "critical"},
-    {LogLevel::Off, "off"}};
-constexpr std::pair<Algorithm, const char*> kAlgorithms[] = {{Algorithm::Fast, "fast"},
-                                                             {Algorithm::Naive, "naive"}};
-constexpr std::pair<BusKind, const char*> kBuses[] = {
-    {BusKind::System, "system"}, {BusKind::Session, "session"}, {BusKind::None, "none"}};
-
-}  // namespace
-
-std::string to_string(LogLevel level) { return name_of(kLogLevels, level); }
-std::optional<LogLevel> parse_log_level(const std::string& text) {
-  return lookup(kLogLevels, text);
-}
-std::string to_string(Algorithm algorithm) { return name_of(kAlgorithms, algorithm); }
-std::optional<Algorithm> parse_algorithm(const std::string& text) {
-  return lookup(kAlgorithms, text);
-}
-std::string to_string(BusKind bus) { return name_of(kBuses, bus); }
-std::optional<BusKind> parse_bus(const std::string& text) { return lookup(kBuses, text); }
-
-// ---------------------------------------------------------------------------
-// Value checks.
-
-namespace detail {
-
-std::uint64_t parse_unsigned(const std::string& text, std::uint64_t min,
-                             std::uint64_t max, const std::string& expected) {
-  const std::string tail = " (" + expected + ")";
-  if (text.empty()) throw ConfigError("empty value" + tail);
-  const bool negative = text[0] == '-' && text.size() > 1;
-  const std::string_view digits = negative ? std::string_view(text).substr(1) : text;
-  if (!std::all_of(digits.begin(), digits.end(),
-                   [](char c) { return c >= '0' && c <= '9'; })) {
-    throw ConfigError("'" + text + "' is not a whole number" + tail);
-  }
-  if (negative) throw ConfigError("'" + text + "' is negative" + tail);
-  std::uint64_t value = 0;
-  for (char c : digits) {
-    if (__builtin_mul_overflow(value, 10u, &value) ||
-        __builtin_add_overflow(value, static_cast<unsigned>(c - '0'), &value)) {
-      throw ConfigError("'" + text + "' is out of range" + tail);
-    }
-  }
-  if (value < min || value > max) {
-    throw ConfigError("'" + text + "' is out of range" + tail);
-  }
-  return value;
-}
-
-void check_plugin(const std::string& plugin) {
-  const std::string tail =
-      " (expected none, a plugin name in cache.plugin_dir, or an absolute path to a "
-      ".so)";
-  if (plugin.empty()) throw ConfigError("empty plugin" + tail);
-  if (plugin.find('\0') != std::string::npos) {
-    throw ConfigError("plugin contains a NUL character" + tail);
-  }
-  if (plugin == "none" || plugin[0] == '/') return;
-  if (plugin.find('/') != std::string::npos) {
-    throw ConfigError("'" + plugin + "' is a relative path" + tail);
-  }
-  if (auto problem = plugin_name_problem(plugin)) throw ConfigError(*problem);
-}
-
-void check_plugin_dir(const std::string& dir) {
-  const std::string tail = " (expected an absolute directory path)";
-  if (dir.empty()) throw ConfigError("empty directory" + tail);
-  if (dir.find('\0') != std::string::npos) {
-    throw ConfigError("directory contains a NUL character" + tail);
-  }
-  if (dir[0] != '/') throw ConfigError("'" + dir + "' is a relative path" + tail);
-}
-
-void check_factory(const std::string& symbol) {
-  if (auto problem = factory_symbol_problem(symbol)) throw ConfigError(*problem);
-}
-
-LogLevel parse_log_level_or_throw(const std::string& text) {
-  if (auto level = parse_log_level(text)) return *level;
-  throw ConfigError("unknown log level '" + text + "' (expected one of " +
-                    names_of(kLogLevels) + ")");
-}
-
-Algorithm parse_algorithm_or_throw(const std::string& text) {
-  if (auto algorithm = parse_algorithm(text)) return *algorithm;
-  throw ConfigError("unknown algorithm '" + text + "' (expected one of " +
-                    names_of(kAlgorithms) + ")");
-}
-
-BusKind parse_bus_or_throw(const std::string& text) {
-  if (auto bus = parse_bus(text)) return *bus;
-  throw ConfigError("unknown bus '" + text + "' (expected one of " + names_of(kBuses) +
-                    ")");
-}
-
-}  // namespace detail
-
-// ---------------------------------------------------------------------------
-// The YAML file.
 
 namespace {
 
@@ -385,7 +230,7 @@ class Parser {
 
   bool boolean(const Entry& e) const {
     const std::string expected = "true or false";
-    const std::string text = lowercase(scalar(e, expected));
+    const std::string text = detail::lowercase(scalar(e, expected));
     if (text == "true" || text == "yes" || text == "on") return true;
     if (text == "false" || text == "no" || text == "off") return false;
     fail(e.line, e.path,
@@ -550,34 +395,6 @@ Config load_config_file(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) throw ConfigError(path + ": read error");
   return parse_config(text.str(), path);
-}
-
-// ---------------------------------------------------------------------------
-// File plus flags.
-
-Config resolve_config(const CommandLine& cl, const std::string& default_path) {
-  Config config;
-  if (cl.config_path) {
-    config = load_config_file(*cl.config_path);
-  } else {
-    struct stat st {};
-    const bool absent =
-        ::stat(default_path.c_str(), &st) != 0 && (errno == ENOENT || errno == ENOTDIR);
-    if (!absent) config = load_config_file(default_path);
-  }
-
-  if (cl.listen) config.listen = *cl.listen;
-  if (cl.port) {
-    ListenAddress address = parse_listen(config.listen);
-    address.port = *cl.port;
-    config.listen = format_listen(address);
-  }
-  if (cl.log_level) config.log_level = *cl.log_level;
-  if (cl.cache_plugin_path) config.cache.plugin = *cl.cache_plugin_path;
-  if (cl.cache_factory) config.cache.factory = *cl.cache_factory;
-  if (cl.cache_expiration) config.cache.expiration = *cl.cache_expiration;
-  if (cl.bus) config.bus = *cl.bus;
-  return config;
 }
 
 }  // namespace fibd
