@@ -3,13 +3,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <fibd/grammar.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <fibd/grammar.hpp>
 
 #include "base/logging.h"
 
@@ -92,8 +91,8 @@ struct CommandLine {
   std::optional<std::string> listen;       // --listen host:port
   std::optional<std::uint16_t> port;       // --port N: keeps the host of listen
   std::optional<LogLevel> log_level;
-  std::optional<std::string> cache_plugin_path;     // -> cache.plugin
-  std::optional<std::string> cache_factory;         // -> cache.factory
+  std::optional<std::string> cache_plugin_path;  // -> cache.plugin
+  std::optional<std::string> cache_factory;      // -> cache.factory
   std::optional<std::chrono::milliseconds> cache_expiration;
   std::optional<BusKind> bus;
   bool check_config = false;

@@ -111,10 +111,12 @@ class Parser {
         const YAML::Mark& at = docs[1].start;
         if (at.pos <= docs[0].start.pos) {
           const std::size_t pos = static_cast<std::size_t>(std::max(at.pos, 0));
-          const unsigned char c = pos < text.size() ? static_cast<unsigned char>(text[pos]) : 0;
+          const unsigned char c =
+              pos < text.size() ? static_cast<unsigned char>(text[pos]) : 0;
           fail(at.line, "",
                c >= 0x21 && c < 0x7f
-                   ? std::string("YAML syntax error: unexpected '") + static_cast<char>(c) + "'"
+                   ? std::string("YAML syntax error: unexpected '") +
+                         static_cast<char>(c) + "'"
                    : std::string("YAML syntax error: unexpected content"));
         }
         fail(docs[1].first_line >= 0 ? docs[1].first_line : at.line, "",

@@ -13,7 +13,9 @@ std::chrono::milliseconds parse_duration(const std::string& text) {
   return d;
 }
 
-std::string format_duration(std::chrono::milliseconds d) { return grammar::format_duration(d); }
+std::string format_duration(std::chrono::milliseconds d) {
+  return grammar::format_duration(d);
+}
 
 ListenAddress parse_listen(const std::string& text) {
   ListenAddress address;

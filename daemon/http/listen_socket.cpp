@@ -19,7 +19,8 @@ ListenSocket open_listen_socket(const std::string& listen) {
   if (passed > 0) {
     const int fd = SD_LISTEN_FDS_START;
     if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
-      throw ListenError("the socket passed by systemd (fd 3) is not a listening stream socket");
+      throw ListenError(
+          "the socket passed by systemd (fd 3) is not a listening stream socket");
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     return {UniqueFd(fd), "socket from systemd (fd 3)"};
@@ -39,7 +40,8 @@ ListenSocket open_listen_socket(const std::string& listen) {
   addrinfo* found = nullptr;
   const int rc = getaddrinfo(address.host.c_str(), port.c_str(), &hints, &found);
   if (rc != 0) {
-    throw ListenError("cannot resolve listen address \"" + listen + "\": " + gai_strerror(rc));
+    throw ListenError("cannot resolve listen address \"" + listen +
+                      "\": " + gai_strerror(rc));
   }
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> list(found, &freeaddrinfo);
   std::string last_error = "no usable address";
@@ -52,8 +54,10 @@ ListenSocket open_listen_socket(const std::string& listen) {
     }
     const int on = 1;
     setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (ai->ai_family == AF_INET6) setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-    if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd.get(), 1024) != 0) {
+    if (ai->ai_family == AF_INET6)
+      setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 ||
+        ::listen(fd.get(), 1024) != 0) {
       last_error = std::strerror(errno);
       continue;
     }

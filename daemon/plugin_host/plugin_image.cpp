@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,8 +11,6 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
-
-#include <spdlog/spdlog.h>
 
 #include "base/unique_fd.h"
 #include "plugin_host/cache_factory.h"
@@ -57,11 +56,13 @@ std::optional<std::string> copy_all(int in, int out, off_t size) {
     total += n;
     if (total > kMaxPluginFileSize) return "it grew past the size limit while being read";
   }
-  if (total != size) return "it changed size while being read (being replaced right now?)";
+  if (total != size)
+    return "it changed size while being read (being replaced right now?)";
   return std::nullopt;
 }
 
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+std::string replace_all(std::string text, const std::string& from,
+                        const std::string& to) {
   if (from.empty()) return text;
   for (std::size_t pos = 0; (pos = text.find(from, pos)) != std::string::npos;
        pos += to.size()) {
@@ -103,7 +104,8 @@ std::unique_ptr<PluginImage> PluginImage::open(const std::string& path,
   // The copy is what gets checked and loaded: a file rewritten in place
   // after this point changes nothing.
   std::string memfd_name = "fibd-plugin:" + base_name(path);
-  int memfd = ::memfd_create(memfd_name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  int memfd =
+      ::memfd_create(memfd_name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
   if (memfd < 0 && errno == EINVAL) {  // kernels before 6.3 do not know MFD_EXEC
     memfd = ::memfd_create(memfd_name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
   }
@@ -138,8 +140,8 @@ std::unique_ptr<PluginImage> PluginImage::open(const std::string& path,
   void* handle = ::dlopen(load_path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     const char* why = ::dlerror();
-    fail(path, "dlopen failed: " +
-                   replace_all(why ? why : "unknown error", load_path, path));
+    fail(path,
+         "dlopen failed: " + replace_all(why ? why : "unknown error", load_path, path));
   }
   return std::unique_ptr<PluginImage>(new PluginImage(path, std::move(mem), handle));
 }

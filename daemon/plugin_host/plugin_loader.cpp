@@ -1,11 +1,10 @@
 #include "plugin_host/plugin_loader.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <set>
-
-#include <spdlog/spdlog.h>
 
 #include "config/names.h"
 #include "plugin_host/cache_factory.h"
@@ -43,7 +42,8 @@ void check_options(const PluginLoadRequest& r) {
 
 }  // namespace
 
-std::string resolve_plugin_path(const std::string& plugin, const std::string& plugin_dir) {
+std::string resolve_plugin_path(const std::string& plugin,
+                                const std::string& plugin_dir) {
   if (plugin.empty()) {
     throw CacheLoadError(
         "cache.plugin is empty: use none, a plugin name, or the path of a .so");
@@ -88,9 +88,9 @@ std::shared_ptr<PluginCache> load_plugin(const PluginLoadRequest& request) {
   auto elapsed = std::chrono::duration<double, std::milli>(
       std::chrono::steady_clock::now() - started);
   const PluginDescriptor& d = cache->descriptor();
-  spdlog::default_logger()->info(
-      "loaded cache plugin {} {} ({}) from {} in {:.2f} ms", d.name, d.version,
-      describe_capabilities(d.capabilities), path, elapsed.count());
+  spdlog::default_logger()->info("loaded cache plugin {} {} ({}) from {} in {:.2f} ms",
+                                 d.name, d.version, describe_capabilities(d.capabilities),
+                                 path, elapsed.count());
   return cache;
 }
 

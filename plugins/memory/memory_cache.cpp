@@ -11,11 +11,10 @@
 // every set() also frees expired entries it finds at the cold end of the LRU.
 // Locks are held only for list and map updates and for copying a value out:
 // values are copied into their node before the lock is taken.
-#include <fibd/cache_plugin.hpp>
-#include <fibd/grammar.hpp>
-
 #include <chrono>
 #include <cstdint>
+#include <fibd/cache_plugin.hpp>
+#include <fibd/grammar.hpp>
 #include <functional>
 #include <list>
 #include <memory>
@@ -24,7 +23,6 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-
 
 namespace fibd_memory {
 
@@ -97,9 +95,10 @@ class MemoryCache {
       shards = parsed;
     }
     if (max_bytes / shards < kMinShardBytes) {
-      throw Error("option max_bytes: " + std::to_string(max_bytes) + " bytes is too small for " +
-                  std::to_string(shards) + " shards (each needs at least " +
-                  std::to_string(kMinShardBytes) + " bytes)");
+      throw Error("option max_bytes: " + std::to_string(max_bytes) +
+                  " bytes is too small for " + std::to_string(shards) +
+                  " shards (each needs at least " + std::to_string(kMinShardBytes) +
+                  " bytes)");
     }
     max_bytes_ = max_bytes;
     shard_budget_ = max_bytes / shards;
@@ -147,9 +146,10 @@ class MemoryCache {
   void set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
     std::uint64_t cost = key.size() + value.size() + kEntryOverhead;
     if (cost > shard_budget_) {
-      throw Error("an entry of " + std::to_string(cost) + " bytes does not fit: each of the " +
-                  std::to_string(shards_.size()) + " shards holds " +
-                  std::to_string(shard_budget_) + " bytes (raise max_bytes)");
+      throw Error("an entry of " + std::to_string(cost) +
+                  " bytes does not fit: each of the " + std::to_string(shards_.size()) +
+                  " shards holds " + std::to_string(shard_budget_) +
+                  " bytes (raise max_bytes)");
     }
     // Build the node (and copy the bytes) before taking the lock.
     std::list<Entry> node;
@@ -199,7 +199,8 @@ class MemoryCache {
   }
 
   void stats(Stats& out) {
-    std::uint64_t entries = 0, bytes = 0, evictions = 0, expired = 0, hits = 0, misses = 0;
+    std::uint64_t entries = 0, bytes = 0, evictions = 0, expired = 0, hits = 0,
+                  misses = 0;
     for (auto& s : shards_) {
       std::lock_guard<std::mutex> lock(s.mu);
       entries += s.lru.size();

@@ -11,7 +11,7 @@ namespace fibd_redis {
 namespace {
 
 constexpr std::array<std::string_view, 8> kKnownOptions = {
-    "address", "username", "password", "db",
+    "address",    "username",        "password",        "db",
     "key_prefix", "connect_timeout", "command_timeout", "pool_size"};
 
 constexpr auto kMinTimeout = std::chrono::milliseconds(1);
@@ -52,13 +52,13 @@ std::string Address::to_string() const {
   return fibd::grammar::format_host_port({host, static_cast<std::uint16_t>(port)});
 }
 
-std::optional<std::string> real_env(const char *name) {
-  const char *v = std::getenv(name);
+std::optional<std::string> real_env(const char* name) {
+  const char* v = std::getenv(name);
   if (v == nullptr) return std::nullopt;
   return std::string(v);
 }
 
-std::optional<Address> parse_address(std::string_view s, std::string &why) {
+std::optional<Address> parse_address(std::string_view s, std::string& why) {
   Address a;
   if (s.substr(0, 5) == "unix:") {
     a.is_unix = true;
@@ -85,41 +85,49 @@ std::optional<Address> parse_address(std::string_view s, std::string &why) {
   return a;
 }
 
-std::optional<Options> parse_options(const fibd_cache_config *config,
-                                     EnvLookup env, std::string &error) {
+std::optional<Options> parse_options(const fibd_cache_config* config, EnvLookup env,
+                                     std::string& error) {
   Options o;
-  std::optional<Source> address, username, password, db, key_prefix,
-      connect_timeout, command_timeout, pool_size;
+  std::optional<Source> address, username, password, db, key_prefix, connect_timeout,
+      command_timeout, pool_size;
 
   size_t count = 0;
-  const fibd_cache_option *opts = nullptr;
+  const fibd_cache_option* opts = nullptr;
   if (config != nullptr &&
-      config->struct_size >= offsetof(fibd_cache_config, option_count) +
-                                 sizeof(config->option_count)) {
+      config->struct_size >=
+          offsetof(fibd_cache_config, option_count) + sizeof(config->option_count)) {
     opts = config->options;
     count = opts != nullptr ? config->option_count : 0;
   }
   for (size_t i = 0; i < count; ++i) {
-    const char *k = opts[i].key;
-    const char *v = opts[i].value;
+    const char* k = opts[i].key;
+    const char* v = opts[i].value;
     if (k == nullptr || v == nullptr) {
       error = "option " + std::to_string(i) + " has a NULL key or value";
       return std::nullopt;
     }
     std::string_view key(k);
     Source src{"option '" + std::string(key) + "'", v};
-    std::optional<Source> *slot = nullptr;
-    if (key == "address") slot = &address;
-    else if (key == "username") slot = &username;
-    else if (key == "password") slot = &password;
-    else if (key == "db") slot = &db;
-    else if (key == "key_prefix") slot = &key_prefix;
-    else if (key == "connect_timeout") slot = &connect_timeout;
-    else if (key == "command_timeout") slot = &command_timeout;
-    else if (key == "pool_size") slot = &pool_size;
+    std::optional<Source>* slot = nullptr;
+    if (key == "address")
+      slot = &address;
+    else if (key == "username")
+      slot = &username;
+    else if (key == "password")
+      slot = &password;
+    else if (key == "db")
+      slot = &db;
+    else if (key == "key_prefix")
+      slot = &key_prefix;
+    else if (key == "connect_timeout")
+      slot = &connect_timeout;
+    else if (key == "command_timeout")
+      slot = &command_timeout;
+    else if (key == "pool_size")
+      slot = &pool_size;
     if (slot == nullptr) {
-      error = "unknown option '" + std::string(key) + "' (known options: " +
-              known_list() + ")";
+      error = "unknown option '" + std::string(key) +
+              "' (known options: " + known_list() + ")";
       return std::nullopt;
     }
     if (slot->has_value()) {
@@ -131,7 +139,7 @@ std::optional<Options> parse_options(const fibd_cache_config *config,
 
   // The seed's environment variables, used only where the option is absent.
   if (env != nullptr) {
-    auto fallback = [&](std::optional<Source> &slot, const char *var) {
+    auto fallback = [&](std::optional<Source>& slot, const char* var) {
       if (slot) return;
       if (auto v = env(var); v && !v->empty()) slot = Source{std::string(var), *v};
     };
@@ -152,7 +160,8 @@ std::optional<Options> parse_options(const fibd_cache_config *config,
   if (username) o.username = username->value;
   if (password) o.password = password->value;
   if (!o.username.empty() && o.password.empty()) {
-    error = "option 'username' needs option 'password' (Redis ACL: AUTH username password)";
+    error =
+        "option 'username' needs option 'password' (Redis ACL: AUTH username password)";
     return std::nullopt;
   }
   if (db) {
@@ -166,8 +175,7 @@ std::optional<Options> parse_options(const fibd_cache_config *config,
   }
   if (key_prefix) o.key_prefix = key_prefix->value;
 
-  auto duration = [&](const std::optional<Source> &src,
-                      std::chrono::microseconds &out) {
+  auto duration = [&](const std::optional<Source>& src, std::chrono::microseconds& out) {
     if (!src) return true;
     std::chrono::milliseconds d{0};
     std::string why;

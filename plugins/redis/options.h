@@ -3,14 +3,14 @@
 // fallback, and validated once in create().
 #pragma once
 
+#include <fibd/cache_plugin.h>
+
 #include <chrono>
 #include <cstdint>
+#include <fibd/grammar.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <fibd/cache_plugin.h>
-#include <fibd/grammar.hpp>
 
 namespace fibd_redis {
 
@@ -36,22 +36,23 @@ struct Options {
 };
 
 // Looks an environment variable up; a seam so tests need not touch environ.
-using EnvLookup = std::optional<std::string> (*)(const char *name);
-std::optional<std::string> real_env(const char *name);
+using EnvLookup = std::optional<std::string> (*)(const char* name);
+std::optional<std::string> real_env(const char* name);
 
 // Parses `config` (may be NULL: no options). On failure returns nullopt and
 // writes a message naming the offending option (or environment variable).
-std::optional<Options> parse_options(const fibd_cache_config *config,
-                                     EnvLookup env, std::string &error);
+std::optional<Options> parse_options(const fibd_cache_config* config, EnvLookup env,
+                                     std::string& error);
 
 // "unix:/absolute/path", or host:port in fibd's grammar ("host:port",
 // "[v6addr]:port"). nullopt + why.
-std::optional<Address> parse_address(std::string_view text, std::string &why);
+std::optional<Address> parse_address(std::string_view text, std::string& why);
 
 // Human form of a duration for messages, in the grammar of the options
 // ("250ms", "1s500ms").
 inline std::string format_duration(std::chrono::microseconds d) {
-  return fibd::grammar::format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(d));
+  return fibd::grammar::format_duration(
+      std::chrono::duration_cast<std::chrono::milliseconds>(d));
 }
 
 }  // namespace fibd_redis

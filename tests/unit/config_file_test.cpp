@@ -19,7 +19,6 @@ using ::testing::StartsWith;
 // ---------------------------------------------------------------------------
 // Defaults and valid files.
 
-
 TEST(ConfigDefaults, BuiltIn) { expect_defaults(Config{}); }
 
 TEST(ConfigParse, EmptyFileMeansDefaults) {

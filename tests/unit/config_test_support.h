@@ -20,7 +20,8 @@ namespace fibd::config_test {
 
 using std::chrono::milliseconds;
 
-inline std::string error_of(const std::string& yaml, const std::string& source = "test.yaml") {
+inline std::string error_of(const std::string& yaml,
+                            const std::string& source = "test.yaml") {
   try {
     parse_config(yaml, source);
   } catch (const ConfigError& e) {

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "config/config.h"
-#include "plugin_test_support.h"
 #include "plugin_host/cache_factory.h"
+#include "plugin_test_support.h"
 
 namespace fibd {
 namespace {
@@ -50,9 +50,11 @@ constexpr const char* kNoRedis = "127.0.0.1:1";
 
 TEST(GrammarAgreement, DurationsInRedisTimeoutsReadAsInTheConfig) {
   for (const std::string text :
-       {"1ms", "250ms", "1s", "1.5s", "1m", "1m30s", "1h", "0.5s", ".5s", "", "abc", "10", "1x",
-        "500us", "1.5ms", "-1s", "1s-", "1 s", "1S", "s", "9999999999999999999h"}) {
-    const auto daemon = daemon_refusal([](const std::string& t) { return parse_duration(t); }, text);
+       {"1ms",   "250ms", "1s",  "1.5s", "1m", "1m30s", "1h",
+        "0.5s",  ".5s",   "",    "abc",  "10", "1x",    "500us",
+        "1.5ms", "-1s",   "1s-", "1 s",  "1S", "s",     "9999999999999999999h"}) {
+    const auto daemon =
+        daemon_refusal([](const std::string& t) { return parse_duration(t); }, text);
     const auto plugin =
         plugin_refusal("redis", {{"address", kNoRedis}, {"command_timeout", text}});
     EXPECT_EQ(daemon.has_value(), plugin.has_value()) << "'" << text << "'";
@@ -67,9 +69,11 @@ TEST(GrammarAgreement, AddressesInRedisReadAsListenAddresses) {
        {"127.0.0.1:1", "localhost:1", "[::1]:1", "::1:1", "[::1]", "127.0.0.1", ":1",
         "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:http", "127.0.0.1:-1", "bad host:1",
         "-bad.example:1", "[127.0.0.1]:1", "999.1.1.1:1"}) {
-    const auto daemon = daemon_refusal([](const std::string& t) { return parse_listen(t); }, text);
+    const auto daemon =
+        daemon_refusal([](const std::string& t) { return parse_listen(t); }, text);
     const auto plugin = plugin_refusal(
-        "redis", {{"address", text}, {"connect_timeout", "1ms"}, {"command_timeout", "1ms"}});
+        "redis",
+        {{"address", text}, {"connect_timeout", "1ms"}, {"command_timeout", "1ms"}});
     EXPECT_EQ(daemon.has_value(), plugin.has_value()) << "'" << text << "'";
     if (daemon && plugin) {
       EXPECT_THAT(*plugin, HasSubstr(*daemon)) << "'" << text << "'";
@@ -78,9 +82,11 @@ TEST(GrammarAgreement, AddressesInRedisReadAsListenAddresses) {
 }
 
 TEST(GrammarAgreement, SizesInMemoryReadAsInTheConfig) {
-  for (const std::string text : {"67108864", "64MiB", "1GiB", "1024KiB", "64mib", "64 MiB",
-                                 "64MB", "1.5MiB", "-1", "", "MiB", "99999999999999999999"}) {
-    const auto daemon = daemon_refusal([](const std::string& t) { return parse_size(t); }, text);
+  for (const std::string text :
+       {"67108864", "64MiB", "1GiB", "1024KiB", "64mib", "64 MiB", "64MB", "1.5MiB", "-1",
+        "", "MiB", "99999999999999999999"}) {
+    const auto daemon =
+        daemon_refusal([](const std::string& t) { return parse_size(t); }, text);
     const auto plugin = plugin_refusal("memory", {{"max_bytes", text}});
     EXPECT_EQ(daemon.has_value(), plugin.has_value()) << "'" << text << "'";
   }

@@ -11,8 +11,9 @@ using namespace fibd_redis_test;
 
 TEST_F(RedisPluginTest, UnreachableAtCreateThenRecovers) {
   // Nothing listens on port_ yet.
-  Instance c(plugin_, {{"address", addr()}, {"connect_timeout", "200ms"},
-                       {"command_timeout", "200ms"}});
+  Instance c(
+      plugin_,
+      {{"address", addr()}, {"connect_timeout", "200ms"}, {"command_timeout", "200ms"}});
   ASSERT_TRUE(c.ok()) << c.create_error();
   EXPECT_TRUE(c.log().contains("not reachable", FIBD_LOG_WARN));
 
@@ -56,8 +57,10 @@ TEST_F(RedisPluginTest, RestartIsInvisibleToTheNextCall) {
 TEST_F(RedisPluginTest, KilledMidLoadStaysBoundedAndRecovers) {
   start_redis();
   const auto timeout = 300ms;
-  Instance c(plugin_, {{"address", addr()}, {"connect_timeout", "300ms"},
-                       {"command_timeout", "300ms"}, {"pool_size", "4"}});
+  Instance c(plugin_, {{"address", addr()},
+                       {"connect_timeout", "300ms"},
+                       {"command_timeout", "300ms"},
+                       {"pool_size", "4"}});
   ASSERT_TRUE(c.ok()) << c.create_error();
   Load load(c, 8);
   std::this_thread::sleep_for(300ms);
@@ -82,8 +85,11 @@ TEST_F(RedisPluginTest, KilledMidLoadStaysBoundedAndRecovers) {
 TEST_F(RedisPluginTest, FrozenRedisStaysBoundedAndRecovers) {
   start_redis({"--requirepass", "pw"});  // new connections must AUTH: that is bounded too
   const auto timeout = 200ms;
-  Instance c(plugin_, {{"address", addr()}, {"password", "pw"}, {"command_timeout", "200ms"},
-                       {"connect_timeout", "200ms"}, {"pool_size", "4"}});
+  Instance c(plugin_, {{"address", addr()},
+                       {"password", "pw"},
+                       {"command_timeout", "200ms"},
+                       {"connect_timeout", "200ms"},
+                       {"pool_size", "4"}});
   ASSERT_TRUE(c.ok()) << c.create_error();
   Load load(c, 8);
   std::this_thread::sleep_for(300ms);
@@ -99,7 +105,8 @@ TEST_F(RedisPluginTest, FrozenRedisStaysBoundedAndRecovers) {
   EXPECT_LT(load.max_ms(), (timeout + slack()).count()) << "a call was not bounded";
   redis().cont_signal();
   auto took = wait_for_hit(c, 5s);
-  std::this_thread::sleep_for(200ms);  // the load gets some calls in, even on a busy machine
+  std::this_thread::sleep_for(
+      200ms);  // the load gets some calls in, even on a busy machine
   load.stop();
   report("slowest call " + std::to_string(load.max_ms()) + "ms of " +
              std::to_string(load.calls()) + ", hit again after " +

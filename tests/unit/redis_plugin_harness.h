@@ -9,8 +9,8 @@ namespace fibd_redis_test {
 // ------------------------------------------------------------ C ABI harness
 
 struct Plugin {
-  void *handle = nullptr;
-  const fibd_cache_descriptor *desc = nullptr;
+  void* handle = nullptr;
+  const fibd_cache_descriptor* desc = nullptr;
   std::string error;
 
   Plugin() {
@@ -31,8 +31,8 @@ struct Plugin {
   ~Plugin() {
     if (handle != nullptr) ::dlclose(handle);
   }
-  Plugin(const Plugin &) = delete;
-  Plugin &operator=(const Plugin &) = delete;
+  Plugin(const Plugin&) = delete;
+  Plugin& operator=(const Plugin&) = delete;
 };
 
 // Host log lines, shared by all threads of an instance.
@@ -40,8 +40,8 @@ struct LogCapture {
   std::mutex mu;
   std::vector<std::pair<int, std::string>> lines;
 
-  static void log(void *ctx, int level, const char *msg) {
-    auto *self = static_cast<LogCapture *>(ctx);
+  static void log(void* ctx, int level, const char* msg) {
+    auto* self = static_cast<LogCapture*>(ctx);
     std::lock_guard lock(self->mu);
     self->lines.emplace_back(level, msg);
   }
@@ -49,16 +49,16 @@ struct LogCapture {
     std::lock_guard lock(mu);
     return lines;
   }
-  bool contains(const std::string &needle, int min_level = FIBD_LOG_TRACE) {
+  bool contains(const std::string& needle, int min_level = FIBD_LOG_TRACE) {
     std::lock_guard lock(mu);
-    for (auto &[lvl, l] : lines)
+    for (auto& [lvl, l] : lines)
       if (lvl >= min_level && l.find(needle) != std::string::npos) return true;
     return false;
   }
   size_t count_at_least(int level) {
     std::lock_guard lock(mu);
     return static_cast<size_t>(std::count_if(lines.begin(), lines.end(),
-                                             [&](auto &p) { return p.first >= level; }));
+                                             [&](auto& p) { return p.first >= level; }));
   }
 };
 
@@ -73,14 +73,14 @@ struct GetResult {
 // One instance of the plugin; destroy() in the destructor.
 class Instance {
  public:
-  Instance(const Plugin &p, const Options &opts, uint64_t default_ttl_ms = 0)
+  Instance(const Plugin& p, const Options& opts, uint64_t default_ttl_ms = 0)
       : desc_(p.desc) {
     host_.struct_size = sizeof host_;
     host_.abi_version = FIBD_CACHE_ABI_VERSION;
     host_.ctx = &log_;
     host_.log = &LogCapture::log;
     std::vector<fibd_cache_option> o;
-    for (auto &[k, v] : opts) o.push_back({k.c_str(), v.c_str()});
+    for (auto& [k, v] : opts) o.push_back({k.c_str(), v.c_str()});
     fibd_cache_config cfg{};
     cfg.struct_size = sizeof cfg;
     cfg.options = o.data();
@@ -93,18 +93,18 @@ class Instance {
   ~Instance() {
     if (inst_ != nullptr) desc_->destroy(inst_);
   }
-  Instance(const Instance &) = delete;
-  Instance &operator=(const Instance &) = delete;
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
 
   bool ok() const { return inst_ != nullptr; }
-  const std::string &create_error() const { return error_; }
-  LogCapture &log() { return log_; }
+  const std::string& create_error() const { return error_; }
+  LogCapture& log() { return log_; }
 
-  GetResult get(const std::string &key) {
+  GetResult get(const std::string& key) {
     GetResult r;
-    fibd_cache_sink sink{&r.value, [](void *ctx, const void *data, size_t len) {
-                           static_cast<std::string *>(ctx)->assign(
-                               static_cast<const char *>(data), len);
+    fibd_cache_sink sink{&r.value, [](void* ctx, const void* data, size_t len) {
+                           static_cast<std::string*>(ctx)->assign(
+                               static_cast<const char*>(data), len);
                            return 0;
                          }};
     char err[512] = "";
@@ -112,15 +112,15 @@ class Instance {
     r.error = err;
     return r;
   }
-  fibd_cache_status set(const std::string &key, const std::string &value, uint64_t ttl_ms,
-                        std::string *error = nullptr) {
+  fibd_cache_status set(const std::string& key, const std::string& value, uint64_t ttl_ms,
+                        std::string* error = nullptr) {
     char err[512] = "";
     auto s = desc_->set(inst_, key.data(), key.size(), value.data(), value.size(), ttl_ms,
                         err, sizeof err);
     if (error != nullptr) *error = err;
     return s;
   }
-  fibd_cache_status del(const std::string &key) {
+  fibd_cache_status del(const std::string& key) {
     char err[512] = "";
     return desc_->del(inst_, key.data(), key.size(), err, sizeof err);
   }
@@ -130,19 +130,20 @@ class Instance {
   }
   std::map<std::string, uint64_t> stats() {
     std::map<std::string, uint64_t> m;
-    fibd_cache_stats_sink sink{&m, [](void *ctx, const char *name, uint64_t v) {
-                                 (*static_cast<std::map<std::string, uint64_t> *>(ctx))[name] = v;
-                               }};
+    fibd_cache_stats_sink sink{
+        &m, [](void* ctx, const char* name, uint64_t v) {
+          (*static_cast<std::map<std::string, uint64_t>*>(ctx))[name] = v;
+        }};
     char err[256] = "";
     desc_->stats(inst_, &sink, err, sizeof err);
     return m;
   }
 
  private:
-  const fibd_cache_descriptor *desc_;
+  const fibd_cache_descriptor* desc_;
   fibd_cache_host host_{};
   LogCapture log_;
-  void *inst_ = nullptr;
+  void* inst_ = nullptr;
   std::string error_;
 };
 
@@ -168,10 +169,11 @@ class RedisPluginTest : public ::testing::Test {
   // Starts (or restarts, same port and socket) the fixture's redis-server.
   void start_redis(std::vector<std::string> extra = {}) {
     if (!server_) server_ = std::make_unique<RedisServer>(port_, dir_, std::move(extra));
-    ASSERT_TRUE(server_->start()) << "redis-server did not start; see " << dir_ << "/redis.log";
+    ASSERT_TRUE(server_->start())
+        << "redis-server did not start; see " << dir_ << "/redis.log";
   }
   std::string addr() const { return "127.0.0.1:" + std::to_string(port_); }
-  RedisServer &redis() { return *server_; }
+  RedisServer& redis() { return *server_; }
 
   Plugin plugin_;
   std::string dir_;
@@ -182,7 +184,7 @@ class RedisPluginTest : public ::testing::Test {
 // Runs get/set from `threads` threads until stopped; records the slowest call.
 class Load {
  public:
-  Load(Instance &inst, int threads) : inst_(inst) {
+  Load(Instance& inst, int threads) : inst_(inst) {
     for (int t = 0; t < threads; ++t)
       workers_.emplace_back([this, t] {
         std::mt19937 rng(static_cast<unsigned>(t));
@@ -208,7 +210,7 @@ class Load {
   ~Load() { stop(); }
   void stop() {
     stop_.store(true);
-    for (auto &w : workers_)
+    for (auto& w : workers_)
       if (w.joinable()) w.join();
   }
   int64_t max_ms() const { return max_ms_.load(); }
@@ -217,7 +219,7 @@ class Load {
   void reset_max() { max_ms_.store(0); }
 
  private:
-  Instance &inst_;
+  Instance& inst_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> max_ms_{0};
   std::atomic<uint64_t> calls_{0}, errors_{0};
@@ -225,25 +227,25 @@ class Load {
 };
 
 // What a test saw, for whoever reads the output of a failure (or a pass).
-inline void report(const std::string &what, Instance &inst) {
+inline void report(const std::string& what, Instance& inst) {
   std::cout << "[   info   ] " << what << "\n";
-  for (auto &[lvl, line] : inst.log().snapshot())
+  for (auto& [lvl, line] : inst.log().snapshot())
     std::cout << "[   log " << lvl << "  ] " << line << "\n";
-  for (auto &[k, v] : inst.stats()) std::cout << "[   stat   ] " << k << "=" << v << "\n";
+  for (auto& [k, v] : inst.stats()) std::cout << "[   stat   ] " << k << "=" << v << "\n";
 }
 
 // Sets and gets a fresh key until it hits; returns how long that took.
-inline std::optional<milliseconds> wait_for_hit(Instance &inst, milliseconds limit) {
+inline std::optional<milliseconds> wait_for_hit(Instance& inst, milliseconds limit) {
   auto t0 = Clock::now();
   int i = 0;
   while (since(t0) < limit) {
     std::string key = "probe:" + std::to_string(i++);
-    if (inst.set(key, "x", 60000) == FIBD_CACHE_OK && inst.get(key).status == FIBD_CACHE_HIT)
+    if (inst.set(key, "x", 60000) == FIBD_CACHE_OK &&
+        inst.get(key).status == FIBD_CACHE_HIT)
       return since(t0);
     std::this_thread::sleep_for(10ms);
   }
   return std::nullopt;
 }
-
 
 }  // namespace fibd_redis_test

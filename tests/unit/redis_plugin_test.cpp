@@ -11,7 +11,7 @@ using namespace fibd_redis_test;
 // -------------------------------------------------------------------- tests
 
 TEST_F(RedisPluginTest, DescriptorIsThreadSafeButBlocking) {
-  const auto *d = plugin_.desc;
+  const auto* d = plugin_.desc;
   EXPECT_EQ(d->abi_version, FIBD_CACHE_ABI_VERSION);
   EXPECT_EQ(d->struct_size, sizeof(fibd_cache_descriptor));
   EXPECT_STREQ(d->name, "redis");
@@ -86,7 +86,7 @@ TEST_F(RedisPluginTest, OneMebibyteBinaryValue) {
   ASSERT_TRUE(c.ok()) << c.create_error();
   std::string value(1 << 20, '\0');
   std::mt19937 rng(42);
-  for (auto &ch : value) ch = static_cast<char>(rng());
+  for (auto& ch : value) ch = static_cast<char>(rng());
   std::string key("bin\0key\r\n", 9);
   std::string err;
   ASSERT_EQ(c.set(key, value, 60000, &err), FIBD_CACHE_OK) << err;
@@ -113,14 +113,16 @@ TEST_F(RedisPluginTest, SixteenThreadsAtOnce) {
         std::string value = "v" + std::to_string(t * 1000 + i % 20);
         if (c.set(key, value, 60000) != FIBD_CACHE_OK) ++errors;
         auto r = c.get(key);
-        if (r.status != FIBD_CACHE_HIT) ++errors;
-        else if (r.value != value) ++wrong;
+        if (r.status != FIBD_CACHE_HIT)
+          ++errors;
+        else if (r.value != value)
+          ++wrong;
         auto shared = c.get("shared");
         if (shared.status == FIBD_CACHE_ERROR) ++errors;
         if (i % 50 == 0) c.set("shared", "s", 60000);
       }
     });
-  for (auto &t : ts) t.join();
+  for (auto& t : ts) t.join();
   EXPECT_EQ(errors.load(), 0);
   EXPECT_EQ(wrong.load(), 0);
   auto s = c.stats();
@@ -131,7 +133,8 @@ TEST_F(RedisPluginTest, SixteenThreadsAtOnce) {
 
 TEST_F(RedisPluginTest, UnixSocketWithRequirepass) {
   start_redis({"--requirepass", "s3cret pass"});
-  Instance c(plugin_, {{"address", "unix:" + redis().socket_path()}, {"password", "s3cret pass"}});
+  Instance c(plugin_,
+             {{"address", "unix:" + redis().socket_path()}, {"password", "s3cret pass"}});
   ASSERT_TRUE(c.ok()) << c.create_error();
   EXPECT_EQ(c.get("1").status, FIBD_CACHE_NOT_FOUND);
   ASSERT_EQ(c.set("1", "1", 0), FIBD_CACHE_OK);
@@ -141,12 +144,13 @@ TEST_F(RedisPluginTest, UnixSocketWithRequirepass) {
 
 TEST_F(RedisPluginTest, AclUser) {
   start_redis();
-  ASSERT_EQ(redis().cli({"ACL", "SETUSER", "fibd", "on", ">fibd-pw", "resetkeys", "~fibd:*",
-                         "-@all", "+get", "+set", "+del", "+scan", "+unlink", "+ping",
-                         "+select"}),
+  ASSERT_EQ(redis().cli({"ACL", "SETUSER", "fibd", "on", ">fibd-pw", "resetkeys",
+                         "~fibd:*", "-@all", "+get", "+set", "+del", "+scan", "+unlink",
+                         "+ping", "+select"}),
             "OK");
-  Instance c(plugin_, {{"address", addr()}, {"username", "fibd"}, {"password", "fibd-pw"},
-                       {"db", "1"}});
+  Instance c(
+      plugin_,
+      {{"address", addr()}, {"username", "fibd"}, {"password", "fibd-pw"}, {"db", "1"}});
   ASSERT_TRUE(c.ok()) << c.create_error();
   ASSERT_EQ(c.set("90", "2880067194370816120", 0), FIBD_CACHE_OK);
   EXPECT_EQ(c.get("90").value, "2880067194370816120");
@@ -155,11 +159,11 @@ TEST_F(RedisPluginTest, AclUser) {
   EXPECT_EQ(c.get("90").status, FIBD_CACHE_NOT_FOUND);
 
   // A wrong password for that user: create() fails and says so.
-  Instance bad(plugin_, {{"address", addr()}, {"username", "fibd"}, {"password", "nope"}});
+  Instance bad(plugin_,
+               {{"address", addr()}, {"username", "fibd"}, {"password", "nope"}});
   EXPECT_FALSE(bad.ok());
-  EXPECT_THAT(bad.create_error(),
-              AllOf(HasSubstr("refused authentication"), HasSubstr("'fibd'"),
-                    HasSubstr("WRONGPASS")));
+  EXPECT_THAT(bad.create_error(), AllOf(HasSubstr("refused authentication"),
+                                        HasSubstr("'fibd'"), HasSubstr("WRONGPASS")));
 }
 
 TEST_F(RedisPluginTest, WrongPasswordFailsClearly) {
@@ -179,7 +183,8 @@ TEST_F(RedisPluginTest, WrongPasswordFailsClearly) {
   {
     Instance c(plugin_, {{"address", addr()}, {"password", "right"}, {"db", "99"}});
     EXPECT_FALSE(c.ok());
-    EXPECT_THAT(c.create_error(), AllOf(HasSubstr("option 'db'"), HasSubstr("SELECT 99")));
+    EXPECT_THAT(c.create_error(),
+                AllOf(HasSubstr("option 'db'"), HasSubstr("SELECT 99")));
   }
 }
 
@@ -204,7 +209,7 @@ TEST_F(RedisPluginTest, BadOptionsFailNamingTheOption) {
       {{{"command_timeout", "2h"}}, "option 'command_timeout'"},
       {{{"username", "u"}}, "option 'username'"},
   };
-  for (auto &c : cases) {
+  for (auto& c : cases) {
     Instance inst(plugin_, c.opts);
     EXPECT_FALSE(inst.ok()) << c.expect;
     EXPECT_THAT(inst.create_error(), HasSubstr(c.expect));

@@ -4,6 +4,9 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <fibd/cache_plugin.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -30,13 +33,7 @@
 #include <utility>
 #include <vector>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <fibd/cache_plugin.h>
-
-
-extern char **environ;
+extern char** environ;
 
 namespace fibd_redis_test {
 
@@ -53,7 +50,7 @@ inline milliseconds slack() {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   return 1500ms;
 #else
-  const char *s = std::getenv("FIBD_SANITIZE");
+  const char* s = std::getenv("FIBD_SANITIZE");
   return (s != nullptr && *s != '\0') ? 1500ms : 750ms;
 #endif
 }
@@ -64,8 +61,8 @@ inline milliseconds since(Clock::time_point t) {
 
 // ---------------------------------------------------------------- processes
 
-inline std::optional<std::string> find_in_path(const std::string &name) {
-  const char *path = std::getenv("PATH");
+inline std::optional<std::string> find_in_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
   std::string p = path != nullptr ? path : "/usr/bin:/bin";
   size_t start = 0;
   while (start <= p.size()) {
@@ -80,10 +77,11 @@ inline std::optional<std::string> find_in_path(const std::string &name) {
 
 // posix_spawn (no fork of a threaded test process); stdout to `out_fd` if
 // given, stderr and other output to /dev/null.
-inline pid_t spawn(const std::string &exe, const std::vector<std::string> &args, int out_fd = -1) {
-  std::vector<char *> argv;
-  argv.push_back(const_cast<char *>(exe.c_str()));
-  for (auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
+inline pid_t spawn(const std::string& exe, const std::vector<std::string>& args,
+                   int out_fd = -1) {
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(exe.c_str()));
+  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
@@ -100,7 +98,8 @@ inline pid_t spawn(const std::string &exe, const std::vector<std::string> &args,
 }
 
 // Runs a command, returns its stdout.
-inline std::string run_capture(const std::string &exe, const std::vector<std::string> &args) {
+inline std::string run_capture(const std::string& exe,
+                               const std::vector<std::string>& args) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return {};
   pid_t pid = spawn(exe, args, fds[1]);
@@ -127,8 +126,8 @@ inline int free_port() {
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   a.sin_port = 0;
   socklen_t len = sizeof a;
-  if (::bind(s, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0 ||
-      ::getsockname(s, reinterpret_cast<sockaddr *>(&a), &len) != 0) {
+  if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
     ::close(s);
     return -1;
   }
@@ -142,7 +141,7 @@ inline bool tcp_accepts(int port) {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   a.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(s, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0;
+  bool ok = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   ::close(s);
   return ok;
 }
@@ -161,11 +160,24 @@ class RedisServer {
   bool start() {
     static const std::optional<std::string> exe = find_in_path("redis-server");
     if (!exe) return false;
-    std::vector<std::string> args = {
-        "--port", std::to_string(port_), "--bind", "127.0.0.1",
-        "--unixsocket", socket_path(), "--unixsocketperm", "700",
-        "--save", "", "--appendonly", "no", "--dir", dir_,
-        "--logfile", dir_ + "/redis.log", "--daemonize", "no"};
+    std::vector<std::string> args = {"--port",
+                                     std::to_string(port_),
+                                     "--bind",
+                                     "127.0.0.1",
+                                     "--unixsocket",
+                                     socket_path(),
+                                     "--unixsocketperm",
+                                     "700",
+                                     "--save",
+                                     "",
+                                     "--appendonly",
+                                     "no",
+                                     "--dir",
+                                     dir_,
+                                     "--logfile",
+                                     dir_ + "/redis.log",
+                                     "--daemonize",
+                                     "no"};
     args.insert(args.end(), extra_.begin(), extra_.end());
     pid_ = spawn(*exe, args);
     if (pid_ <= 0) return false;
@@ -211,6 +223,5 @@ class RedisServer {
   std::vector<std::string> extra_;
   pid_t pid_ = -1;
 };
-
 
 }  // namespace fibd_redis_test

@@ -252,31 +252,36 @@ struct has_del<T, std::void_t<decltype(std::declval<T&>().del(std::string_view()
 template <class T, class = void>
 struct has_clear : std::false_type {};
 template <class T>
-struct has_clear<T, std::void_t<decltype(std::declval<T&>().clear())>> : std::true_type {};
+struct has_clear<T, std::void_t<decltype(std::declval<T&>().clear())>> : std::true_type {
+};
 
 template <class T, class = void>
 struct has_stats : std::false_type {};
 template <class T>
-struct has_stats<T, std::void_t<decltype(std::declval<T&>().stats(std::declval<Stats&>()))>>
+struct has_stats<T,
+                 std::void_t<decltype(std::declval<T&>().stats(std::declval<Stats&>()))>>
     : std::true_type {};
 
 template <class T>
 struct Adapter {
-  static_assert(std::is_constructible<T, const Host&, const Config&>::value,
-                "a fibd cache plugin class needs a constructor (const fibd::plugin::Host&, "
-                "const fibd::plugin::Config&)");
+  static_assert(
+      std::is_constructible<T, const Host&, const Config&>::value,
+      "a fibd cache plugin class needs a constructor (const fibd::plugin::Host&, "
+      "const fibd::plugin::Config&)");
   static_assert(std::is_same<decltype(std::declval<T&>().get(std::string_view(),
                                                              std::declval<Value&>())),
                              Lookup>::value,
                 "a fibd cache plugin class needs fibd::plugin::Lookup "
                 "get(std::string_view key, fibd::plugin::Value& out)");
-  static_assert(std::is_void<decltype(std::declval<T&>().set(
-                    std::string_view(), std::string_view(), std::chrono::milliseconds()))>::value,
-                "a fibd cache plugin class needs void set(std::string_view key, "
-                "std::string_view value, std::chrono::milliseconds ttl)");
+  static_assert(
+      std::is_void<decltype(std::declval<T&>().set(std::string_view(), std::string_view(),
+                                                   std::chrono::milliseconds()))>::value,
+      "a fibd cache plugin class needs void set(std::string_view key, "
+      "std::string_view value, std::chrono::milliseconds ttl)");
 
   static std::string_view view(const void* data, std::size_t len) noexcept {
-    return len == 0 ? std::string_view() : std::string_view(static_cast<const char*>(data), len);
+    return len == 0 ? std::string_view()
+                    : std::string_view(static_cast<const char*>(data), len);
   }
 
   static void* create(const fibd_cache_host* host, const fibd_cache_config* config,
@@ -300,22 +305,25 @@ struct Adapter {
       Value out(sink);
       switch (static_cast<T*>(instance)->get(view(key, key_len), out)) {
         case Lookup::hit:
-          if (!out.delivered()) throw Error("get returned hit without calling Value::put");
+          if (!out.delivered())
+            throw Error("get returned hit without calling Value::put");
           return FIBD_CACHE_HIT;
         case Lookup::expired:
           if (out.delivered()) throw Error("get delivered a value but returned expired");
           return FIBD_CACHE_EXPIRED;
         case Lookup::not_found:
         default:
-          if (out.delivered()) throw Error("get delivered a value but returned not_found");
+          if (out.delivered())
+            throw Error("get delivered a value but returned not_found");
           return FIBD_CACHE_NOT_FOUND;
       }
     });
   }
 
   static fibd_cache_status set(void* instance, const void* key, std::size_t key_len,
-                               const void* value, std::size_t value_len, std::uint64_t ttl_ms,
-                               char* err, std::size_t err_len) noexcept {
+                               const void* value, std::size_t value_len,
+                               std::uint64_t ttl_ms, char* err,
+                               std::size_t err_len) noexcept {
     return guarded(err, err_len, [&]() -> fibd_cache_status {
       static_cast<T*>(instance)->set(view(key, key_len), view(value, value_len),
                                      Config::to_millis(ttl_ms));
@@ -328,7 +336,7 @@ struct Adapter {
     if constexpr (has_del<T>::value) {
       return guarded(err, err_len, [&]() -> fibd_cache_status {
         return static_cast<T*>(instance)->del(view(key, key_len)) ? FIBD_CACHE_OK
-                                                                   : FIBD_CACHE_NOT_FOUND;
+                                                                  : FIBD_CACHE_NOT_FOUND;
       });
     } else {
       (void)instance, (void)key, (void)key_len;
@@ -337,7 +345,8 @@ struct Adapter {
     }
   }
 
-  static fibd_cache_status clear(void* instance, char* err, std::size_t err_len) noexcept {
+  static fibd_cache_status clear(void* instance, char* err,
+                                 std::size_t err_len) noexcept {
     if constexpr (has_clear<T>::value) {
       return guarded(err, err_len, [&]() -> fibd_cache_status {
         static_cast<T*>(instance)->clear();
@@ -392,19 +401,19 @@ struct Adapter {
 
 /* Defines the descriptor of plugin class `Class` and exports it through the
  * factory `fibd_cache_plugin` (the default cache.factory). */
-#define FIBD_CACHE_PLUGIN(Class, name, version, description, capabilities) \
+#define FIBD_CACHE_PLUGIN(Class, name, version, description, capabilities)        \
   FIBD_CACHE_PLUGIN_FACTORY(fibd_cache_plugin, Class, name, version, description, \
                             capabilities)
 
 /* The same, exporting the factory under another symbol name. */
-#define FIBD_CACHE_PLUGIN_FACTORY(symbol, Class, name, version, description,           \
-                                  capabilities)                                        \
-  FIBD_CACHE_EXPORT const fibd_cache_descriptor* symbol(void);                         \
-  FIBD_CACHE_EXPORT const fibd_cache_descriptor* symbol(void) {                        \
-    static constexpr fibd_cache_descriptor fibd_descriptor_ =                          \
-        ::fibd::plugin::detail::Adapter<Class>::descriptor((name), (version),          \
-                                                           (description), (capabilities)); \
-    return &fibd_descriptor_;                                                          \
+#define FIBD_CACHE_PLUGIN_FACTORY(symbol, Class, name, version, description, \
+                                  capabilities)                              \
+  FIBD_CACHE_EXPORT const fibd_cache_descriptor* symbol(void);               \
+  FIBD_CACHE_EXPORT const fibd_cache_descriptor* symbol(void) {              \
+    static constexpr fibd_cache_descriptor fibd_descriptor_ =                \
+        ::fibd::plugin::detail::Adapter<Class>::descriptor(                  \
+            (name), (version), (description), (capabilities));               \
+    return &fibd_descriptor_;                                                \
   }
 
 #endif /* FIBD_CACHE_PLUGIN_HPP */

@@ -63,7 +63,8 @@ inline bool is_hostname(std::string_view host) {
   while (true) {
     const std::size_t dot = host.find('.');
     const std::string_view label = host.substr(0, dot);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+    if (label.empty() || label.size() > 63 || label.front() == '-' ||
+        label.back() == '-') {
       return false;
     }
     for (char c : label) {
@@ -119,7 +120,8 @@ inline bool parse_duration(std::string_view text, std::chrono::milliseconds* out
     while (i < text.size() && detail::is_letter(text[i])) ++i;
     const std::string_view unit = text.substr(unit_start, i - unit_start);
     if (!any_digit) {
-      if (detail::unit_ms(unit) != 0) return fail("missing number before the unit in " + q + expected);
+      if (detail::unit_ms(unit) != 0)
+        return fail("missing number before the unit in " + q + expected);
       return fail("invalid duration " + q + expected);
     }
     if (unit.empty()) {
@@ -148,8 +150,10 @@ inline bool parse_duration(std::string_view text, std::chrono::milliseconds* out
         }
         whole_ms = (digits * per_unit) % scale == 0;
       }
-      if (!whole_ms) return fail("duration " + q + " is finer than a millisecond" + expected);
-      if (__builtin_add_overflow(ms, digits * per_unit / scale, &ms)) return fail(too_large);
+      if (!whole_ms)
+        return fail("duration " + q + " is finer than a millisecond" + expected);
+      if (__builtin_add_overflow(ms, digits * per_unit / scale, &ms))
+        return fail(too_large);
     }
     if (__builtin_add_overflow(total, ms, &total)) return fail(too_large);
   }
@@ -177,7 +181,8 @@ inline std::string format_duration(std::chrono::milliseconds d) {
 /* Counts: plain decimal digits, no sign, space or overflow: "0", "16". */
 inline bool parse_count(std::string_view text, std::uint64_t* out, std::string* why) {
   if (!detail::decimal(text, out)) {
-    *why = "'" + std::string(text) + "' is not a whole number (expected plain digits, e.g. 16)";
+    *why = "'" + std::string(text) +
+           "' is not a whole number (expected plain digits, e.g. 16)";
     return false;
   }
   return true;
@@ -197,12 +202,14 @@ inline bool parse_size(std::string_view text, std::uint64_t* out, std::string* w
   } else if (suffix == "GiB") {
     shift = 30;
   } else if (!suffix.empty()) {
-    *why = "invalid size " + detail::quoted(text) + " (expected bytes, e.g. 65536, 512KiB or 8MiB)";
+    *why = "invalid size " + detail::quoted(text) +
+           " (expected bytes, e.g. 65536, 512KiB or 8MiB)";
     return false;
   }
   std::uint64_t value = 0;
   if (!detail::decimal(text.substr(0, digits), &value) || value > (UINT64_MAX >> shift)) {
-    *why = "invalid size " + detail::quoted(text) + " (expected bytes, e.g. 65536, 512KiB or 8MiB)";
+    *why = "invalid size " + detail::quoted(text) +
+           " (expected bytes, e.g. 65536, 512KiB or 8MiB)";
     return false;
   }
   *out = value << shift;
@@ -218,7 +225,8 @@ struct HostPort {
 
 /* "host:port" or "[ipv6]:port". */
 inline bool parse_host_port(std::string_view text, HostPort* out, std::string* why) {
-  const std::string tail = " (expected host:port, e.g. 127.0.0.1:8080, localhost:8080 or [::1]:8080)";
+  const std::string tail =
+      " (expected host:port, e.g. 127.0.0.1:8080, localhost:8080 or [::1]:8080)";
   const std::string q = detail::quoted(text);
   auto fail = [&](const std::string& what) {
     *why = what;
@@ -238,7 +246,8 @@ inline bool parse_host_port(std::string_view text, HostPort* out, std::string* w
     if (!detail::is_ipv6(address.host)) {
       return fail("'" + address.host + "' in " + q + " is not an IPv6 address" + tail);
     }
-    if (close + 1 >= text.size() || text[close + 1] != ':') return fail(q + " has no port" + tail);
+    if (close + 1 >= text.size() || text[close + 1] != ':')
+      return fail(q + " has no port" + tail);
     port = text.substr(close + 2);
   } else {
     const std::size_t colon = text.rfind(':');
@@ -246,14 +255,15 @@ inline bool parse_host_port(std::string_view text, HostPort* out, std::string* w
     address.host = std::string(text.substr(0, colon));
     port = text.substr(colon + 1);
     if (address.host.find(':') != std::string::npos) {
-      return fail("the IPv6 address in " + q + " needs brackets (expected e.g. [::1]:8080)");
+      return fail("the IPv6 address in " + q +
+                  " needs brackets (expected e.g. [::1]:8080)");
     }
     if (address.host.empty()) return fail(q + " has no host" + tail);
     bool numeric = true;
     for (char c : address.host) numeric = numeric && (detail::is_digit(c) || c == '.');
     if (numeric ? !detail::is_ipv4(address.host) : !detail::is_hostname(address.host)) {
-      return fail("'" + address.host + "' in " + q + " is not a valid IPv4 address or host name" +
-                  tail);
+      return fail("'" + address.host + "' in " + q +
+                  " is not a valid IPv4 address or host name" + tail);
     }
   }
   if (port.empty()) return fail(q + " has no port" + tail);
@@ -275,7 +285,8 @@ inline bool parse_host_port(std::string_view text, HostPort* out, std::string* w
 /* The inverse: brackets around an IPv6 host. */
 inline std::string format_host_port(const HostPort& address) {
   const bool v6 = address.host.find(':') != std::string::npos;
-  return (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(address.port);
+  return (v6 ? "[" + address.host + "]" : address.host) + ":" +
+         std::to_string(address.port);
 }
 
 }  // namespace fibd::grammar
