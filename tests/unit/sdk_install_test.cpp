@@ -71,6 +71,8 @@ class SdkInstall : public ::testing::Test {
 TEST_F(SdkInstall, InstallsHeadersPkgConfigExampleAndChecker) {
   EXPECT_TRUE(fs::exists(root_ + "/usr/include/fibd/cache_plugin.h"));
   EXPECT_TRUE(fs::exists(root_ + "/usr/include/fibd/cache_plugin.hpp"));
+  EXPECT_TRUE(fs::exists(root_ + "/usr/include/fibd/cache_plugin_adapter.hpp"));
+  EXPECT_TRUE(fs::exists(root_ + "/usr/include/fibd/grammar.hpp"));
   EXPECT_TRUE(fs::exists(root_ + "/usr/share/doc/fibd-dev/examples/example_c.c"));
   EXPECT_TRUE(fs::exists(root_ + "/usr/bin/fibd-plugin-check"));
   EXPECT_EQ(pkg_config("--modversion fibd-plugin"), FIBD_VERSION);
@@ -147,6 +149,21 @@ TEST_F(SdkInstall, HeaderIsStrictC99AndCpp17) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   r = run_command("c++ -std=c++17 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c++ " +
                   cflags + " " + shell_quote(c));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST_F(SdkInstall, GrammarHeaderIsStrictCpp17) {
+  std::string cpp = dir_->file("grammar.cpp");
+  test::write_file(cpp,
+                   "#include <fibd/grammar.hpp>\n"
+                   "int main() {\n"
+                   "  std::chrono::milliseconds d{};\n"
+                   "  std::string why;\n"
+                   "  return fibd::grammar::parse_duration(\"1m30s\", &d, &why) ? 0 : 1;\n"
+                   "}\n");
+  auto cflags = pkg_config("--cflags fibd-plugin");
+  auto r = run_command("c++ -std=c++17 -Wall -Wextra -Werror -pedantic -fsyntax-only " +
+                       cflags + " " + shell_quote(cpp));
   EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 
