@@ -1,20 +1,13 @@
 // The command line: GNU and seed-style flags, and their errors.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include "config_test_support.h"
 
 #include <string>
 #include <thread>
-
-#include "config/config.h"
-#include "config_test_support.h"
 
 namespace fibd {
 namespace {
 
 using namespace config_test;
-using std::chrono::milliseconds;
-using ::testing::HasSubstr;
-using ::testing::StartsWith;
 
 // ---------------------------------------------------------------------------
 // The command line.

@@ -1,20 +1,13 @@
 // /etc/fibd.yaml: defaults, valid files, and every refusal naming file:line and key.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include "config_test_support.h"
 
 #include <string>
 #include <thread>
-
-#include "config/config.h"
-#include "config_test_support.h"
 
 namespace fibd {
 namespace {
 
 using namespace config_test;
-using std::chrono::milliseconds;
-using ::testing::HasSubstr;
-using ::testing::StartsWith;
 
 // ---------------------------------------------------------------------------
 // Defaults and valid files.

@@ -19,6 +19,8 @@
 namespace fibd::config_test {
 
 using std::chrono::milliseconds;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 inline std::string error_of(const std::string& yaml,
                             const std::string& source = "test.yaml") {
