@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <fibd/grammar.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -73,9 +74,6 @@ Config load_config_file(const std::string& path);
 // Go-style durations: "500ms", "15s", "1m30s", "2h", "1h2m3s4ms". A bare "0"
 // is zero. Throws ConfigError (message without location) on anything else.
 std::chrono::milliseconds parse_duration(const std::string& text);
-// A size in bytes: digits with an optional unit B, KiB, MiB or GiB
-// (powers of 1024), e.g. 8KiB. Throws ConfigError.
-std::uint64_t parse_byte_size(const std::string& text);
 std::string format_duration(std::chrono::milliseconds d);  // e.g. "1m30s"
 
 // Names as written in the config file; parsing is case-insensitive.
@@ -88,15 +86,15 @@ std::optional<BusKind> parse_bus(const std::string& text);
 
 // A listen address: host (an IPv4 or IPv6 literal, or a host name; IPv6
 // without its brackets) and port.
-struct ListenAddress {
-  std::string host;
-  std::uint16_t port = 0;
-};
+using ListenAddress = grammar::HostPort;
 // Parses "host:port" or "[ipv6]:port", port 1..65535. Throws ConfigError
 // (message without location) on anything else.
 ListenAddress parse_listen(const std::string& text);
 // The inverse: "host:port", with brackets around an IPv6 host.
 std::string format_listen(const ListenAddress& address);
+
+// Sizes in bytes: "65536", "512KiB", "8MiB", "1GiB". Throws ConfigError.
+std::uint64_t parse_size(const std::string& text);
 
 // The command line (getopt_long_only: --flag, -flag, --flag=v, -flag=v).
 struct CommandLine {

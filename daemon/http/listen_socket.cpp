@@ -10,28 +10,9 @@
 #include <cstring>
 #include <memory>
 
-namespace fibd {
+#include "config/config.h"
 
-void split_host_port(const std::string& listen, std::string& host, std::string& port) {
-  std::string::size_type colon;
-  if (!listen.empty() && listen.front() == '[') {
-    const auto close = listen.find(']');
-    if (close == std::string::npos || close + 1 >= listen.size() ||
-        listen[close + 1] != ':') {
-      throw ListenError("listen address \"" + listen + "\" is not [ipv6]:port");
-    }
-    host = listen.substr(1, close - 1);
-    colon = close + 1;
-  } else {
-    colon = listen.rfind(':');
-    if (colon == std::string::npos) {
-      throw ListenError("listen address \"" + listen + "\" is not host:port");
-    }
-    host = listen.substr(0, colon);
-  }
-  port = listen.substr(colon + 1);
-  if (port.empty()) throw ListenError("listen address \"" + listen + "\" has no port");
-}
+namespace fibd {
 
 ListenSocket open_listen_socket(const std::string& listen) {
   const int passed = sd_listen_fds(1);
@@ -42,19 +23,22 @@ ListenSocket open_listen_socket(const std::string& listen) {
           "the socket passed by systemd (fd 3) is not a listening stream socket");
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    return {UniqueFd(fd), "socket from systemd (fd 3)", true};
+    return {UniqueFd(fd), "socket from systemd (fd 3)"};
   }
 
-  std::string host;
-  std::string port;
-  split_host_port(listen, host, port);
+  ListenAddress address;
+  try {
+    address = parse_listen(listen);
+  } catch (const ConfigError& e) {
+    throw ListenError(std::string("listen address: ") + e.what());
+  }
+  const std::string port = std::to_string(address.port);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* found = nullptr;
-  const int rc =
-      getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found);
+  const int rc = getaddrinfo(address.host.c_str(), port.c_str(), &hints, &found);
   if (rc != 0) {
     throw ListenError("cannot resolve listen address \"" + listen +
                       "\": " + gai_strerror(rc));
@@ -77,7 +61,7 @@ ListenSocket open_listen_socket(const std::string& listen) {
       last_error = std::strerror(errno);
       continue;
     }
-    return {std::move(fd), listen, false};
+    return {std::move(fd), listen};
   }
   throw ListenError("cannot listen on " + listen + ": " + last_error);
 }
