@@ -2,10 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <chrono>
+
 #include "api/router.h"
 #include "base/escape.h"
 #include "base/rate_limited_log.h"
 #include "compute/cache_key.h"
+#include "compute/fib.h"
 
 namespace fibd {
 
@@ -118,7 +122,28 @@ void ApiHandler::handle_fib(std::string_view n_text, http::Responder& responder)
       ctx_.metrics.cache_miss();
       break;
   }
+  if (rt.algorithm == Algorithm::Fast && n <= kInlineMaxN) {
+    compute_inline(n, rt, responder);
+    return;
+  }
   submit(n, view_.snapshot(), /*lookup_cache=*/false, responder);
+}
+
+// For small n, mpz_fib_ui and the decimal conversion cost less than handing
+// the request to a worker and the answer back (docs/performance.md has the
+// measurement), so the loop computes it.
+void ApiHandler::compute_inline(std::uint64_t n, const Runtime& rt,
+                                http::Responder& responder) {
+  const auto started = std::chrono::steady_clock::now();
+  static const std::atomic<bool> kNeverCancelled{false};
+  const std::string digits = *compute_fib(Algorithm::Fast, n, kNeverCancelled);
+  ctx_.metrics.observe_compute(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (!rt.cache->set(cache_key(n), digits, rt.ttl, error_)) {
+    ctx_.metrics.cache_error();
+    log_cache_error("set", rt.cache->name(), error_);
+  }
+  send_fib(responder, digits, false);
 }
 
 void ApiHandler::submit(std::uint64_t n, const std::shared_ptr<const Runtime>& rt,

@@ -40,6 +40,7 @@ class ApiHandler final : public http::Handler {
   struct Miss;
 
   void handle_fib(std::string_view n_text, http::Responder& responder);
+  void compute_inline(std::uint64_t n, const Runtime& rt, http::Responder& responder);
   void submit(std::uint64_t n, const std::shared_ptr<const Runtime>& rt,
               bool lookup_cache, http::Responder& responder);
   void complete(const Miss& miss, const FibResult& result, http::Responder& responder);
@@ -48,6 +49,13 @@ class ApiHandler final : public http::Handler {
   void send_error(http::Responder& responder, int status, std::string_view message,
                   bool retry_later = false);
   void count(int status) { ctx_.metrics.count_request(status); }
+
+  // Misses up to this n are computed on the loop (fast algorithm only): up
+  // to here mpz_fib_ui and the decimal conversion (a few microseconds) cost
+  // less server CPU than the hop to a worker and back; beyond, the worker
+  // path wins because concurrent misses for one n share one computation
+  // (measured: docs/performance.md, "Inline misses").
+  static constexpr std::uint64_t kInlineMaxN = 3000;
 
   ApiContext ctx_;
   RuntimeView view_;

@@ -1,8 +1,8 @@
 // /etc/fibd.yaml: defaults, valid files, and every refusal naming file:line and key.
-#include "config_test_support.h"
-
 #include <string>
 #include <thread>
+
+#include "config_test_support.h"
 
 namespace fibd {
 namespace {
@@ -351,20 +351,21 @@ const ErrorCase kValueErrors[] = {
     {"http:\n  keepalive: 5s\n", "test.yaml:2: http.keepalive: ",
      "unknown key (expected one of max_connections, head_timeout, idle_timeout, "
      "max_request_line, max_header_bytes)"},
-    {"http:\n  max_connections: 0\n", "test.yaml:2: http.max_connections: ",
-     "out of range"},
-    {"http:\n  head_timeout: 0s\n", "test.yaml:2: http.head_timeout: ",
-     "must be longer than zero"},
+    {"http:\n  max_connections: 0\n",
+     "test.yaml:2: http.max_connections: ", "out of range"},
+    {"http:\n  head_timeout: 0s\n",
+     "test.yaml:2: http.head_timeout: ", "must be longer than zero"},
     {"http:\n  idle_timeout: 60\n", "test.yaml:2: http.idle_timeout: ", "missing unit"},
-    {"http:\n  max_request_line: 8KB\n", "test.yaml:2: http.max_request_line: ",
-     "invalid size '8KB'"},
+    {"http:\n  max_request_line: 8KB\n",
+     "test.yaml:2: http.max_request_line: ", "invalid size '8KB'"},
     {"http:\n  max_request_line: 10\n", "test.yaml:2: http.max_request_line: ",
      "out of range (expected a size in bytes such as 8KiB, 64..1048576)"},
-    {"http:\n  max_header_bytes: 2MiB\n", "test.yaml:2: http.max_header_bytes: ",
-     "out of range"},
-    {"http:\n  max_header_bytes: -1\n", "test.yaml:2: http.max_header_bytes: ",
-     "invalid size"},
-    {"http:\n  max_request_line: 16KiB\n  max_header_bytes: 8KiB\n", "test.yaml:1: http: ",
+    {"http:\n  max_header_bytes: 2MiB\n",
+     "test.yaml:2: http.max_header_bytes: ", "out of range"},
+    {"http:\n  max_header_bytes: -1\n",
+     "test.yaml:2: http.max_header_bytes: ", "invalid size"},
+    {"http:\n  max_request_line: 16KiB\n  max_header_bytes: 8KiB\n",
+     "test.yaml:2: http: ",
      "max_request_line (16384) is larger than max_header_bytes (8192)"},
     // dbus.
     {"dbus:\n  bus: both\n", "test.yaml:2: dbus.bus: ",
