@@ -26,8 +26,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "cache_factory.h"
-#include "plugin_loader.h"
+#include "base/escape.h"
+#include "plugin_host/cache_factory.h"
+#include "plugin_host/plugin_loader.h"
 
 namespace {
 
@@ -51,19 +52,9 @@ const char* status_name(fibd_cache_status s) {
 
 // Printable form of a byte string, cut short.
 std::string show(const std::string& bytes) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < bytes.size() && i < 40; ++i) {
-    unsigned char c = static_cast<unsigned char>(bytes[i]);
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-  }
-  if (bytes.size() > 40) out += "...(" + std::to_string(bytes.size()) + " bytes)";
-  return out + "\"";
+  std::string out = "\"" + fibd::escape_untrusted(bytes, 40) + "\"";
+  if (bytes.size() > 40) out += "(" + std::to_string(bytes.size()) + " bytes)";
+  return out;
 }
 
 class Report {

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "config.h"
-#include "config_checks.h"
+#include "config/config.h"
+#include "config/config_checks.h"
 #include "fuzz_check.h"
 
 using namespace fibd;

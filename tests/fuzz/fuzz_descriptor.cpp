@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "descriptor_check.h"
+#include "plugin_host/descriptor_check.h"
 #include "fuzz_check.h"
 
 using namespace fibd;

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "config.h"
+#include "config/config.h"
 #include "fuzz_check.h"
 #include "options.h"
 

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "elf_check.h"
+#include "plugin_host/elf_check.h"
 #include "fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

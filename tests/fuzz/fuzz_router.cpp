@@ -4,8 +4,10 @@
 #include <string>
 #include <string_view>
 
+#include "api/router.h"
+#include "base/escape.h"
+#include "compute/cache_key.h"
 #include "fuzz_check.h"
-#include "router.h"
 
 using namespace fibd;
 
@@ -25,7 +27,7 @@ int hex_value(char c) {
 }
 
 void check_sanitized(std::string_view in, std::size_t max) {
-  const std::string out = sanitize_for_message(in, max);
+  const std::string out = escape_untrusted(in, max);
   // Each input byte becomes at most 4 output bytes, plus "..." when cut.
   FUZZ_CHECK(out.size() <= 4 * max + 3, "%zu bytes from max %zu", out.size(), max);
   const bool cut = in.size() > max;

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "control.h"
+#include "control/control.h"
 
 namespace fibd::test {
 

@@ -19,7 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "../support/fake_control.h"
-#include "dbus_service.h"
+#include "control/dbus_service.h"
 
 namespace {
 

@@ -2,7 +2,7 @@
 // DBusService on a private dbus-daemon, driven by a fake Control and checked
 // from the outside with sdbus-c++ proxies and with busctl.
 
-#include "dbus_service.h"
+#include "control/dbus_service.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ringbuffer_sink.h>

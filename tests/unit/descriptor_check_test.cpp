@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string>
 
-#include "descriptor_check.h"
+#include "plugin_host/descriptor_check.h"
 
 namespace fibd {
 namespace {

@@ -1,5 +1,5 @@
 // fibd-test-label: threaded
-#include "fib_service.h"
+#include "compute/fib_service.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <mutex>
 #include <thread>
 
-#include "metrics.h"
+#include "metrics/metrics.h"
 
 namespace fibd {
 namespace {

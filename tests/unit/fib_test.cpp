@@ -1,5 +1,5 @@
 // fibd-test-label: threaded
-#include "fib.h"
+#include "compute/fib.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

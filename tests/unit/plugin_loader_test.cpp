@@ -7,8 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "cache_factory.h"
-#include "elf_check.h"
+#include "plugin_host/cache_factory.h"
+#include "plugin_host/elf_check.h"
 #include "plugin_test_support.h"
 
 namespace fibd {

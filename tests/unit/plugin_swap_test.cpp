@@ -13,7 +13,7 @@
 #include <iostream>
 #include <thread>
 
-#include "cache_factory.h"
+#include "plugin_host/cache_factory.h"
 #include "plugin_test_support.h"
 
 namespace fibd {

@@ -23,7 +23,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "plugin_loader.h"
+#include "plugin_host/plugin_loader.h"
 
 namespace fibd::test {
 

@@ -1,9 +1,11 @@
-#include "router.h"
+#include "api/router.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <limits>
+
+#include "compute/cache_key.h"
 
 namespace fibd {
 namespace {
@@ -55,15 +57,6 @@ TEST(CacheKey, IsCanonicalDecimal) {
   ASSERT_EQ(parse_n("10", 100, b), ParseN::Ok);
   EXPECT_EQ(cache_key(a), cache_key(b));
   EXPECT_EQ(cache_key(10), "10");
-}
-
-TEST(SanitizeForMessage, BoundsAndEscapes) {
-  EXPECT_EQ(sanitize_for_message("abc"), "abc");
-  EXPECT_EQ(sanitize_for_message("a\"b\\c\n"), "a\\x22b\\x5cc\\x0a");
-  EXPECT_EQ(sanitize_for_message(std::string_view("\0x", 2)), "\\x00x");
-  const std::string long_text(1000, 'z');
-  const std::string out = sanitize_for_message(long_text, 64);
-  EXPECT_EQ(out, std::string(64, 'z') + "...");
 }
 
 }  // namespace

@@ -1,0 +1,40 @@
+// One libevent event_base driven by its own thread, with a thread-safe way to
+// run work on it (post). All evhttp calls for a request happen on its loop.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "http/libevent_ptr.h"
+
+namespace fibd {
+
+class EventLoop {
+ public:
+  EventLoop();
+  ~EventLoop();  // stops and joins
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  event_base* base() const { return base_.get(); }
+
+  void start();
+  // Runs fn on the loop thread, soon. Safe from any thread; dropped once stopped.
+  void post(std::function<void()> fn);
+  // Breaks the loop and joins its thread. Must not be called on the loop thread.
+  void stop();
+
+ private:
+  void drain();
+
+  EventBasePtr base_;
+  EventPtr wakeup_;
+  std::mutex mutex_;
+  std::vector<std::function<void()>> posted_;
+  bool stopped_ = false;
+  std::jthread thread_;
+};
+
+}  // namespace fibd

@@ -1,0 +1,101 @@
+#include "metrics/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+namespace fibd {
+
+namespace {
+
+using prometheus::Registry;
+
+prometheus::Family<prometheus::Counter>& counters(Registry& r, const std::string& name,
+                                                  const std::string& help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r);
+}
+
+prometheus::Family<prometheus::Gauge>& gauges(Registry& r, const std::string& name,
+                                              const std::string& help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r);
+}
+
+// Registered before the members that reference its family are initialised.
+std::shared_ptr<Registry> make_registry() {
+  auto r = std::make_shared<Registry>();
+  gauges(*r, "fibd_build_info", "fibd version (value is always 1)")
+      .Add({{"version", FIBD_VERSION}})
+      .Set(1);
+  return r;
+}
+
+}  // namespace
+
+Metrics::Metrics()
+    : registry_(make_registry()),
+      requests_(&counters(*registry_, "fibd_http_requests_total",
+                          "HTTP requests answered, by status code")),
+      status_200_(&requests_->Add({{"code", "200"}})),
+      status_400_(&requests_->Add({{"code", "400"}})),
+      status_404_(&requests_->Add({{"code", "404"}})),
+      status_503_(&requests_->Add({{"code", "503"}})),
+      cache_hits_(
+          counters(*registry_, "fibd_cache_hits_total", "Cache lookups that found the value")
+              .Add({})),
+      cache_misses_(counters(*registry_, "fibd_cache_misses_total",
+                             "Cache lookups that did not find a usable value")
+                        .Add({})),
+      cache_errors_(counters(*registry_, "fibd_cache_errors_total",
+                             "Cache calls that failed (the request was still served)")
+                        .Add({})),
+      compute_seconds_(prometheus::BuildHistogram()
+                           .Name("fibd_compute_seconds")
+                           .Help("Time spent computing Fibonacci numbers")
+                           .Register(*registry_)
+                           .Add({}, prometheus::Histogram::BucketBoundaries{
+                                        1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1, 10, 60})),
+      inflight_(gauges(*registry_, "fibd_computations_in_flight",
+                       "Computations queued or running")
+                    .Add({})),
+      reloads_ok_(counters(*registry_, "fibd_reloads_total",
+                           "Configuration and plugin reloads, by result")
+                      .Add({{"result", "ok"}})),
+      reloads_failed_(counters(*registry_, "fibd_reloads_total",
+                               "Configuration and plugin reloads, by result")
+                          .Add({{"result", "failed"}})),
+      plugin_info_(gauges(*registry_, "fibd_plugin_info",
+                          "The cache plugin in use (value is always 1)")) {}
+
+prometheus::Counter& Metrics::status_counter(int status) {
+  switch (status) {
+    case 200: return *status_200_;
+    case 400: return *status_400_;
+    case 404: return *status_404_;
+    case 503: return *status_503_;
+    default: return requests_->Add({{"code", std::to_string(status)}});
+  }
+}
+
+void Metrics::count_request(int status) { status_counter(status).Increment(); }
+
+std::uint64_t Metrics::requests() const {
+  // Only this family is collected, not the whole registry: D-Bus reads it
+  // on every property request.
+  std::uint64_t total = 0;
+  for (const auto& family : requests_->Collect()) {
+    for (const auto& m : family.metric) total += as_u64(m.counter.value);
+  }
+  return total;
+}
+
+void Metrics::set_plugin(const std::string& name, const std::string& version,
+                         const std::string& path) {
+  std::lock_guard lock(plugin_mutex_);
+  if (plugin_gauge_ != nullptr) plugin_info_.Remove(plugin_gauge_);
+  plugin_gauge_ = &plugin_info_.Add({{"name", name}, {"version", version}, {"path", path}});
+  plugin_gauge_->Set(1);
+}
+
+std::string Metrics::serialize() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace fibd

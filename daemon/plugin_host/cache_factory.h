@@ -1,0 +1,24 @@
+// Turns cache settings into a running Cache: "none", or a .so plugin loaded
+// through the C ABI (see plugin_loader.h).
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+
+#include "plugin_host/cache.h"
+#include "config/config.h"
+
+namespace fibd {
+
+// Every load failure, with a message that says exactly what is wrong.
+class CacheLoadError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Builds a new, independent instance (a reload calls it while the old instance
+// still serves). Throws CacheLoadError. The returned object's destructor
+// destroys the plugin instance and unloads its image.
+std::shared_ptr<Cache> open_cache(const CacheSettings& settings);
+
+}  // namespace fibd

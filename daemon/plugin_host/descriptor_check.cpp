@@ -1,0 +1,174 @@
+#include "plugin_host/descriptor_check.h"
+
+#include <cstddef>
+#include <cstring>
+#include <string_view>
+
+#include "base/escape.h"
+
+namespace fibd {
+
+#ifdef FIBD_ABI_VERSION_CMAKE
+static_assert(FIBD_ABI_VERSION_CMAKE == FIBD_CACHE_ABI_VERSION,
+              "FIBD_ABI_VERSION in CMakeLists.txt and FIBD_CACHE_ABI_VERSION in "
+              "<fibd/cache_plugin.h> must agree");
+#endif
+
+namespace {
+
+// True when the plugin's struct_size covers `field` at `offset`.
+bool covers(const fibd_cache_descriptor& d, std::size_t offset, std::size_t size) {
+  return d.struct_size >= offset + size;
+}
+#define FIBD_COVERS(d, field) \
+  covers((d), offsetof(fibd_cache_descriptor, field), sizeof(fibd_cache_descriptor::field))
+
+// Length of s, or max + 1 if it is longer than max (never reads further).
+std::size_t bounded_len(const char* s, std::size_t max) { return strnlen(s, max + 1); }
+
+// A plugin-supplied string, quoted and escaped for a message.
+std::string quote_prefix(const char* s, std::size_t len) {
+  return "\"" + escape_untrusted(std::string_view(s, len), 32) + "\"";
+}
+
+std::optional<std::string> check_name(const char* name) {
+  if (name == nullptr) return "its name is NULL";
+  std::size_t len = bounded_len(name, kMaxPluginNameLen);
+  if (len == 0) return "its name is empty";
+  if (len > kMaxPluginNameLen) {
+    return "its name is longer than " + std::to_string(kMaxPluginNameLen) + " bytes";
+  }
+  for (std::size_t i = 0; i < len; ++i) {
+    char c = name[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) {
+      return "its name " + quote_prefix(name, len) +
+             " has characters outside [a-z0-9_-]";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_version(const char* version) {
+  if (version == nullptr) return "its version is NULL";
+  std::size_t len = bounded_len(version, kMaxPluginVersionLen);
+  if (len == 0) return "its version is empty";
+  if (len > kMaxPluginVersionLen) {
+    return "its version is longer than " + std::to_string(kMaxPluginVersionLen) +
+           " bytes";
+  }
+  for (std::size_t i = 0; i < len; ++i) {
+    unsigned char c = static_cast<unsigned char>(version[i]);
+    if (c <= 0x20 || c >= 0x7f) {
+      return "its version " + quote_prefix(version, len) +
+             " is not printable ASCII without spaces";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_description(const char* description) {
+  if (description == nullptr) return std::nullopt;
+  std::size_t len = bounded_len(description, kMaxPluginDescriptionLen);
+  if (len > kMaxPluginDescriptionLen) {
+    return "its description is longer than " +
+           std::to_string(kMaxPluginDescriptionLen) + " bytes";
+  }
+  for (std::size_t i = 0; i < len; ++i) {
+    unsigned char c = static_cast<unsigned char>(description[i]);
+    if (c < 0x20 || c == 0x7f) {
+      return "its description " + quote_prefix(description, len) +
+             " contains control characters";
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> validate_descriptor(const fibd_cache_descriptor* d,
+                                               std::uint32_t host_abi_version) {
+  if (d == nullptr) return "the factory returned a NULL descriptor";
+  // abi_version comes first: a different ABI may lay out everything else
+  // differently, so nothing else is read before it matches.
+  if (d->abi_version != host_abi_version) {
+    return "it was built for cache plugin ABI version " +
+           std::to_string(d->abi_version) + ", but this fibd speaks ABI version " +
+           std::to_string(host_abi_version);
+  }
+  if (d->struct_size < kMinDescriptorSize) {
+    return "its descriptor struct_size is " + std::to_string(d->struct_size) +
+           " bytes, smaller than the " + std::to_string(kMinDescriptorSize) +
+           " bytes that hold the required fields";
+  }
+  std::string missing;
+  auto need = [&missing](bool present, const char* what) {
+    if (present) return;
+    if (!missing.empty()) missing += ", ";
+    missing += what;
+  };
+  need(d->create != nullptr, "create");
+  need(d->destroy != nullptr, "destroy");
+  need(d->get != nullptr, "get");
+  need(d->set != nullptr, "set");
+  if (!missing.empty()) return "its descriptor lacks required entry points: " + missing;
+  if (auto e = check_name(d->name)) return e;
+  if (auto e = check_version(d->version)) return e;
+  if (auto e = check_description(d->description)) return e;
+  return std::nullopt;
+}
+
+PluginDescriptor copy_descriptor(const fibd_cache_descriptor& d) {
+  PluginDescriptor out;
+  out.abi_version = d.abi_version;
+  out.struct_size = d.struct_size;
+  out.name.assign(d.name, bounded_len(d.name, kMaxPluginNameLen));
+  out.version.assign(d.version, bounded_len(d.version, kMaxPluginVersionLen));
+  if (d.description != nullptr) {
+    out.description.assign(d.description,
+                           bounded_len(d.description, kMaxPluginDescriptionLen));
+  }
+  out.capabilities = d.capabilities;
+  out.create = d.create;
+  out.destroy = d.destroy;
+  out.get = d.get;
+  out.set = d.set;
+  if (FIBD_COVERS(d, del)) out.del = d.del;
+  if (FIBD_COVERS(d, clear)) out.clear = d.clear;
+  if (FIBD_COVERS(d, stats)) out.stats = d.stats;
+  return out;
+}
+
+std::optional<PluginDescriptor> read_descriptor(fibd_cache_factory_fn factory,
+                                                const std::string& factory_name,
+                                                std::string& why,
+                                                std::uint32_t host_abi_version) {
+  const fibd_cache_descriptor* descriptor = nullptr;
+  try {
+    descriptor = factory();
+  } catch (...) {
+    why = "its factory '" + factory_name + "' threw a C++ exception";
+    return std::nullopt;
+  }
+  if (descriptor == nullptr) {
+    why = "its factory '" + factory_name + "' returned a NULL descriptor";
+    return std::nullopt;
+  }
+  if (auto problem = validate_descriptor(descriptor, host_abi_version)) {
+    why = std::move(*problem);
+    return std::nullopt;
+  }
+  return copy_descriptor(*descriptor);
+}
+
+std::string describe_capabilities(std::uint64_t capabilities) {
+  std::string out;
+  if (capabilities & FIBD_CACHE_CAP_THREAD_SAFE) out += "thread-safe";
+  if (capabilities & FIBD_CACHE_CAP_NON_BLOCKING) {
+    if (!out.empty()) out += ", ";
+    out += "non-blocking";
+  }
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace fibd

@@ -1,0 +1,294 @@
+#include "plugin_host/plugin_cache.h"
+
+#include <algorithm>
+#include <limits>
+
+#include <spdlog/spdlog.h>
+
+#include "plugin_host/cache_factory.h"
+
+namespace fibd {
+
+namespace {
+
+// Every call gets a fresh host-owned error buffer (the header promises at
+// least 256 bytes). Only its first byte is cleared: a get that hits is on
+// the hot path, and zeroing a kilobyte per call shows in profiles.
+struct ErrorBuffer {
+  ErrorBuffer() { text[0] = '\0'; }
+  char text[1024];
+  std::string message() const {
+    std::size_t len = strnlen(text, sizeof text - 1);
+    if (len == 0) return "(the plugin gave no reason)";
+    return std::string(text, len);
+  }
+};
+
+struct ValueSink {
+  std::string* value = nullptr;
+  int puts = 0;
+  bool failed = false;
+
+  static int put(void* ctx, const void* data, std::size_t len) noexcept {
+    auto* self = static_cast<ValueSink*>(ctx);
+    if (++self->puts > 1 || (data == nullptr && len > 0)) {
+      self->failed = true;
+      return -1;
+    }
+    try {
+      if (len == 0) {
+        self->value->clear();
+      } else {
+        self->value->assign(static_cast<const char*>(data), len);
+      }
+    } catch (...) {
+      self->failed = true;
+      return -1;
+    }
+    return 0;
+  }
+};
+
+struct StatsSink {
+  std::vector<std::pair<std::string, std::uint64_t>>* out = nullptr;
+  bool failed = false;
+
+  static void put(void* ctx, const char* name, std::uint64_t value) noexcept {
+    auto* self = static_cast<StatsSink*>(ctx);
+    try {
+      self->out->emplace_back(name ? std::string(name, strnlen(name, 128)) : "",
+                              value);
+    } catch (...) {
+      self->failed = true;
+    }
+  }
+};
+
+bool known_status(int s, std::initializer_list<fibd_cache_status> allowed) {
+  return std::any_of(allowed.begin(), allowed.end(),
+                     [s](fibd_cache_status a) { return static_cast<int>(a) == s; });
+}
+
+fibd_cache_status violation(std::string& error, const std::string& what) {
+  error = "contract violation: " + what;
+  return FIBD_CACHE_ERROR;
+}
+
+fibd_cache_status bad_status(std::string& error, const char* call, int status) {
+  return violation(error, std::string(call) + " returned invalid status " +
+                              std::to_string(status));
+}
+
+const char* kEscaped = "a C++ exception escaped from the plugin";
+
+// A thread's get buffer is not kept past this size (a hit of F(10^6) is
+// 209 kB).
+constexpr std::size_t kKeepBufferBytes = 64 * 1024;
+
+}  // namespace
+
+PluginCache::PluginCache(std::unique_ptr<PluginImage> image, PluginDescriptor descriptor)
+    : image_(std::move(image)),
+      descriptor_(std::move(descriptor)),
+      host_(descriptor_.name) {}
+
+std::shared_ptr<PluginCache> PluginCache::start(std::unique_ptr<PluginImage> image,
+                                                PluginDescriptor descriptor,
+                                                const Options& options,
+                                                std::chrono::milliseconds default_ttl) {
+  std::shared_ptr<PluginCache> cache(
+      new PluginCache(std::move(image), std::move(descriptor)));
+  const PluginDescriptor& d = cache->descriptor_;
+  auto fail = [&](const std::string& why) -> void {
+    throw CacheLoadError("cannot load cache plugin " + cache->path() + ": plugin '" +
+                         d.name + "' " + d.version + " failed to start: " + why);
+  };
+
+  std::vector<fibd_cache_option> opts;
+  opts.reserve(options.size());
+  for (const auto& [key, value] : options) {
+    opts.push_back(fibd_cache_option{key.c_str(), value.c_str()});
+  }
+  fibd_cache_config config{};
+  config.struct_size = sizeof config;
+  config.options = opts.empty() ? nullptr : opts.data();
+  config.option_count = opts.size();
+  config.default_ttl_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(0, default_ttl.count()));
+
+  ErrorBuffer err;
+  void* instance = nullptr;
+  try {
+    instance = d.create(cache->host_.services(), &config, err.text, sizeof err.text);
+  } catch (...) {
+    fail(kEscaped);
+  }
+  if (instance == nullptr) fail(err.message());
+  cache->instance_ = instance;
+  return cache;
+}
+
+PluginCache::~PluginCache() {
+  if (instance_ != nullptr) {
+    try {
+      descriptor_.destroy(instance_);
+    } catch (...) {
+      spdlog::default_logger()->error("plugin {}: destroy(): {}", descriptor_.name,
+                                      kEscaped);
+    }
+    instance_ = nullptr;
+  }
+  // Members go now: host_, then image_ (dlclose and the RTLD_NOLOAD check).
+}
+
+std::unique_lock<std::mutex> PluginCache::lock() {
+  if (descriptor_.thread_safe()) return std::unique_lock<std::mutex>();
+  return std::unique_lock<std::mutex>(mutex_);
+}
+
+fibd_cache_status PluginCache::get_status(std::string_view key, std::string& value,
+                                          std::string& error) {
+  ErrorBuffer err;
+  ValueSink sink_state;
+  // The plugin copies the value into a per-thread buffer that keeps its
+  // capacity, and a valid HIT swaps it into the caller's string (left
+  // untouched otherwise), whose old buffer is kept for next time: once the
+  // buffers have grown, a hit allocates nothing.
+  thread_local std::string got;
+  got.clear();
+  sink_state.value = &got;
+  fibd_cache_sink sink{&sink_state, &ValueSink::put};
+  int status;
+  try {
+    auto guard = lock();
+    status = descriptor_.get(instance_, key.data(), key.size(), &sink, err.text,
+                             sizeof err.text);
+  } catch (...) {
+    return violation(error, kEscaped);
+  }
+  if (!known_status(status, {FIBD_CACHE_HIT, FIBD_CACHE_NOT_FOUND, FIBD_CACHE_EXPIRED,
+                             FIBD_CACHE_ERROR})) {
+    return bad_status(error, "get", status);
+  }
+  if (status == FIBD_CACHE_ERROR) {
+    error = err.message();
+    return FIBD_CACHE_ERROR;
+  }
+  if (status != FIBD_CACHE_HIT) {
+    if (sink_state.puts > 0) {
+      return violation(error, "get delivered a value but did not return HIT");
+    }
+    return static_cast<fibd_cache_status>(status);
+  }
+  if (sink_state.puts == 0) return violation(error, "get returned HIT without a value");
+  if (sink_state.puts > 1) return violation(error, "get delivered more than one value");
+  if (sink_state.failed) return violation(error, "get returned HIT after put() failed");
+  value.swap(got);
+  if (got.capacity() > kKeepBufferBytes) std::string().swap(got);
+  return FIBD_CACHE_HIT;
+}
+
+fibd_cache_status PluginCache::set_status(std::string_view key, std::string_view value,
+                                          std::uint64_t ttl_ms, std::string& error) {
+  ErrorBuffer err;
+  int status;
+  try {
+    auto guard = lock();
+    status = descriptor_.set(instance_, key.data(), key.size(), value.data(),
+                             value.size(), ttl_ms, err.text, sizeof err.text);
+  } catch (...) {
+    return violation(error, kEscaped);
+  }
+  if (status == FIBD_CACHE_ERROR) error = err.message();
+  if (!known_status(status, {FIBD_CACHE_OK, FIBD_CACHE_ERROR})) {
+    return bad_status(error, "set", status);
+  }
+  return static_cast<fibd_cache_status>(status);
+}
+
+fibd_cache_status PluginCache::del(std::string_view key, std::string& error) {
+  if (descriptor_.del == nullptr) {
+    error = "the plugin does not offer del";
+    return FIBD_CACHE_ERROR;
+  }
+  ErrorBuffer err;
+  int status;
+  try {
+    auto guard = lock();
+    status = descriptor_.del(instance_, key.data(), key.size(), err.text, sizeof err.text);
+  } catch (...) {
+    return violation(error, kEscaped);
+  }
+  if (status == FIBD_CACHE_ERROR) error = err.message();
+  if (!known_status(status, {FIBD_CACHE_OK, FIBD_CACHE_NOT_FOUND, FIBD_CACHE_ERROR})) {
+    return bad_status(error, "del", status);
+  }
+  return static_cast<fibd_cache_status>(status);
+}
+
+fibd_cache_status PluginCache::clear(std::string& error) {
+  if (descriptor_.clear == nullptr) {
+    error = "the plugin does not offer clear";
+    return FIBD_CACHE_ERROR;
+  }
+  ErrorBuffer err;
+  int status;
+  try {
+    auto guard = lock();
+    status = descriptor_.clear(instance_, err.text, sizeof err.text);
+  } catch (...) {
+    return violation(error, kEscaped);
+  }
+  if (status == FIBD_CACHE_ERROR) error = err.message();
+  if (!known_status(status, {FIBD_CACHE_OK, FIBD_CACHE_ERROR})) {
+    return bad_status(error, "clear", status);
+  }
+  return static_cast<fibd_cache_status>(status);
+}
+
+fibd_cache_status PluginCache::stats(
+    std::vector<std::pair<std::string, std::uint64_t>>& out, std::string& error) {
+  if (descriptor_.stats == nullptr) {
+    error = "the plugin does not offer stats";
+    return FIBD_CACHE_ERROR;
+  }
+  ErrorBuffer err;
+  StatsSink sink_state;
+  std::vector<std::pair<std::string, std::uint64_t>> got;
+  sink_state.out = &got;
+  fibd_cache_stats_sink sink{&sink_state, &StatsSink::put};
+  int status;
+  try {
+    auto guard = lock();
+    status = descriptor_.stats(instance_, &sink, err.text, sizeof err.text);
+  } catch (...) {
+    return violation(error, kEscaped);
+  }
+  if (status == FIBD_CACHE_ERROR) error = err.message();
+  if (!known_status(status, {FIBD_CACHE_OK, FIBD_CACHE_ERROR})) {
+    return bad_status(error, "stats", status);
+  }
+  if (sink_state.failed) {
+    error = "out of memory while collecting stats";
+    return FIBD_CACHE_ERROR;
+  }
+  if (status == FIBD_CACHE_OK) out = std::move(got);
+  return static_cast<fibd_cache_status>(status);
+}
+
+CacheOutcome PluginCache::get(std::string_view key, std::string& value,
+                              std::string& error) {
+  switch (get_status(key, value, error)) {
+    case FIBD_CACHE_HIT: return CacheOutcome::Hit;
+    case FIBD_CACHE_NOT_FOUND: return CacheOutcome::NotFound;
+    case FIBD_CACHE_EXPIRED: return CacheOutcome::Expired;
+    default: return CacheOutcome::Error;
+  }
+}
+
+bool PluginCache::set(std::string_view key, std::string_view value,
+                      std::chrono::milliseconds ttl, std::string& error) {
+  auto ttl_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(0, ttl.count()));
+  return set_status(key, value, ttl_ms, error) == FIBD_CACHE_OK;
+}
+
+}  // namespace fibd
