@@ -28,7 +28,7 @@ DEBIAN_MIRROR=${FIBD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DEBIAN_SECURITY_MIRROR=${FIBD_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 DROOT_RELEASES="bookworm trixie"
 GUEST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-DROOT_RECIPE=1 # bump when droot_ensure's steps change
+DROOT_RECIPE=2 # bump when droot_ensure's steps change
 DROOT_SETUP_KEY=${DROOT_SETUP_KEY:-}
 
 droot_check_release() {
@@ -176,8 +176,8 @@ droot_run() { # ROOT [NSPAWN-ARGS...] -- CMD...
     shift
   done
   shift
-  droot_nspawn "fibd-run-$$-$RANDOM" -D "$root" --pipe "${args[@]}" \
-    --setenv=PATH="$GUEST_PATH" --setenv=LANG=C.UTF-8 --setenv=HOME=/root -- "$@"
+  droot_nspawn "fibd-run-$$-$RANDOM" -D "$root" --pipe --setenv=PATH="$GUEST_PATH" \
+    --setenv=LANG=C.UTF-8 --setenv=HOME=/root "${args[@]}" -- "$@"
 }
 
 droot_machine() { # DIR ROOT
