@@ -11,12 +11,13 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <sdbus-c++/sdbus-c++.h>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "control/dbus_object.h"
 
 namespace fibd {
 
@@ -30,7 +31,9 @@ constexpr const char* kPropertiesInterface = "org.freedesktop.DBus.Properties";
 // connection; RequestName uses the default method-call timeout).
 constexpr std::chrono::seconds kStartupCallTimeout{5};
 
-const char* bus_label(BusKind bus) { return bus == BusKind::System ? "system" : "session"; }
+const char* bus_label(BusKind bus) {
+  return bus == BusKind::System ? "system" : "session";
+}
 
 // Where libsystemd looks for the bus, for log messages only.
 std::string bus_address_for_log(BusKind bus) {
@@ -53,9 +56,9 @@ auto guarded(F&& f) -> decltype(f()) {
   } catch (const sdbus::Error&) {
     throw;
   } catch (const std::exception& e) {
-    throw sdbus::Error(kErrorFailed, e.what());
+    throw dbus::error(kErrorFailed, e.what());
   } catch (...) {
-    throw sdbus::Error(kErrorFailed, "unknown error");
+    throw dbus::error(kErrorFailed, "unknown error");
   }
 }
 
@@ -146,11 +149,12 @@ struct DBusService::State {
       }
     }
     if (id == UINT64_MAX) {
-      spdlog::warn("D-Bus: refusing a reload request: {} are already waiting", kMaxPendingReloads);
-      result.returnError(sdbus::Error(
-          kErrorLimitsExceeded,
-          "too many reload requests are waiting (" + std::to_string(kMaxPendingReloads) +
-              "); try again later"));
+      spdlog::warn("D-Bus: refusing a reload request: {} are already waiting",
+                   kMaxPendingReloads);
+      result.returnError(
+          dbus::error(kErrorLimitsExceeded, "too many reload requests are waiting (" +
+                                                std::to_string(kMaxPendingReloads) +
+                                                "); try again later"));
       return;
     }
     try {
@@ -158,7 +162,8 @@ struct DBusService::State {
         self->finish_reload(id, r);
       });
     } catch (const std::exception& e) {
-      self->finish_with_error(id, sdbus::Error(kErrorFailed, std::string("reload: ") + e.what()));
+      self->finish_with_error(
+          id, dbus::error(kErrorFailed, std::string("reload: ") + e.what()));
     }
   }
 
@@ -169,10 +174,10 @@ struct DBusService::State {
         finish_with_error(id, std::nullopt);
         break;
       case ReloadResult::Kind::ConfigInvalid:
-        finish_with_error(id, sdbus::Error(kDBusErrorConfigInvalid, r.message));
+        finish_with_error(id, dbus::error(kDBusErrorConfigInvalid, r.message));
         break;
       case ReloadResult::Kind::PluginLoadFailed:
-        finish_with_error(id, sdbus::Error(kDBusErrorPluginLoadFailed, r.message));
+        finish_with_error(id, dbus::error(kDBusErrorPluginLoadFailed, r.message));
         break;
     }
   }
@@ -203,17 +208,18 @@ struct DBusService::State {
       // PropertiesChanged is built by hand, from the values given, instead of
       // emitPropertiesChangedSignal(): that one calls our getters, and so
       // Control::snapshot(), from the thread the application notifies us on.
-      auto changed = object->createSignal(kPropertiesInterface, "PropertiesChanged");
-      changed << std::string(kDBusInterface)
-              << std::map<std::string, sdbus::Variant>{{"PluginName", sdbus::Variant(name)},
-                                                       {"PluginVersion", sdbus::Variant(version)},
-                                                       {"PluginPath", sdbus::Variant(path)}}
-              << std::vector<std::string>{};
-      object->emitSignal(changed);
-
-      auto signal = object->createSignal(kDBusInterface, "PluginChanged");
-      signal << name << version << path;
-      object->emitSignal(signal);
+      // (The emitter sends the signal when it goes out of scope.)
+      object->emitSignal("PropertiesChanged")
+          .onInterface(kPropertiesInterface)
+          .withArguments(std::string(kDBusInterface),
+                         std::map<std::string, sdbus::Variant>{
+                             {"PluginName", sdbus::Variant(name)},
+                             {"PluginVersion", sdbus::Variant(version)},
+                             {"PluginPath", sdbus::Variant(path)}},
+                         std::vector<std::string>{});
+      object->emitSignal("PluginChanged")
+          .onInterface(kDBusInterface)
+          .withArguments(name, version, path);
     } catch (const std::exception& e) {
       spdlog::debug("D-Bus: could not emit PluginChanged: {}", e.what());
     }
@@ -230,65 +236,72 @@ struct DBusService::State {
             bus_label(bus), address, e.what());
     } catch (...) {
       if (active.exchange(false))
-        spdlog::warn("D-Bus: the {} bus event loop failed; the D-Bus control API is unavailable",
-                     bus_label(bus));
+        spdlog::warn(
+            "D-Bus: the {} bus event loop failed; the D-Bus control API is unavailable",
+            bus_label(bus));
     }
   }
 };
 
 namespace {
 
-void register_interface(sdbus::IObject& object, const std::shared_ptr<DBusService::State>& self) {
+void register_interface(sdbus::IObject& object,
+                        const std::shared_ptr<DBusService::State>& self) {
   using State = DBusService::State;
   const std::weak_ptr<State> weak = self;
   State* s = self.get();  // the object (and its callbacks) die before the state
 
-  object.registerMethod("Reload").onInterface(kDBusInterface).implementedAs(
-      [weak](sdbus::Result<>&& result) {
-        if (auto st = weak.lock()) State::start_reload(st, std::move(result), true);
-      });
-  object.registerMethod("ReloadPlugin").onInterface(kDBusInterface).implementedAs(
-      [weak](sdbus::Result<>&& result) {
-        if (auto st = weak.lock()) State::start_reload(st, std::move(result), false);
-      });
-
-  auto string_property = [&](const char* name, std::string StatusSnapshot::*field,
+  auto reload = [weak](bool reread_config) {
+    return [weak, reread_config](sdbus::Result<>&& result) {
+      if (auto st = weak.lock())
+        State::start_reload(st, std::move(result), reread_config);
+    };
+  };
+  auto string_property = [s](const char* name, std::string StatusSnapshot::*field,
                              sdbus::Flags::PropertyUpdateBehaviorFlags behavior) {
-    object.registerProperty(name)
-        .onInterface(kDBusInterface)
-        .withGetter([s, field] { return guarded([&] { return s->control->snapshot().*field; }); })
-        .withUpdateBehavior(behavior);
+    return dbus::Interface::StringProperty{
+        name,
+        [s, field] { return guarded([&] { return s->control->snapshot().*field; }); },
+        behavior};
   };
-  auto counter_property = [&](const char* name, std::uint64_t StatusSnapshot::*field) {
-    object.registerProperty(name)
-        .onInterface(kDBusInterface)
-        .withGetter([s, field] { return guarded([&] { return s->control->snapshot().*field; }); })
-        .withUpdateBehavior(sdbus::Flags::EMITS_NO_SIGNAL);
+  auto counter_property = [s](const char* name, std::uint64_t StatusSnapshot::*field) {
+    return dbus::Interface::CounterProperty{
+        name,
+        [s, field] { return guarded([&] { return s->control->snapshot().*field; }); },
+        sdbus::Flags::EMITS_NO_SIGNAL};
   };
-  string_property("Version", &StatusSnapshot::version, sdbus::Flags::CONST_PROPERTY_VALUE);
-  string_property("PluginName", &StatusSnapshot::plugin_name, sdbus::Flags::EMITS_CHANGE_SIGNAL);
-  string_property("PluginVersion", &StatusSnapshot::plugin_version,
-                  sdbus::Flags::EMITS_CHANGE_SIGNAL);
-  string_property("PluginPath", &StatusSnapshot::plugin_path, sdbus::Flags::EMITS_CHANGE_SIGNAL);
-  // The listen address is fixed today, but promising "const" would bind the
-  // daemon forever; clients simply re-read it.
-  string_property("Listen", &StatusSnapshot::listen, sdbus::Flags::EMITS_NO_SIGNAL);
-  counter_property("Requests", &StatusSnapshot::requests);
-  counter_property("CacheHits", &StatusSnapshot::cache_hits);
-  counter_property("CacheMisses", &StatusSnapshot::cache_misses);
-  counter_property("CacheErrors", &StatusSnapshot::cache_errors);
-  counter_property("Reloads", &StatusSnapshot::reloads);
 
-  object.registerSignal("PluginChanged")
-      .onInterface(kDBusInterface)
-      .withParameters<std::string, std::string, std::string>("name", "version", "path");
-
-  object.finishRegistration();
+  dbus::add_interface(
+      object, dbus::Interface{
+                  .name = kDBusInterface,
+                  .methods = {{"Reload", reload(true)}, {"ReloadPlugin", reload(false)}},
+                  .string_properties =
+                      {string_property("Version", &StatusSnapshot::version,
+                                       sdbus::Flags::CONST_PROPERTY_VALUE),
+                       string_property("PluginName", &StatusSnapshot::plugin_name,
+                                       sdbus::Flags::EMITS_CHANGE_SIGNAL),
+                       string_property("PluginVersion", &StatusSnapshot::plugin_version,
+                                       sdbus::Flags::EMITS_CHANGE_SIGNAL),
+                       string_property("PluginPath", &StatusSnapshot::plugin_path,
+                                       sdbus::Flags::EMITS_CHANGE_SIGNAL),
+                       // The listen address is fixed today, but promising "const" would
+                       // bind the daemon forever; clients simply re-read it.
+                       string_property("Listen", &StatusSnapshot::listen,
+                                       sdbus::Flags::EMITS_NO_SIGNAL)},
+                  .counter_properties =
+                      {counter_property("Requests", &StatusSnapshot::requests),
+                       counter_property("CacheHits", &StatusSnapshot::cache_hits),
+                       counter_property("CacheMisses", &StatusSnapshot::cache_misses),
+                       counter_property("CacheErrors", &StatusSnapshot::cache_errors),
+                       counter_property("Reloads", &StatusSnapshot::reloads)},
+                  .signals = {{"PluginChanged", {"name", "version", "path"}}},
+              });
 }
 
 }  // namespace
 
-DBusService::DBusService(BusKind bus, Control& control) : state_(std::make_shared<State>()) {
+DBusService::DBusService(BusKind bus, Control& control)
+    : state_(std::make_shared<State>()) {
   State& s = *state_;
   s.control = &control;
   s.bus = bus;
@@ -303,29 +316,34 @@ DBusService::DBusService(BusKind bus, Control& control) : state_(std::make_share
                                           : sdbus::createSessionBusConnection();
   } catch (const std::exception& e) {
     spdlog::warn(
-        "D-Bus: cannot connect to the {} bus at {}: {}; running without the D-Bus control API",
+        "D-Bus: cannot connect to the {} bus at {}: {}; running without the D-Bus "
+        "control API",
         bus_label(bus), s.address, e.what());
     return;
   }
 
   try {
     s.connection->setMethodCallTimeout(kStartupCallTimeout);
-    s.object = sdbus::createObject(*s.connection, kDBusObjectPath);
+    s.object = dbus::create_object(*s.connection, kDBusObjectPath);
     register_interface(*s.object, state_);
   } catch (const std::exception& e) {
-    spdlog::warn("D-Bus: cannot export {} on the {} bus: {}; running without the D-Bus control API",
-                 kDBusObjectPath, bus_label(bus), e.what());
+    spdlog::warn(
+        "D-Bus: cannot export {} on the {} bus: {}; running without the D-Bus control "
+        "API",
+        kDBusObjectPath, bus_label(bus), e.what());
     s.object.reset();
     s.connection.reset();
     return;
   }
 
   try {
-    s.connection->requestName(kDBusName);
+    dbus::request_name(*s.connection, kDBusName);
   } catch (const std::exception& e) {
     spdlog::warn(
-        "D-Bus: cannot own the name {} on the {} bus at {}: {}; is another fibd running, and "
-        "does the D-Bus policy (org.fibd.Fibd1.conf) let this user own it? Running without the "
+        "D-Bus: cannot own the name {} on the {} bus at {}: {}; is another fibd running, "
+        "and "
+        "does the D-Bus policy (org.fibd.Fibd1.conf) let this user own it? Running "
+        "without the "
         "D-Bus control API",
         kDBusName, bus_label(bus), s.address, e.what());
     s.object.reset();
@@ -344,8 +362,8 @@ DBusService::DBusService(BusKind bus, Control& control) : state_(std::make_share
   s.loop = std::thread([st = state_.get()] { st->run_loop(); });
 
   control.on_plugin_changed(
-      [weak = std::weak_ptr<State>(state_)](const std::string& name, const std::string& version,
-                                            const std::string& path) {
+      [weak = std::weak_ptr<State>(state_)](
+          const std::string& name, const std::string& version, const std::string& path) {
         if (auto st = weak.lock()) st->plugin_changed(name, version, path);
       });
 
@@ -375,7 +393,7 @@ DBusService::~DBusService() {
   }
   for (auto& [id, result] : waiting) {
     try {
-      result.returnError(sdbus::Error(kErrorFailed, "fibd is shutting down"));
+      result.returnError(dbus::error(kErrorFailed, "fibd is shutting down"));
     } catch (const std::exception&) {
       // bus already gone
     }
