@@ -90,9 +90,8 @@ droot_ensure() { # RELEASE KIND PACKAGES RECIPE [SETUP]
     [ -z "$(find "$tree.complete" -mtime +"${FIBD_ROOT_MAX_AGE_DAYS:-7}")" ]; then
     log "root: reusing $tree"
   else
-    rm -rf "$tree" "$tree.complete"
+    rm -rf "$tree" "$tree.complete" "$tree".tmp.* # and what an interrupted run left
     tmp=$tree.tmp.$$
-    rm -rf "$tmp"
     log "root: debootstrap $release ($kind) with $packages"
     local t0=$SECONDS
     # Only minbase from debootstrap, which does not order the configuration
