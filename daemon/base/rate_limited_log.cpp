@@ -23,8 +23,8 @@ void log_cache_error(const char* operation, const std::string& plugin,
     return;
   }
   auto held = suppressed.exchange(0);
-  spdlog::warn("cache {} failed in plugin {}: {} (serving without the cache{})", operation,
-               plugin, escape_untrusted(message, 256),
+  spdlog::warn("cache {} failed in plugin {}: {} (serving without the cache{})",
+               operation, plugin, escape_untrusted(message, 256),
                held ? "; " + std::to_string(held) + " similar errors suppressed" : "");
 }
 

@@ -37,21 +37,22 @@ Metrics::Metrics()
       status_400_(&requests_->Add({{"code", "400"}})),
       status_404_(&requests_->Add({{"code", "404"}})),
       status_503_(&requests_->Add({{"code", "503"}})),
-      cache_hits_(
-          counters(*registry_, "fibd_cache_hits_total", "Cache lookups that found the value")
-              .Add({})),
+      cache_hits_(counters(*registry_, "fibd_cache_hits_total",
+                           "Cache lookups that found the value")
+                      .Add({})),
       cache_misses_(counters(*registry_, "fibd_cache_misses_total",
                              "Cache lookups that did not find a usable value")
                         .Add({})),
       cache_errors_(counters(*registry_, "fibd_cache_errors_total",
                              "Cache calls that failed (the request was still served)")
                         .Add({})),
-      compute_seconds_(prometheus::BuildHistogram()
-                           .Name("fibd_compute_seconds")
-                           .Help("Time spent computing Fibonacci numbers")
-                           .Register(*registry_)
-                           .Add({}, prometheus::Histogram::BucketBoundaries{
-                                        1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1, 10, 60})),
+      compute_seconds_(
+          prometheus::BuildHistogram()
+              .Name("fibd_compute_seconds")
+              .Help("Time spent computing Fibonacci numbers")
+              .Register(*registry_)
+              .Add({}, prometheus::Histogram::BucketBoundaries{1e-5, 1e-4, 1e-3, 1e-2,
+                                                               0.1, 1, 10, 60})),
       inflight_(gauges(*registry_, "fibd_computations_in_flight",
                        "Computations queued or running")
                     .Add({})),
@@ -66,11 +67,16 @@ Metrics::Metrics()
 
 prometheus::Counter& Metrics::status_counter(int status) {
   switch (status) {
-    case 200: return *status_200_;
-    case 400: return *status_400_;
-    case 404: return *status_404_;
-    case 503: return *status_503_;
-    default: return requests_->Add({{"code", std::to_string(status)}});
+    case 200:
+      return *status_200_;
+    case 400:
+      return *status_400_;
+    case 404:
+      return *status_404_;
+    case 503:
+      return *status_503_;
+    default:
+      return requests_->Add({{"code", std::to_string(status)}});
   }
 }
 
@@ -90,7 +96,8 @@ void Metrics::set_plugin(const std::string& name, const std::string& version,
                          const std::string& path) {
   std::lock_guard lock(plugin_mutex_);
   if (plugin_gauge_ != nullptr) plugin_info_.Remove(plugin_gauge_);
-  plugin_gauge_ = &plugin_info_.Add({{"name", name}, {"version", version}, {"path", path}});
+  plugin_gauge_ =
+      &plugin_info_.Add({{"name", name}, {"version", version}, {"path", path}});
   plugin_gauge_->Set(1);
 }
 
