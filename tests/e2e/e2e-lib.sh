@@ -89,7 +89,7 @@ fi
 # debs needs no download.
 runtime_depends() {
   local p
-  for p in fibd fibd-plugin-memory fibd-plugin-redis; do
+  for p in fibd fibd-plugin-memory fibd-plugin-redis fibd-dev; do
     dpkg-deb -f "$DEBS/${p}"_*.deb Depends
   done | tr ',' '\n' | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' |
     grep -v -E '^$|^fibd' | sort -u | paste -sd, | sed 's/,/, /g'
@@ -183,10 +183,13 @@ set_plugin() { # set_plugin NAME: the packaged config with cache.plugin = NAME
 }
 main_pid() { guest systemctl show -p MainPID --value fibd; }
 state() { guest systemctl is-active "$1" || true; } # non-zero unless active
-apt_install() { # DIR PACKAGES...: apt-get install in the guest, run in DIR
+# apt-get install in the guest, run in DIR. Without Recommends: everything
+# comes from the image and the debs, nothing from the mirror.
+apt_install() { # DIR PACKAGES...
   local dir=$1
   shift
-  gsh "cd $dir && DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Use-Pty=0 $*" \
+  gsh "cd $dir && DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Use-Pty=0 \
+         --no-install-recommends $*" \
     >>"$WORK/apt.log" 2>&1 || {
     tail -n 30 "$WORK/apt.log" >&2
     die "apt-get install $* failed"
