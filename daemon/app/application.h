@@ -16,7 +16,8 @@
 #include "compute/runtime.h"
 #include "config/config.h"
 #include "control/control.h"
-#include "http/http_server.h"
+#include "compute/fib_service.h"
+#include "http/server.h"
 #include "http/libevent_ptr.h"
 #include "http/listen_socket.h"
 #include "metrics/metrics.h"
@@ -70,7 +71,7 @@ class Application final : public Control {
   RuntimeHolder runtime_;
   FibService fib_;
   ListenSocket socket_;
-  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<http::Server> server_;
   std::unique_ptr<DBusService> dbus_;
 
   mutable std::mutex listeners_mutex_;

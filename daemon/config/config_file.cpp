@@ -271,7 +271,51 @@ class Parser {
           {"fib", [this](const Entry& e) { read_fib(e); }},
           {"limits", [this](const Entry& e) { read_limits(e); }},
           {"cache", [this](const Entry& e) { read_cache(e); }},
+          {"http", [this](const Entry& e) { read_http(e); }},
           {"dbus", [this](const Entry& e) { read_dbus(e); }}});
+  }
+
+  std::uint64_t byte_size(const Entry& e, std::uint64_t min, std::uint64_t max) const {
+    const std::string expected = "a size in bytes such as 8KiB, " + std::to_string(min) +
+                                 ".." + std::to_string(max);
+    const std::uint64_t size =
+        checked(e, [&] { return parse_size(scalar(e, expected)); });
+    if (size < min || size > max) {
+      fail(e.line, e.path,
+           "'" + e.value.Scalar() + "' is out of range (expected " + expected + ")");
+    }
+    return size;
+  }
+
+  void read_http(const Entry& section_entry) {
+    HttpSettings& http = config_.http;
+    section(section_entry,
+            {{"max_connections",
+              [&](const Entry& e) {
+                http.max_connections =
+                    integer(e, 1, detail::kMaxConnections,
+                            "1.." + std::to_string(detail::kMaxConnections));
+              }},
+             {"head_timeout",
+              [&](const Entry& e) { http.head_timeout = duration(e, false); }},
+             {"idle_timeout",
+              [&](const Entry& e) { http.idle_timeout = duration(e, false); }},
+             {"max_request_line",
+              [&](const Entry& e) {
+                http.max_request_line =
+                    byte_size(e, detail::kMinRequestLine, detail::kMaxHead);
+              }},
+             {"max_header_bytes", [&](const Entry& e) {
+                http.max_header_bytes =
+                    byte_size(e, detail::kMinRequestLine, detail::kMaxHead);
+              }}});
+    if (http.max_request_line > http.max_header_bytes) {
+      fail(section_entry.line, section_entry.path,
+           "max_request_line (" + std::to_string(http.max_request_line) +
+               ") is larger than max_header_bytes (" +
+               std::to_string(http.max_header_bytes) +
+               "), which also counts the request line");
+    }
   }
 
   void read_fib(const Entry& section_entry) {
