@@ -12,6 +12,7 @@
 #include "api/router.h"
 #include "base/escape.h"
 #include "compute/cache_key.h"
+#include "compute/cached_value.h"
 
 namespace fibd {
 
@@ -136,6 +137,10 @@ void ApiHandler::handle_fib(evhttp_request* req, std::string_view n_text, bool h
   // nothing here.
   switch (cache.get(cache_key(n), value_, error_)) {
     case CacheOutcome::Hit:
+      if (!accept_cached_fib(n, value_, cache, ctx_.metrics)) {
+        ctx_.metrics.cache_miss();  // computed, served, and written back
+        break;
+      }
       ctx_.metrics.cache_hit();
       if (value_.size() >= kReferenceBytes) {
         // Large: hand the string itself to the output buffer.

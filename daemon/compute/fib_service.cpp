@@ -10,6 +10,7 @@
 #include "metrics/metrics.h"
 #include "base/rate_limited_log.h"
 #include "compute/cache_key.h"
+#include "compute/cached_value.h"
 
 namespace fibd {
 
@@ -123,6 +124,10 @@ void FibService::run(const std::shared_ptr<Job>& job) {
     std::string value;
     switch (rt.cache->get(key, value, error)) {
       case CacheOutcome::Hit:
+        if (!accept_cached_fib(job->n, value, *rt.cache, metrics_)) {
+          metrics_.cache_miss();  // computed below, served, and written back
+          break;
+        }
         metrics_.cache_hit();
         result->status = FibResult::Status::Ok;
         result->digits = std::make_shared<const std::string>(std::move(value));

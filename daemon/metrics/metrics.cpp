@@ -46,6 +46,9 @@ Metrics::Metrics()
       cache_errors_(counters(*registry_, "fibd_cache_errors_total",
                              "Cache calls that failed (the request was still served)")
                         .Add({})),
+      cache_rejected_(counters(*registry_, "fibd_cache_rejected_total",
+                               "Values from the cache that were not F(n), by reason (the "
+                               "value was computed, served and written back)")),
       compute_seconds_(prometheus::BuildHistogram()
                            .Name("fibd_compute_seconds")
                            .Help("Time spent computing Fibonacci numbers")
@@ -72,6 +75,11 @@ prometheus::Counter& Metrics::status_counter(int status) {
     case 503: return *status_503_;
     default: return requests_->Add({{"code", std::to_string(status)}});
   }
+}
+
+void Metrics::cache_rejected(const std::string& reason) {
+  cache_errors_.Increment();
+  cache_rejected_.Add({{"reason", reason}}).Increment();  // rare: the lookup's lock is fine
 }
 
 void Metrics::count_request(int status) { status_counter(status).Increment(); }

@@ -23,6 +23,9 @@ class Metrics {
   void cache_hit() { cache_hits_.Increment(); }
   void cache_miss() { cache_misses_.Increment(); }
   void cache_error() { cache_errors_.Increment(); }
+  // A value from the cache that is not F(n): a cache error, and counted in
+  // fibd_cache_rejected_total{reason}.
+  void cache_rejected(const std::string& reason);
   void observe_compute(double seconds) { compute_seconds_.Observe(seconds); }
   void computation_started() { inflight_.Increment(); }
   void computation_finished() { inflight_.Decrement(); }
@@ -54,6 +57,7 @@ class Metrics {
   prometheus::Counter& cache_hits_;
   prometheus::Counter& cache_misses_;
   prometheus::Counter& cache_errors_;
+  prometheus::Family<prometheus::Counter>& cache_rejected_;
   prometheus::Histogram& compute_seconds_;
   prometheus::Gauge& inflight_;
   prometheus::Counter& reloads_ok_;
