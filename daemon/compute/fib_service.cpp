@@ -24,7 +24,8 @@ struct FibService::Job {
   bool finished = false;
 };
 
-FibService::FibService(unsigned workers, Metrics& metrics) : metrics_(metrics) {
+FibService::FibService(unsigned workers, Metrics& metrics)
+    : metrics_(metrics), writer_(metrics) {
   workers = std::max(1u, workers);
   workers_.reserve(workers);
   for (unsigned i = 0; i < workers; ++i) {
@@ -48,6 +49,7 @@ void FibService::stop() {
   for (auto& w : workers_) w.request_stop();
   work_ready_.notify_all();
   workers_.clear();  // joins
+  writer_.stop();
 }
 
 FibService::Submit FibService::submit(std::uint64_t n, std::shared_ptr<const Runtime> rt,
@@ -158,10 +160,6 @@ void FibService::run(const std::shared_ptr<Job>& job) {
     if (digits) {
       result->status = FibResult::Status::Ok;
       result->digits = std::make_shared<const std::string>(std::move(*digits));
-      if (!rt.cache->set(key, *result->digits, rt.ttl, error)) {
-        metrics_.cache_error();
-        log_cache_error("set", rt.cache->name(), error);
-      }
     } else if (result->error.empty()) {
       result->status = FibResult::Status::Cancelled;
     }
@@ -177,6 +175,11 @@ void FibService::run(const std::shared_ptr<Job>& job) {
     --inflight_;
   }
   metrics_.computation_finished();
+  // Queued (never waited for) before the answers go out, so a client that
+  // has its answer sees the write pending (fibd_cache_writes_pending).
+  if (result->status == FibResult::Status::Ok && !result->from_cache) {
+    writer_.enqueue(job->runtime, job->n, result->digits);
+  }
   for (auto& [id, done] : waiters) done(result);
 }
 

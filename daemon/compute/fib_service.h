@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "compute/cache_writer.h"
 #include "compute/runtime.h"
 
 namespace fibd {
@@ -76,6 +77,7 @@ class FibService {
   std::size_t inflight_ = 0;
   std::uint64_t next_waiter_ = 1;
   bool stopped_ = false;
+  CacheWriter writer_;  // computed values go to the cache after their answer
   std::vector<std::jthread> workers_;
 };
 

@@ -49,6 +49,14 @@ Metrics::Metrics()
       cache_rejected_(counters(*registry_, "fibd_cache_rejected_total",
                                "Values from the cache that were not F(n), by reason (the "
                                "value was computed, served and written back)")),
+      cache_writes_dropped_(
+          counters(*registry_, "fibd_cache_writes_dropped_total",
+                   "Computed values not written to the cache because its write queue was "
+                   "full (a slow or hung cache)")
+              .Add({})),
+      cache_writes_pending_(gauges(*registry_, "fibd_cache_writes_pending",
+                                   "Computed values queued for the cache or being written")
+                                .Add({})),
       compute_seconds_(prometheus::BuildHistogram()
                            .Name("fibd_compute_seconds")
                            .Help("Time spent computing Fibonacci numbers")
