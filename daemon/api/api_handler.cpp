@@ -8,9 +8,9 @@
 
 #include <cstring>
 
-#include "base/rate_limited_log.h"
 #include "api/router.h"
 #include "base/escape.h"
+#include "base/rate_limited_log.h"
 #include "compute/cache_key.h"
 #include "compute/cached_value.h"
 
@@ -22,13 +22,20 @@ constexpr std::string_view kAllow = "GET, HEAD";
 
 const char* reason_for(int code) {
   switch (code) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return nullptr;  // evhttp picks the standard phrase
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return nullptr;  // evhttp picks the standard phrase
   }
 }
 
@@ -97,7 +104,8 @@ void ApiHandler::handle(evhttp_request* req) {
       evkeyvalq* out = evhttp_request_get_output_headers(req);
       evhttp_add_header(out, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
       evbuffer_add(evhttp_request_get_output_buffer(req), text.data(), text.size());
-      if (head) evhttp_add_header(out, "Content-Length", std::to_string(text.size()).c_str());
+      if (head)
+        evhttp_add_header(out, "Content-Length", std::to_string(text.size()).c_str());
       count(200);
       loop_.reply(req, 200, "OK", nullptr);
       return;
@@ -119,8 +127,8 @@ void ApiHandler::handle_fib(evhttp_request* req, std::string_view n_text, bool h
       return;
     case ParseN::TooLarge:
       send_error(req, 400,
-                 "n is too large: the limit is fib.max_n = " + std::to_string(rt.max_n) + ", got \"" +
-                     escape_untrusted(n_text) + "\"",
+                 "n is too large: the limit is fib.max_n = " + std::to_string(rt.max_n) +
+                     ", got \"" + escape_untrusted(n_text) + "\"",
                  head);
       return;
     case ParseN::Ok:
@@ -218,7 +226,8 @@ void ApiHandler::submit(evhttp_request* req, std::uint64_t n, bool head,
       },
       p.get()));
   const auto ms = rt->compute_timeout.count();
-  const timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>(ms % 1000 * 1000)};
+  const timeval tv{static_cast<time_t>(ms / 1000),
+                   static_cast<suseconds_t>(ms % 1000 * 1000)};
   event_add(p->timeout.get(), &tv);
 
   by_conn_[p->conn] = id;
@@ -236,7 +245,8 @@ std::unique_ptr<ApiHandler::Pending> ApiHandler::take(std::uint64_t id) {
   return p;
 }
 
-void ApiHandler::complete(std::uint64_t id, const std::shared_ptr<const FibResult>& result) {
+void ApiHandler::complete(std::uint64_t id,
+                          const std::shared_ptr<const FibResult>& result) {
   auto p = take(id);
   if (!p) return;
   switch (result->status) {
@@ -245,7 +255,8 @@ void ApiHandler::complete(std::uint64_t id, const std::shared_ptr<const FibResul
       return;
     case FibResult::Status::Cancelled:
       evhttp_add_header(evhttp_request_get_output_headers(p->req), "Retry-After", "1");
-      send_error(p->req, 503, "computation cancelled: the server is shutting down", p->head);
+      send_error(p->req, 503, "computation cancelled: the server is shutting down",
+                 p->head);
       return;
     case FibResult::Status::Failed:
       spdlog::error("computing F({}) failed: {}", p->n, result->error);
@@ -268,8 +279,8 @@ void ApiHandler::timed_out(std::uint64_t id) {
   if (!p) return;
   ctx_.fib.detach(p->ticket);
   const auto& rt = view_.refresh();
-  spdlog::warn("F({}) took longer than limits.compute_timeout ({} ms); answering 503", p->n,
-               rt.compute_timeout.count());
+  spdlog::warn("F({}) took longer than limits.compute_timeout ({} ms); answering 503",
+               p->n, rt.compute_timeout.count());
   evhttp_add_header(evhttp_request_get_output_headers(p->req), "Retry-After", "1");
   send_error(p->req, 503,
              "computation exceeded limits.compute_timeout (" +
@@ -351,11 +362,13 @@ void ApiHandler::send_fib(evhttp_request* req, std::shared_ptr<const std::string
   loop_.reply(req, 200, "OK", nullptr);
 }
 
-void ApiHandler::send_json(evhttp_request* req, int code, std::string_view body, bool head) {
+void ApiHandler::send_json(evhttp_request* req, int code, std::string_view body,
+                           bool head) {
   evkeyvalq* headers = evhttp_request_get_output_headers(req);
   evhttp_add_header(headers, "Content-Type", "application/json");
   evbuffer_add(evhttp_request_get_output_buffer(req), body.data(), body.size());
-  if (head) evhttp_add_header(headers, "Content-Length", std::to_string(body.size()).c_str());
+  if (head)
+    evhttp_add_header(headers, "Content-Length", std::to_string(body.size()).c_str());
   count(code);
   loop_.reply(req, code, reason_for(code), nullptr);
 }

@@ -11,9 +11,9 @@
 #include <unordered_map>
 
 #include "compute/fib_service.h"
+#include "compute/runtime.h"
 #include "http/http_server.h"
 #include "metrics/metrics.h"
-#include "compute/runtime.h"
 
 namespace fibd {
 

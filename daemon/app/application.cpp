@@ -1,18 +1,18 @@
 #include "app/application.h"
 
 #include <event2/event.h>
-#include <spdlog/spdlog.h>
 #include <pthread.h>
+#include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <string_view>
 #include <thread>
 
 #include "api/api_handler.h"
-#include "plugin_host/cache_factory.h"
-#include "control/dbus_service.h"
 #include "base/logging.h"
+#include "control/dbus_service.h"
 #include "control/systemd_notify.h"
+#include "plugin_host/cache_factory.h"
 
 namespace fibd {
 
@@ -28,7 +28,8 @@ bool same_cache_settings(const CacheSettings& a, const CacheSettings& b) {
          a.trust_check == b.trust_check && a.options == b.options;
 }
 
-EventPtr make_event(event_base* base, int fd, short what, event_callback_fn cb, void* arg) {
+EventPtr make_event(event_base* base, int fd, short what, event_callback_fn cb,
+                    void* arg) {
   return EventPtr(event_new(base, fd, what, cb, arg));
 }
 
@@ -47,8 +48,8 @@ Application::~Application() {
   server_.reset();
 }
 
-std::shared_ptr<const Runtime> Application::make_runtime(const Config& config,
-                                                         std::shared_ptr<Cache> cache) const {
+std::shared_ptr<const Runtime> Application::make_runtime(
+    const Config& config, std::shared_ptr<Cache> cache) const {
   auto rt = std::make_shared<Runtime>();
   rt->cache = std::move(cache);
   rt->ttl = config.cache.expiration;
@@ -130,7 +131,8 @@ int Application::run() {
     spdlog::info("{}: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     app->begin_shutdown(app->main_base_);
   };
-  auto on_term = make_event(base.get(), SIGTERM, EV_SIGNAL | EV_PERSIST, on_term_cb, this);
+  auto on_term =
+      make_event(base.get(), SIGTERM, EV_SIGNAL | EV_PERSIST, on_term_cb, this);
   auto on_int = make_event(base.get(), SIGINT, EV_SIGNAL | EV_PERSIST, on_term_cb, this);
   event_add(on_hup.get(), nullptr);
   event_add(on_term.get(), nullptr);
@@ -138,8 +140,9 @@ int Application::run() {
 
   EventPtr watchdog;
   if (auto interval = notify::watchdog_interval()) {
-    watchdog = make_event(base.get(), -1, EV_PERSIST,
-                          [](evutil_socket_t, short, void*) { notify::watchdog(); }, nullptr);
+    watchdog = make_event(
+        base.get(), -1, EV_PERSIST,
+        [](evutil_socket_t, short, void*) { notify::watchdog(); }, nullptr);
     const timeval tv{static_cast<time_t>(interval->count() / 1000000),
                      static_cast<suseconds_t>(interval->count() % 1000000)};
     event_add(watchdog.get(), &tv);
@@ -177,7 +180,8 @@ void Application::begin_shutdown(event_base* main_base) {
         auto* app = static_cast<Application*>(arg);
         const std::size_t left = app->server_->pending();
         if (left == 0 || std::chrono::steady_clock::now() >= app->drain_deadline_) {
-          if (left != 0) spdlog::warn("shutdown: {} requests still pending, closing them", left);
+          if (left != 0)
+            spdlog::warn("shutdown: {} requests still pending, closing them", left);
           event_base_loopbreak(app->main_base_);
         }
       },
@@ -226,9 +230,12 @@ ReloadResult Application::reload(bool reread_config) {
     } catch (const ConfigError& e) {
       return fail(ReloadResult::Kind::ConfigInvalid, e.what());
     }
-    if (next.listen != config_.listen) spdlog::warn("listen changed: takes effect after a restart");
-    if (next.workers != config_.workers) spdlog::warn("workers changed: takes effect after a restart");
-    if (next.bus != config_.bus) spdlog::warn("dbus.bus changed: takes effect after a restart");
+    if (next.listen != config_.listen)
+      spdlog::warn("listen changed: takes effect after a restart");
+    if (next.workers != config_.workers)
+      spdlog::warn("workers changed: takes effect after a restart");
+    if (next.bus != config_.bus)
+      spdlog::warn("dbus.bus changed: takes effect after a restart");
   }
 
   auto current = runtime_.get();
@@ -256,7 +263,8 @@ ReloadResult Application::reload(bool reread_config) {
   metrics_.reload_ok();
   const auto ms = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - started)
-                      .count() / 1000.0;
+                      .count() /
+                  1000.0;
   if (swapped) {
     metrics_.set_plugin(cache->name(), cache->version(), cache->path());
     spdlog::info("reload done in {:.2f} ms: cache plugin {} {}{}", ms, cache->name(),

@@ -12,15 +12,15 @@
 #include <thread>
 #include <vector>
 
+#include "compute/fib_service.h"
+#include "compute/runtime.h"
 #include "config/config.h"
 #include "control/control.h"
-#include "compute/fib_service.h"
 #include "http/http_server.h"
 #include "http/libevent_ptr.h"
 #include "http/listen_socket.h"
 #include "metrics/metrics.h"
 #include "plugin_host/plugin_reaper.h"
-#include "compute/runtime.h"
 
 namespace fibd {
 

@@ -7,9 +7,9 @@
 #include <iostream>
 
 #include "app/application.h"
-#include "config/config.h"
-#include "base/logging.h"
 #include "app/process_limits.h"
+#include "base/logging.h"
+#include "config/config.h"
 
 int main(int argc, char** argv) {
   using namespace fibd;
@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (cl.version) {
-      std::cout << "fibd " << FIBD_VERSION << " (plugin ABI " << FIBD_ABI_VERSION_CMAKE << ")\n";
+      std::cout << "fibd " << FIBD_VERSION << " (plugin ABI " << FIBD_ABI_VERSION_CMAKE
+                << ")\n";
       return 0;
     }
     config = resolve_config(cl);
@@ -32,7 +33,8 @@ int main(int argc, char** argv) {
   }
   if (cl.check_config) {
     std::cout << "fibd: configuration "
-              << (config.source.empty() ? std::string("(built-in defaults)") : config.source)
+              << (config.source.empty() ? std::string("(built-in defaults)")
+                                        : config.source)
               << " is valid\n";
     return 0;
   }
@@ -40,11 +42,13 @@ int main(int argc, char** argv) {
   setup_logging(config.log_level);
   const NofileLimit nofile = raise_nofile_limit();
   if (nofile.now != nofile.before) {
-    spdlog::debug("file descriptor limit raised from {} to {}", nofile.before, nofile.now);
+    spdlog::debug("file descriptor limit raised from {} to {}", nofile.before,
+                  nofile.now);
   } else if (nofile.error != 0 && nofile.now < 4096) {
-    spdlog::warn("file descriptor limit is {} (hard limit {}) and cannot be raised: {}; "
-                 "connections beyond it are refused (set LimitNOFILE=)",
-                 nofile.now, nofile.hard, std::strerror(nofile.error));
+    spdlog::warn(
+        "file descriptor limit is {} (hard limit {}) and cannot be raised: {}; "
+        "connections beyond it are refused (set LimitNOFILE=)",
+        nofile.now, nofile.hard, std::strerror(nofile.error));
   }
 
   // Every thread started from here inherits these blocked; Application::run

@@ -16,12 +16,6 @@ std::string Mpz::to_decimal() const {
   return out;
 }
 
-std::string fib_fast(std::uint64_t n) {
-  Mpz f;
-  mpz_fib_ui(f.get(), static_cast<unsigned long>(n));
-  return f.to_decimal();
-}
-
 namespace {
 
 // Subtrees of at most this n run as the plain recursion, without looking at

@@ -37,9 +37,6 @@ class Mpz {
   mpz_t value_;
 };
 
-// Decimal digits of F(n) via GMP mpz_fib_ui (exact for any n).
-std::string fib_fast(std::uint64_t n);
-
 // The seed's exponential recursion (fib(n-1) + fib(n-2) on uint64), for demos.
 // Polls `cancel` between subtrees of ~10^5 calls (well under a millisecond)
 // and returns std::nullopt soon after it is set. Throws std::out_of_range

@@ -1,16 +1,16 @@
 #include "compute/fib_service.h"
 
-#include <spdlog/spdlog.h>
 #include <pthread.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
 
-#include "compute/fib.h"
-#include "metrics/metrics.h"
 #include "base/rate_limited_log.h"
 #include "compute/cache_key.h"
 #include "compute/cached_value.h"
+#include "compute/fib.h"
+#include "metrics/metrics.h"
 
 namespace fibd {
 
@@ -156,7 +156,8 @@ void FibService::run(const std::shared_ptr<Job>& job) {
       result->error = e.what();
     }
     metrics_.observe_compute(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+            .count());
     if (digits) {
       result->status = FibResult::Status::Ok;
       result->digits = std::make_shared<const std::string>(std::move(*digits));

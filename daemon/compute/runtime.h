@@ -10,8 +10,8 @@
 #include <memory>
 #include <mutex>
 
-#include "plugin_host/cache.h"
 #include "config/config.h"
+#include "plugin_host/cache.h"
 
 namespace fibd {
 

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <fibd/grammar.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -74,15 +75,15 @@ std::optional<BusKind> parse_bus(const std::string& text);
 
 // A listen address: host (an IPv4 or IPv6 literal, or a host name; IPv6
 // without its brackets) and port.
-struct ListenAddress {
-  std::string host;
-  std::uint16_t port = 0;
-};
+using ListenAddress = grammar::HostPort;
 // Parses "host:port" or "[ipv6]:port", port 1..65535. Throws ConfigError
 // (message without location) on anything else.
 ListenAddress parse_listen(const std::string& text);
 // The inverse: "host:port", with brackets around an IPv6 host.
 std::string format_listen(const ListenAddress& address);
+
+// Sizes in bytes: "65536", "512KiB", "8MiB", "1GiB". Throws ConfigError.
+std::uint64_t parse_size(const std::string& text);
 
 // The command line (getopt_long_only: --flag, -flag, --flag=v, -flag=v).
 struct CommandLine {
@@ -90,8 +91,8 @@ struct CommandLine {
   std::optional<std::string> listen;       // --listen host:port
   std::optional<std::uint16_t> port;       // --port N: keeps the host of listen
   std::optional<LogLevel> log_level;
-  std::optional<std::string> cache_plugin_path;     // -> cache.plugin
-  std::optional<std::string> cache_factory;         // -> cache.factory
+  std::optional<std::string> cache_plugin_path;  // -> cache.plugin
+  std::optional<std::string> cache_factory;      // -> cache.factory
   std::optional<std::chrono::milliseconds> cache_expiration;
   std::optional<BusKind> bus;
   bool check_config = false;

@@ -10,6 +10,9 @@
 
 namespace fibd::detail {
 
+// ASCII lower case (names in the config are case-insensitive).
+std::string lowercase(std::string s);
+
 inline constexpr std::uint64_t kMaxMaxN = 100000000;
 inline constexpr unsigned kMaxWorkers = 1024;
 inline constexpr unsigned kMaxInflight = 1000000;

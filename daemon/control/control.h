@@ -43,9 +43,8 @@ class Control {
   virtual StatusSnapshot snapshot() const = 0;
 
   // Called (from any thread) after every successful plugin swap.
-  using PluginChangedListener =
-      std::function<void(const std::string& name, const std::string& version,
-                         const std::string& path)>;
+  using PluginChangedListener = std::function<void(
+      const std::string& name, const std::string& version, const std::string& path)>;
   virtual void on_plugin_changed(PluginChangedListener listener) = 0;
 };
 

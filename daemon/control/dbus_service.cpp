@@ -1,5 +1,6 @@
 #include "control/dbus_service.h"
 
+#include <sdbus-c++/sdbus-c++.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -11,7 +12,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <sdbus-c++/sdbus-c++.h>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -30,7 +30,9 @@ constexpr const char* kPropertiesInterface = "org.freedesktop.DBus.Properties";
 // connection; RequestName uses the default method-call timeout).
 constexpr std::chrono::seconds kStartupCallTimeout{5};
 
-const char* bus_label(BusKind bus) { return bus == BusKind::System ? "system" : "session"; }
+const char* bus_label(BusKind bus) {
+  return bus == BusKind::System ? "system" : "session";
+}
 
 // Where libsystemd looks for the bus, for log messages only.
 std::string bus_address_for_log(BusKind bus) {
@@ -146,11 +148,12 @@ struct DBusService::State {
       }
     }
     if (id == UINT64_MAX) {
-      spdlog::warn("D-Bus: refusing a reload request: {} are already waiting", kMaxPendingReloads);
-      result.returnError(sdbus::Error(
-          kErrorLimitsExceeded,
-          "too many reload requests are waiting (" + std::to_string(kMaxPendingReloads) +
-              "); try again later"));
+      spdlog::warn("D-Bus: refusing a reload request: {} are already waiting",
+                   kMaxPendingReloads);
+      result.returnError(
+          sdbus::Error(kErrorLimitsExceeded, "too many reload requests are waiting (" +
+                                                 std::to_string(kMaxPendingReloads) +
+                                                 "); try again later"));
       return;
     }
     try {
@@ -158,7 +161,8 @@ struct DBusService::State {
         self->finish_reload(id, r);
       });
     } catch (const std::exception& e) {
-      self->finish_with_error(id, sdbus::Error(kErrorFailed, std::string("reload: ") + e.what()));
+      self->finish_with_error(
+          id, sdbus::Error(kErrorFailed, std::string("reload: ") + e.what()));
     }
   }
 
@@ -204,11 +208,13 @@ struct DBusService::State {
       // emitPropertiesChangedSignal(): that one calls our getters, and so
       // Control::snapshot(), from the thread the application notifies us on.
       auto changed = object->createSignal(kPropertiesInterface, "PropertiesChanged");
-      changed << std::string(kDBusInterface)
-              << std::map<std::string, sdbus::Variant>{{"PluginName", sdbus::Variant(name)},
-                                                       {"PluginVersion", sdbus::Variant(version)},
-                                                       {"PluginPath", sdbus::Variant(path)}}
-              << std::vector<std::string>{};
+      changed
+          << std::string(kDBusInterface)
+          << std::map<std::string, sdbus::Variant>{{"PluginName", sdbus::Variant(name)},
+                                                   {"PluginVersion",
+                                                    sdbus::Variant(version)},
+                                                   {"PluginPath", sdbus::Variant(path)}}
+          << std::vector<std::string>{};
       object->emitSignal(changed);
 
       auto signal = object->createSignal(kDBusInterface, "PluginChanged");
@@ -230,25 +236,29 @@ struct DBusService::State {
             bus_label(bus), address, e.what());
     } catch (...) {
       if (active.exchange(false))
-        spdlog::warn("D-Bus: the {} bus event loop failed; the D-Bus control API is unavailable",
-                     bus_label(bus));
+        spdlog::warn(
+            "D-Bus: the {} bus event loop failed; the D-Bus control API is unavailable",
+            bus_label(bus));
     }
   }
 };
 
 namespace {
 
-void register_interface(sdbus::IObject& object, const std::shared_ptr<DBusService::State>& self) {
+void register_interface(sdbus::IObject& object,
+                        const std::shared_ptr<DBusService::State>& self) {
   using State = DBusService::State;
   const std::weak_ptr<State> weak = self;
   State* s = self.get();  // the object (and its callbacks) die before the state
 
-  object.registerMethod("Reload").onInterface(kDBusInterface).implementedAs(
-      [weak](sdbus::Result<>&& result) {
+  object.registerMethod("Reload")
+      .onInterface(kDBusInterface)
+      .implementedAs([weak](sdbus::Result<>&& result) {
         if (auto st = weak.lock()) State::start_reload(st, std::move(result), true);
       });
-  object.registerMethod("ReloadPlugin").onInterface(kDBusInterface).implementedAs(
-      [weak](sdbus::Result<>&& result) {
+  object.registerMethod("ReloadPlugin")
+      .onInterface(kDBusInterface)
+      .implementedAs([weak](sdbus::Result<>&& result) {
         if (auto st = weak.lock()) State::start_reload(st, std::move(result), false);
       });
 
@@ -256,20 +266,25 @@ void register_interface(sdbus::IObject& object, const std::shared_ptr<DBusServic
                              sdbus::Flags::PropertyUpdateBehaviorFlags behavior) {
     object.registerProperty(name)
         .onInterface(kDBusInterface)
-        .withGetter([s, field] { return guarded([&] { return s->control->snapshot().*field; }); })
+        .withGetter(
+            [s, field] { return guarded([&] { return s->control->snapshot().*field; }); })
         .withUpdateBehavior(behavior);
   };
   auto counter_property = [&](const char* name, std::uint64_t StatusSnapshot::*field) {
     object.registerProperty(name)
         .onInterface(kDBusInterface)
-        .withGetter([s, field] { return guarded([&] { return s->control->snapshot().*field; }); })
+        .withGetter(
+            [s, field] { return guarded([&] { return s->control->snapshot().*field; }); })
         .withUpdateBehavior(sdbus::Flags::EMITS_NO_SIGNAL);
   };
-  string_property("Version", &StatusSnapshot::version, sdbus::Flags::CONST_PROPERTY_VALUE);
-  string_property("PluginName", &StatusSnapshot::plugin_name, sdbus::Flags::EMITS_CHANGE_SIGNAL);
+  string_property("Version", &StatusSnapshot::version,
+                  sdbus::Flags::CONST_PROPERTY_VALUE);
+  string_property("PluginName", &StatusSnapshot::plugin_name,
+                  sdbus::Flags::EMITS_CHANGE_SIGNAL);
   string_property("PluginVersion", &StatusSnapshot::plugin_version,
                   sdbus::Flags::EMITS_CHANGE_SIGNAL);
-  string_property("PluginPath", &StatusSnapshot::plugin_path, sdbus::Flags::EMITS_CHANGE_SIGNAL);
+  string_property("PluginPath", &StatusSnapshot::plugin_path,
+                  sdbus::Flags::EMITS_CHANGE_SIGNAL);
   // The listen address is fixed today, but promising "const" would bind the
   // daemon forever; clients simply re-read it.
   string_property("Listen", &StatusSnapshot::listen, sdbus::Flags::EMITS_NO_SIGNAL);
@@ -288,7 +303,8 @@ void register_interface(sdbus::IObject& object, const std::shared_ptr<DBusServic
 
 }  // namespace
 
-DBusService::DBusService(BusKind bus, Control& control) : state_(std::make_shared<State>()) {
+DBusService::DBusService(BusKind bus, Control& control)
+    : state_(std::make_shared<State>()) {
   State& s = *state_;
   s.control = &control;
   s.bus = bus;
@@ -303,7 +319,8 @@ DBusService::DBusService(BusKind bus, Control& control) : state_(std::make_share
                                           : sdbus::createSessionBusConnection();
   } catch (const std::exception& e) {
     spdlog::warn(
-        "D-Bus: cannot connect to the {} bus at {}: {}; running without the D-Bus control API",
+        "D-Bus: cannot connect to the {} bus at {}: {}; running without the D-Bus "
+        "control API",
         bus_label(bus), s.address, e.what());
     return;
   }
@@ -313,8 +330,10 @@ DBusService::DBusService(BusKind bus, Control& control) : state_(std::make_share
     s.object = sdbus::createObject(*s.connection, kDBusObjectPath);
     register_interface(*s.object, state_);
   } catch (const std::exception& e) {
-    spdlog::warn("D-Bus: cannot export {} on the {} bus: {}; running without the D-Bus control API",
-                 kDBusObjectPath, bus_label(bus), e.what());
+    spdlog::warn(
+        "D-Bus: cannot export {} on the {} bus: {}; running without the D-Bus control "
+        "API",
+        kDBusObjectPath, bus_label(bus), e.what());
     s.object.reset();
     s.connection.reset();
     return;
@@ -324,8 +343,10 @@ DBusService::DBusService(BusKind bus, Control& control) : state_(std::make_share
     s.connection->requestName(kDBusName);
   } catch (const std::exception& e) {
     spdlog::warn(
-        "D-Bus: cannot own the name {} on the {} bus at {}: {}; is another fibd running, and "
-        "does the D-Bus policy (org.fibd.Fibd1.conf) let this user own it? Running without the "
+        "D-Bus: cannot own the name {} on the {} bus at {}: {}; is another fibd running, "
+        "and "
+        "does the D-Bus policy (org.fibd.Fibd1.conf) let this user own it? Running "
+        "without the "
         "D-Bus control API",
         kDBusName, bus_label(bus), s.address, e.what());
     s.object.reset();
@@ -344,8 +365,8 @@ DBusService::DBusService(BusKind bus, Control& control) : state_(std::make_share
   s.loop = std::thread([st = state_.get()] { st->run_loop(); });
 
   control.on_plugin_changed(
-      [weak = std::weak_ptr<State>(state_)](const std::string& name, const std::string& version,
-                                            const std::string& path) {
+      [weak = std::weak_ptr<State>(state_)](
+          const std::string& name, const std::string& version, const std::string& path) {
         if (auto st = weak.lock()) st->plugin_changed(name, version, path);
       });
 

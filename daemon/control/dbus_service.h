@@ -15,8 +15,10 @@ namespace fibd {
 inline constexpr const char* kDBusName = "org.fibd.Fibd1";
 inline constexpr const char* kDBusObjectPath = "/org/fibd/Fibd1";
 inline constexpr const char* kDBusInterface = "org.fibd.Fibd1.Manager";
-inline constexpr const char* kDBusErrorConfigInvalid = "org.fibd.Fibd1.Error.ConfigInvalid";
-inline constexpr const char* kDBusErrorPluginLoadFailed = "org.fibd.Fibd1.Error.PluginLoadFailed";
+inline constexpr const char* kDBusErrorConfigInvalid =
+    "org.fibd.Fibd1.Error.ConfigInvalid";
+inline constexpr const char* kDBusErrorPluginLoadFailed =
+    "org.fibd.Fibd1.Error.PluginLoadFailed";
 
 // Owns one bus connection, the exported object and the thread that runs the
 // connection's event loop.

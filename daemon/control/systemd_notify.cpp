@@ -11,7 +11,6 @@ void send(const std::string& message) { sd_notify(0, message.c_str()); }
 void ready(const std::string& s) { send("READY=1\nSTATUS=" + s); }
 void reloading(const std::string& s) { send("RELOADING=1\nSTATUS=" + s); }
 void stopping(const std::string& s) { send("STOPPING=1\nSTATUS=" + s); }
-void status(const std::string& s) { send("STATUS=" + s); }
 void watchdog() { send("WATCHDOG=1"); }
 
 std::optional<std::chrono::microseconds> watchdog_interval() {

@@ -10,7 +10,6 @@ namespace fibd::notify {
 void ready(const std::string& status);
 void reloading(const std::string& status);
 void stopping(const std::string& status);
-void status(const std::string& status);
 void watchdog();
 // Half the WatchdogSec= interval when the watchdog is enabled for us.
 std::optional<std::chrono::microseconds> watchdog_interval();

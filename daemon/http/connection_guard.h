@@ -65,8 +65,6 @@ class ConnectionGuard {
   // sending its last answer stops reading only, and ends once it is sent.
   void shut_idle();
 
-  std::size_t tracked() const { return conns_.size(); }
-
  private:
   struct Conn {
     ConnectionGuard* guard = nullptr;

@@ -20,10 +20,18 @@ void libevent_log(int severity, const char* message) {
   if (!logger) return;
   spdlog::level::level_enum level = spdlog::level::debug;
   switch (severity) {
-    case EVENT_LOG_DEBUG: level = spdlog::level::debug; break;
-    case EVENT_LOG_MSG: level = spdlog::level::info; break;
-    case EVENT_LOG_WARN: level = spdlog::level::warn; break;
-    default: level = spdlog::level::err; break;
+    case EVENT_LOG_DEBUG:
+      level = spdlog::level::debug;
+      break;
+    case EVENT_LOG_MSG:
+      level = spdlog::level::info;
+      break;
+    case EVENT_LOG_WARN:
+      level = spdlog::level::warn;
+      break;
+    default:
+      level = spdlog::level::err;
+      break;
   }
   logger->log(level, "libevent: {}", escape_untrusted(message, 512));
 }
@@ -34,7 +42,8 @@ void init_libevent() {
   static std::once_flag once;
   std::call_once(once, [] {
     event_set_log_callback(&libevent_log);
-    if (evthread_use_pthreads() != 0) throw std::runtime_error("evthread_use_pthreads failed");
+    if (evthread_use_pthreads() != 0)
+      throw std::runtime_error("evthread_use_pthreads failed");
   });
 }
 

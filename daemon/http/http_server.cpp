@@ -48,7 +48,8 @@ HttpLoop::HttpLoop(int listen_fd, const HttpLimits& limits) {
   evhttp_set_allowed_methods(http_.get(), kAllMethods);
   // The guard answers oversized heads (414/431) before evhttp parses them;
   // evhttp's own limit (a 400/413 of its own) is only a backstop.
-  evhttp_set_max_headers_size(http_.get(), static_cast<ev_ssize_t>(2 * limits.max_header_bytes));
+  evhttp_set_max_headers_size(http_.get(),
+                              static_cast<ev_ssize_t>(2 * limits.max_header_bytes));
   evhttp_set_max_body_size(http_.get(), static_cast<ev_ssize_t>(limits.max_body_bytes));
   const timeval io{static_cast<time_t>(limits.io_timeout.count() / 1000),
                    static_cast<suseconds_t>(limits.io_timeout.count() % 1000 * 1000)};
@@ -102,7 +103,8 @@ void HttpLoop::on_accept_error(evconnlistener* listener, void* http) {
   // already open keep being served and, as they close, free descriptors.
   evconnlistener_disable(listener);
   const auto ms = self->accept_pause_.count();
-  const timeval pause{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>(ms % 1000 * 1000)};
+  const timeval pause{static_cast<time_t>(ms / 1000),
+                      static_cast<suseconds_t>(ms % 1000 * 1000)};
   event_add(self->accept_resume_.get(), &pause);
   const auto now = std::chrono::steady_clock::now();
   if (now - self->accept_error_logged_ < std::chrono::seconds(10)) {

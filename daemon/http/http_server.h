@@ -58,7 +58,9 @@ class HttpLoop {
   void reply(evhttp_request* req, int code, const char* reason, evbuffer* body);
 
   // Installed before start(); then owned by the loop.
-  void set_handler(std::unique_ptr<RequestHandler> handler) { handler_ = std::move(handler); }
+  void set_handler(std::unique_ptr<RequestHandler> handler) {
+    handler_ = std::move(handler);
+  }
   RequestHandler& handler() { return *handler_; }
 
   void start() { loop_.start(); }

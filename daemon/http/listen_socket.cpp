@@ -10,50 +10,38 @@
 #include <cstring>
 #include <memory>
 
-namespace fibd {
+#include "config/config.h"
 
-void split_host_port(const std::string& listen, std::string& host, std::string& port) {
-  std::string::size_type colon;
-  if (!listen.empty() && listen.front() == '[') {
-    const auto close = listen.find(']');
-    if (close == std::string::npos || close + 1 >= listen.size() || listen[close + 1] != ':') {
-      throw ListenError("listen address \"" + listen + "\" is not [ipv6]:port");
-    }
-    host = listen.substr(1, close - 1);
-    colon = close + 1;
-  } else {
-    colon = listen.rfind(':');
-    if (colon == std::string::npos) {
-      throw ListenError("listen address \"" + listen + "\" is not host:port");
-    }
-    host = listen.substr(0, colon);
-  }
-  port = listen.substr(colon + 1);
-  if (port.empty()) throw ListenError("listen address \"" + listen + "\" has no port");
-}
+namespace fibd {
 
 ListenSocket open_listen_socket(const std::string& listen) {
   const int passed = sd_listen_fds(1);
   if (passed > 0) {
     const int fd = SD_LISTEN_FDS_START;
     if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
-      throw ListenError("the socket passed by systemd (fd 3) is not a listening stream socket");
+      throw ListenError(
+          "the socket passed by systemd (fd 3) is not a listening stream socket");
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    return {UniqueFd(fd), "socket from systemd (fd 3)", true};
+    return {UniqueFd(fd), "socket from systemd (fd 3)"};
   }
 
-  std::string host;
-  std::string port;
-  split_host_port(listen, host, port);
+  ListenAddress address;
+  try {
+    address = parse_listen(listen);
+  } catch (const ConfigError& e) {
+    throw ListenError(std::string("listen address: ") + e.what());
+  }
+  const std::string port = std::to_string(address.port);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* found = nullptr;
-  const int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found);
+  const int rc = getaddrinfo(address.host.c_str(), port.c_str(), &hints, &found);
   if (rc != 0) {
-    throw ListenError("cannot resolve listen address \"" + listen + "\": " + gai_strerror(rc));
+    throw ListenError("cannot resolve listen address \"" + listen +
+                      "\": " + gai_strerror(rc));
   }
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> list(found, &freeaddrinfo);
   std::string last_error = "no usable address";
@@ -66,12 +54,14 @@ ListenSocket open_listen_socket(const std::string& listen) {
     }
     const int on = 1;
     setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (ai->ai_family == AF_INET6) setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-    if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd.get(), 1024) != 0) {
+    if (ai->ai_family == AF_INET6)
+      setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 ||
+        ::listen(fd.get(), 1024) != 0) {
       last_error = std::strerror(errno);
       continue;
     }
-    return {std::move(fd), listen, false};
+    return {std::move(fd), listen};
   }
   throw ListenError("cannot listen on " + listen + ": " + last_error);
 }

@@ -17,11 +17,7 @@ class ListenError : public std::runtime_error {
 struct ListenSocket {
   UniqueFd fd;
   std::string description;  // "127.0.0.1:8080" or "socket from systemd (fd 3)"
-  bool from_systemd = false;
 };
-
-// Splits "host:port" / "[v6]:port"; throws ListenError on anything else.
-void split_host_port(const std::string& listen, std::string& host, std::string& port);
 
 // Uses a socket from systemd when one is passed, else binds `listen`.
 ListenSocket open_listen_socket(const std::string& listen);

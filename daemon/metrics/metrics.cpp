@@ -37,9 +37,9 @@ Metrics::Metrics()
       status_400_(&requests_->Add({{"code", "400"}})),
       status_404_(&requests_->Add({{"code", "404"}})),
       status_503_(&requests_->Add({{"code", "503"}})),
-      cache_hits_(
-          counters(*registry_, "fibd_cache_hits_total", "Cache lookups that found the value")
-              .Add({})),
+      cache_hits_(counters(*registry_, "fibd_cache_hits_total",
+                           "Cache lookups that found the value")
+                      .Add({})),
       cache_misses_(counters(*registry_, "fibd_cache_misses_total",
                              "Cache lookups that did not find a usable value")
                         .Add({})),
@@ -54,15 +54,17 @@ Metrics::Metrics()
                    "Computed values not written to the cache because its write queue was "
                    "full (a slow or hung cache)")
               .Add({})),
-      cache_writes_pending_(gauges(*registry_, "fibd_cache_writes_pending",
-                                   "Computed values queued for the cache or being written")
-                                .Add({})),
-      compute_seconds_(prometheus::BuildHistogram()
-                           .Name("fibd_compute_seconds")
-                           .Help("Time spent computing Fibonacci numbers")
-                           .Register(*registry_)
-                           .Add({}, prometheus::Histogram::BucketBoundaries{
-                                        1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1, 10, 60})),
+      cache_writes_pending_(
+          gauges(*registry_, "fibd_cache_writes_pending",
+                 "Computed values queued for the cache or being written")
+              .Add({})),
+      compute_seconds_(
+          prometheus::BuildHistogram()
+              .Name("fibd_compute_seconds")
+              .Help("Time spent computing Fibonacci numbers")
+              .Register(*registry_)
+              .Add({}, prometheus::Histogram::BucketBoundaries{1e-5, 1e-4, 1e-3, 1e-2,
+                                                               0.1, 1, 10, 60})),
       inflight_(gauges(*registry_, "fibd_computations_in_flight",
                        "Computations queued or running")
                     .Add({})),
@@ -77,17 +79,23 @@ Metrics::Metrics()
 
 prometheus::Counter& Metrics::status_counter(int status) {
   switch (status) {
-    case 200: return *status_200_;
-    case 400: return *status_400_;
-    case 404: return *status_404_;
-    case 503: return *status_503_;
-    default: return requests_->Add({{"code", std::to_string(status)}});
+    case 200:
+      return *status_200_;
+    case 400:
+      return *status_400_;
+    case 404:
+      return *status_404_;
+    case 503:
+      return *status_503_;
+    default:
+      return requests_->Add({{"code", std::to_string(status)}});
   }
 }
 
 void Metrics::cache_rejected(const std::string& reason) {
   cache_errors_.Increment();
-  cache_rejected_.Add({{"reason", reason}}).Increment();  // rare: the lookup's lock is fine
+  cache_rejected_.Add({{"reason", reason}})
+      .Increment();  // rare: the lookup's lock is fine
 }
 
 void Metrics::count_request(int status) { status_counter(status).Increment(); }
@@ -106,7 +114,8 @@ void Metrics::set_plugin(const std::string& name, const std::string& version,
                          const std::string& path) {
   std::lock_guard lock(plugin_mutex_);
   if (plugin_gauge_ != nullptr) plugin_info_.Remove(plugin_gauge_);
-  plugin_gauge_ = &plugin_info_.Add({{"name", name}, {"version", version}, {"path", path}});
+  plugin_gauge_ =
+      &plugin_info_.Add({{"name", name}, {"version", version}, {"path", path}});
   plugin_gauge_->Set(1);
 }
 

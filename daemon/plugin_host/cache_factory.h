@@ -5,8 +5,8 @@
 #include <memory>
 #include <stdexcept>
 
-#include "plugin_host/cache.h"
 #include "config/config.h"
+#include "plugin_host/cache.h"
 
 namespace fibd {
 

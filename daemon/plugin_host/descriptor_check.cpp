@@ -20,8 +20,9 @@ namespace {
 bool covers(const fibd_cache_descriptor& d, std::size_t offset, std::size_t size) {
   return d.struct_size >= offset + size;
 }
-#define FIBD_COVERS(d, field) \
-  covers((d), offsetof(fibd_cache_descriptor, field), sizeof(fibd_cache_descriptor::field))
+#define FIBD_COVERS(d, field)                         \
+  covers((d), offsetof(fibd_cache_descriptor, field), \
+         sizeof(fibd_cache_descriptor::field))
 
 // Length of s, or max + 1 if it is longer than max (never reads further).
 std::size_t bounded_len(const char* s, std::size_t max) { return strnlen(s, max + 1); }
@@ -42,8 +43,7 @@ std::optional<std::string> check_name(const char* name) {
     char c = name[i];
     bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     if (!ok) {
-      return "its name " + quote_prefix(name, len) +
-             " has characters outside [a-z0-9_-]";
+      return "its name " + quote_prefix(name, len) + " has characters outside [a-z0-9_-]";
     }
   }
   return std::nullopt;
@@ -71,8 +71,8 @@ std::optional<std::string> check_description(const char* description) {
   if (description == nullptr) return std::nullopt;
   std::size_t len = bounded_len(description, kMaxPluginDescriptionLen);
   if (len > kMaxPluginDescriptionLen) {
-    return "its description is longer than " +
-           std::to_string(kMaxPluginDescriptionLen) + " bytes";
+    return "its description is longer than " + std::to_string(kMaxPluginDescriptionLen) +
+           " bytes";
   }
   for (std::size_t i = 0; i < len; ++i) {
     unsigned char c = static_cast<unsigned char>(description[i]);
@@ -92,9 +92,8 @@ std::optional<std::string> validate_descriptor(const fibd_cache_descriptor* d,
   // abi_version comes first: a different ABI may lay out everything else
   // differently, so nothing else is read before it matches.
   if (d->abi_version != host_abi_version) {
-    return "it was built for cache plugin ABI version " +
-           std::to_string(d->abi_version) + ", but this fibd speaks ABI version " +
-           std::to_string(host_abi_version);
+    return "it was built for cache plugin ABI version " + std::to_string(d->abi_version) +
+           ", but this fibd speaks ABI version " + std::to_string(host_abi_version);
   }
   if (d->struct_size < kMinDescriptorSize) {
     return "its descriptor struct_size is " + std::to_string(d->struct_size) +

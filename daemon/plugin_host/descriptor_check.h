@@ -5,11 +5,11 @@
 // and never more than the documented maximum of a string plus one byte.
 #pragma once
 
+#include <fibd/cache_plugin.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
-
-#include <fibd/cache_plugin.h>
 
 namespace fibd {
 
@@ -20,9 +20,8 @@ inline constexpr std::size_t kMaxPluginDescriptionLen = 256;
 
 // The smallest struct_size a descriptor may have: it covers every required
 // field (abi_version .. set).
-inline constexpr std::uint32_t kMinDescriptorSize =
-    static_cast<std::uint32_t>(offsetof(fibd_cache_descriptor, set) +
-                               sizeof(fibd_cache_descriptor::set));
+inline constexpr std::uint32_t kMinDescriptorSize = static_cast<std::uint32_t>(
+    offsetof(fibd_cache_descriptor, set) + sizeof(fibd_cache_descriptor::set));
 
 // nullopt when the descriptor is usable by this host; otherwise what is
 // wrong, as a sentence fragment without the plugin's path ("ABI version 999,

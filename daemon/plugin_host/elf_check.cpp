@@ -18,21 +18,34 @@ namespace {
 
 const char* machine_name(std::uint16_t machine) {
   switch (machine) {
-    case EM_X86_64: return "x86-64";
-    case EM_386: return "i386";
-    case EM_AARCH64: return "aarch64";
-    case EM_ARM: return "arm";
-    case EM_RISCV: return "riscv";
-    case EM_PPC64: return "ppc64";
-    case EM_PPC: return "ppc";
-    case EM_S390: return "s390";
-    case EM_MIPS: return "mips";
-    case EM_SPARCV9: return "sparc64";
-    case EM_IA_64: return "ia64";
+    case EM_X86_64:
+      return "x86-64";
+    case EM_386:
+      return "i386";
+    case EM_AARCH64:
+      return "aarch64";
+    case EM_ARM:
+      return "arm";
+    case EM_RISCV:
+      return "riscv";
+    case EM_PPC64:
+      return "ppc64";
+    case EM_PPC:
+      return "ppc";
+    case EM_S390:
+      return "s390";
+    case EM_MIPS:
+      return "mips";
+    case EM_SPARCV9:
+      return "sparc64";
+    case EM_IA_64:
+      return "ia64";
 #ifdef EM_LOONGARCH
-    case EM_LOONGARCH: return "loongarch";
+    case EM_LOONGARCH:
+      return "loongarch";
 #endif
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
 
@@ -87,19 +100,24 @@ std::optional<std::string> check_elf_header(const unsigned char* b, std::size_t 
   ElfTarget file{b[EI_CLASS], b[EI_DATA], 0};
   if ((file.elf_class != ELFCLASS32 && file.elf_class != ELFCLASS64) ||
       (file.data != ELFDATA2LSB && file.data != ELFDATA2MSB)) {
-    return "not an ELF shared object: its ELF header is corrupt (bad class or byte order)";
+    return "not an ELF shared object: its ELF header is corrupt (bad class or byte "
+           "order)";
   }
-  std::size_t header_size = file.elf_class == ELFCLASS64 ? sizeof(Elf64_Ehdr)
-                                                          : sizeof(Elf32_Ehdr);
+  std::size_t header_size =
+      file.elf_class == ELFCLASS64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
   if (len < header_size) return "not an ELF shared object: the file is truncated";
   // e_type and e_machine sit at the same offsets in both classes.
   std::uint16_t type = read_u16(b + offsetof(Elf64_Ehdr, e_type), file.data);
   file.machine = read_u16(b + offsetof(Elf64_Ehdr, e_machine), file.data);
   switch (type) {
-    case ET_DYN: break;
-    case ET_REL: return "not a shared object: it is an ELF relocatable object (.o)";
-    case ET_EXEC: return "not a shared object: it is an ELF executable";
-    case ET_CORE: return "not a shared object: it is an ELF core dump";
+    case ET_DYN:
+      break;
+    case ET_REL:
+      return "not a shared object: it is an ELF relocatable object (.o)";
+    case ET_EXEC:
+      return "not a shared object: it is an ELF executable";
+    case ET_CORE:
+      return "not a shared object: it is an ELF core dump";
     default:
       return "not a shared object: unknown ELF file type " + std::to_string(type);
   }

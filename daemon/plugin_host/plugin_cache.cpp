@@ -1,9 +1,9 @@
 #include "plugin_host/plugin_cache.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <limits>
-
-#include <spdlog/spdlog.h>
 
 #include "plugin_host/cache_factory.h"
 
@@ -56,8 +56,7 @@ struct StatsSink {
   static void put(void* ctx, const char* name, std::uint64_t value) noexcept {
     auto* self = static_cast<StatsSink*>(ctx);
     try {
-      self->out->emplace_back(name ? std::string(name, strnlen(name, 128)) : "",
-                              value);
+      self->out->emplace_back(name ? std::string(name, strnlen(name, 128)) : "", value);
     } catch (...) {
       self->failed = true;
     }
@@ -75,8 +74,8 @@ fibd_cache_status violation(std::string& error, const std::string& what) {
 }
 
 fibd_cache_status bad_status(std::string& error, const char* call, int status) {
-  return violation(error, std::string(call) + " returned invalid status " +
-                              std::to_string(status));
+  return violation(
+      error, std::string(call) + " returned invalid status " + std::to_string(status));
 }
 
 const char* kEscaped = "a C++ exception escaped from the plugin";
@@ -113,7 +112,8 @@ std::shared_ptr<PluginCache> PluginCache::start(std::unique_ptr<PluginImage> ima
   config.struct_size = sizeof config;
   config.options = opts.empty() ? nullptr : opts.data();
   config.option_count = opts.size();
-  config.default_ttl_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(0, default_ttl.count()));
+  config.default_ttl_ms =
+      static_cast<std::uint64_t>(std::max<std::int64_t>(0, default_ttl.count()));
 
   ErrorBuffer err;
   void* instance = nullptr;
@@ -214,7 +214,8 @@ fibd_cache_status PluginCache::del(std::string_view key, std::string& error) {
   int status;
   try {
     auto guard = lock();
-    status = descriptor_.del(instance_, key.data(), key.size(), err.text, sizeof err.text);
+    status =
+        descriptor_.del(instance_, key.data(), key.size(), err.text, sizeof err.text);
   } catch (...) {
     return violation(error, kEscaped);
   }
@@ -278,10 +279,14 @@ fibd_cache_status PluginCache::stats(
 CacheOutcome PluginCache::get(std::string_view key, std::string& value,
                               std::string& error) {
   switch (get_status(key, value, error)) {
-    case FIBD_CACHE_HIT: return CacheOutcome::Hit;
-    case FIBD_CACHE_NOT_FOUND: return CacheOutcome::NotFound;
-    case FIBD_CACHE_EXPIRED: return CacheOutcome::Expired;
-    default: return CacheOutcome::Error;
+    case FIBD_CACHE_HIT:
+      return CacheOutcome::Hit;
+    case FIBD_CACHE_NOT_FOUND:
+      return CacheOutcome::NotFound;
+    case FIBD_CACHE_EXPIRED:
+      return CacheOutcome::Expired;
+    default:
+      return CacheOutcome::Error;
   }
 }
 

@@ -3,6 +3,8 @@
 // ownership of the instance and of its image.
 #pragma once
 
+#include <fibd/cache_plugin.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -11,8 +13,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <fibd/cache_plugin.h>
 
 #include "plugin_host/cache.h"
 #include "plugin_host/descriptor_check.h"

@@ -1,8 +1,8 @@
 #include "plugin_host/plugin_host.h"
 
-#include <cstring>
-
 #include <spdlog/spdlog.h>
+
+#include <cstring>
 
 #include "base/escape.h"
 
@@ -29,13 +29,20 @@ void PluginHost::log(void* ctx, int level, const char* message) noexcept {
 
 spdlog::level::level_enum plugin_log_level(int level) {
   switch (level) {
-    case FIBD_LOG_TRACE: return spdlog::level::trace;
-    case FIBD_LOG_DEBUG: return spdlog::level::debug;
-    case FIBD_LOG_INFO: return spdlog::level::info;
-    case FIBD_LOG_WARN: return spdlog::level::warn;
-    case FIBD_LOG_ERROR: return spdlog::level::err;
-    case FIBD_LOG_CRITICAL: return spdlog::level::critical;
-    default: return level < FIBD_LOG_TRACE ? spdlog::level::trace : spdlog::level::critical;
+    case FIBD_LOG_TRACE:
+      return spdlog::level::trace;
+    case FIBD_LOG_DEBUG:
+      return spdlog::level::debug;
+    case FIBD_LOG_INFO:
+      return spdlog::level::info;
+    case FIBD_LOG_WARN:
+      return spdlog::level::warn;
+    case FIBD_LOG_ERROR:
+      return spdlog::level::err;
+    case FIBD_LOG_CRITICAL:
+      return spdlog::level::critical;
+    default:
+      return level < FIBD_LOG_TRACE ? spdlog::level::trace : spdlog::level::critical;
   }
 }
 

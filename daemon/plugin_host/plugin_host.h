@@ -2,10 +2,10 @@
 // log function, whose lines appear as "[plugin/NAME] message".
 #pragma once
 
-#include <string>
-
 #include <fibd/cache_plugin.h>
 #include <spdlog/common.h>
+
+#include <string>
 
 namespace fibd {
 

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,8 +12,7 @@
 #include <cstring>
 #include <optional>
 
-#include <spdlog/spdlog.h>
-
+#include "base/unique_fd.h"
 #include "plugin_host/cache_factory.h"
 #include "plugin_host/elf_check.h"
 #include "plugin_host/plugin_trust.h"
@@ -37,25 +37,6 @@ constexpr off_t kMaxPluginFileSize = off_t{512} << 20;
 
 std::string errno_text(int err) { return std::strerror(err); }
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
-
 // Copies all of `in` (size bytes) to `out`. Returns an error text or nullopt.
 std::optional<std::string> copy_all(int in, int out, off_t size) {
   static constexpr std::size_t kChunk = 1 << 16;
@@ -75,11 +56,13 @@ std::optional<std::string> copy_all(int in, int out, off_t size) {
     total += n;
     if (total > kMaxPluginFileSize) return "it grew past the size limit while being read";
   }
-  if (total != size) return "it changed size while being read (being replaced right now?)";
+  if (total != size)
+    return "it changed size while being read (being replaced right now?)";
   return std::nullopt;
 }
 
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+std::string replace_all(std::string text, const std::string& from,
+                        const std::string& to) {
   if (from.empty()) return text;
   for (std::size_t pos = 0; (pos = text.find(from, pos)) != std::string::npos;
        pos += to.size()) {
@@ -109,7 +92,7 @@ std::unique_ptr<PluginImage> PluginImage::open(const std::string& path,
   if (S_ISDIR(st.st_mode)) fail(path, "it is a directory, not a plugin file");
   if (!S_ISREG(st.st_mode)) fail(path, "it is not a regular file");
 
-  Fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (file.get() < 0) fail(path, "cannot read it: " + errno_text(errno));
   if (::fstat(file.get(), &st) != 0) fail(path, "cannot stat it: " + errno_text(errno));
   if (!S_ISREG(st.st_mode)) fail(path, "it is not a regular file");
@@ -121,7 +104,8 @@ std::unique_ptr<PluginImage> PluginImage::open(const std::string& path,
   // The copy is what gets checked and loaded: a file rewritten in place
   // after this point changes nothing.
   std::string memfd_name = "fibd-plugin:" + base_name(path);
-  int memfd = ::memfd_create(memfd_name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  int memfd =
+      ::memfd_create(memfd_name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
   if (memfd < 0 && errno == EINVAL) {  // kernels before 6.3 do not know MFD_EXEC
     memfd = ::memfd_create(memfd_name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
   }
@@ -132,7 +116,7 @@ std::unique_ptr<PluginImage> PluginImage::open(const std::string& path,
                                     "memfds, which plugin loading needs)"
                                   : ""));
   }
-  Fd mem(memfd);
+  UniqueFd mem(memfd);
   if (auto e = copy_all(file.get(), mem.get(), st.st_size)) fail(path, *e);
   // Seal it: nobody can change the image's bytes behind the loader's back.
   (void)::fcntl(mem.get(), F_ADD_SEALS,
@@ -156,16 +140,16 @@ std::unique_ptr<PluginImage> PluginImage::open(const std::string& path,
   void* handle = ::dlopen(load_path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     const char* why = ::dlerror();
-    fail(path, "dlopen failed: " +
-                   replace_all(why ? why : "unknown error", load_path, path));
+    fail(path,
+         "dlopen failed: " + replace_all(why ? why : "unknown error", load_path, path));
   }
-  return std::unique_ptr<PluginImage>(new PluginImage(path, mem.release(), handle));
+  return std::unique_ptr<PluginImage>(new PluginImage(path, std::move(mem), handle));
 }
 
-PluginImage::PluginImage(std::string path, int memfd, void* handle)
+PluginImage::PluginImage(std::string path, UniqueFd memfd, void* handle)
     : path_(std::move(path)),
-      load_path_("/proc/self/fd/" + std::to_string(memfd)),
-      memfd_(memfd),
+      load_path_("/proc/self/fd/" + std::to_string(memfd.get())),
+      memfd_(std::move(memfd)),
       handle_(handle) {
   g_live.fetch_add(1, std::memory_order_relaxed);
 }
@@ -190,7 +174,8 @@ PluginImage::~PluginImage() {
           path_);
     }
   }
-  if (!pinned && memfd_ >= 0) ::close(memfd_);
+  // A pinned image's code stays mapped: its memfd must stay open too.
+  if (pinned) static_cast<void>(memfd_.release());
   g_live.fetch_sub(1, std::memory_order_relaxed);
 }
 

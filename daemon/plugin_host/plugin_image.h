@@ -15,6 +15,8 @@
 #include <memory>
 #include <string>
 
+#include "base/unique_fd.h"
+
 namespace fibd {
 
 class PluginImage {
@@ -46,11 +48,11 @@ class PluginImage {
   static std::size_t pinned_count();
 
  private:
-  PluginImage(std::string path, int memfd, void* handle);
+  PluginImage(std::string path, UniqueFd memfd, void* handle);
 
   std::string path_;
   std::string load_path_;
-  int memfd_ = -1;
+  UniqueFd memfd_;
   void* handle_ = nullptr;
 };
 

@@ -1,12 +1,12 @@
 #include "plugin_host/plugin_loader.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <set>
 
-#include <spdlog/spdlog.h>
-
+#include "config/names.h"
 #include "plugin_host/cache_factory.h"
 #include "plugin_host/descriptor_check.h"
 #include "plugin_host/plugin_image.h"
@@ -14,26 +14,6 @@
 namespace fibd {
 
 namespace {
-
-bool valid_symbol_name(const std::string& s) {
-  if (s.empty() || s.size() > 256) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
-  }
-  return true;
-}
-
-bool valid_file_name(const std::string& s) {
-  if (s.empty() || s == "." || s == ".." || s.size() > 255) return false;
-  for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.' || c == '+';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 std::string absolute(const std::string& path) {
   std::filesystem::path p(path);
@@ -62,15 +42,15 @@ void check_options(const PluginLoadRequest& r) {
 
 }  // namespace
 
-std::string resolve_plugin_path(const std::string& plugin, const std::string& plugin_dir) {
+std::string resolve_plugin_path(const std::string& plugin,
+                                const std::string& plugin_dir) {
   if (plugin.empty()) {
     throw CacheLoadError(
         "cache.plugin is empty: use none, a plugin name, or the path of a .so");
   }
   if (plugin.find('/') != std::string::npos) return absolute(plugin);
-  if (!valid_file_name(plugin)) {
-    throw CacheLoadError("cache.plugin '" + plugin +
-                         "' is neither a plugin name ([A-Za-z0-9._+-]) nor a path");
+  if (auto problem = plugin_name_problem(plugin)) {
+    throw CacheLoadError("cache.plugin: " + *problem);
   }
   if (plugin_dir.empty()) {
     throw CacheLoadError("cache.plugin '" + plugin +
@@ -84,9 +64,8 @@ std::string resolve_plugin_path(const std::string& plugin, const std::string& pl
 std::shared_ptr<PluginCache> load_plugin(const PluginLoadRequest& request) {
   auto started = std::chrono::steady_clock::now();
   const std::string path = absolute(request.path);
-  if (!valid_symbol_name(request.factory)) {
-    throw CacheLoadError("cache.factory '" + request.factory +
-                         "' is not a valid C symbol name");
+  if (auto problem = factory_symbol_problem(request.factory)) {
+    throw CacheLoadError("cache.factory: " + *problem);
   }
   check_options(request);
 
@@ -109,9 +88,9 @@ std::shared_ptr<PluginCache> load_plugin(const PluginLoadRequest& request) {
   auto elapsed = std::chrono::duration<double, std::milli>(
       std::chrono::steady_clock::now() - started);
   const PluginDescriptor& d = cache->descriptor();
-  spdlog::default_logger()->info(
-      "loaded cache plugin {} {} ({}) from {} in {:.2f} ms", d.name, d.version,
-      describe_capabilities(d.capabilities), path, elapsed.count());
+  spdlog::default_logger()->info("loaded cache plugin {} {} ({}) from {} in {:.2f} ms",
+                                 d.name, d.version, describe_capabilities(d.capabilities),
+                                 path, elapsed.count());
   return cache;
 }
 

@@ -6,13 +6,13 @@
 //   create(), calls, destroy, dlclose  plugin_cache.h (+ plugin_host.h)
 #pragma once
 
+#include <fibd/cache_plugin.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <fibd/cache_plugin.h>
 
 #include "plugin_host/plugin_cache.h"
 

@@ -68,7 +68,8 @@ std::optional<std::string> check_dir(const std::string& dir, uid_t euid) {
 std::optional<std::string> check_plugin_trust(int fd, const std::string& path,
                                               uid_t euid) {
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return std::string("cannot stat it: ") + std::strerror(errno);
+  if (::fstat(fd, &st) != 0)
+    return std::string("cannot stat it: ") + std::strerror(errno);
   if (auto e = check_stat(st, "the file", euid)) return e;
 
   std::string dir = parent_dir(path);

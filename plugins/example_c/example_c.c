@@ -34,9 +34,8 @@
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, pthreads */
 
-#include <fibd/cache_plugin.h>
-
 #include <errno.h>
+#include <fibd/cache_plugin.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,9 +49,9 @@
 
 /* One cached entry. Key and value bytes live right after the struct. */
 struct entry {
-  struct entry *next_in_bucket;
-  struct entry *older; /* insertion order: towards the oldest entry */
-  struct entry *newer; /* insertion order: towards the newest entry */
+  struct entry* next_in_bucket;
+  struct entry* older; /* insertion order: towards the oldest entry */
+  struct entry* newer; /* insertion order: towards the newest entry */
   uint64_t expires_ms; /* CLOCK_MONOTONIC milliseconds; 0: never */
   size_t key_len;
   size_t value_len;
@@ -63,18 +62,18 @@ struct entry {
 struct example_cache {
   fibd_cache_host host; /* our own copy of the host services */
   pthread_mutex_t lock; /* guards everything below */
-  struct entry **buckets;
+  struct entry** buckets;
   size_t bucket_count; /* a power of two */
   size_t count;
   size_t max_entries;
-  struct entry *oldest;
-  struct entry *newest;
+  struct entry* oldest;
+  struct entry* newest;
   uint64_t hits, misses, evictions;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void log_line(const struct example_cache *c, int level, const char *message) {
+static void log_line(const struct example_cache* c, int level, const char* message) {
   /* Only touch fields the host's struct_size says it has. */
   if (c->host.struct_size >= offsetof(fibd_cache_host, log) + sizeof c->host.log &&
       c->host.log != NULL) {
@@ -89,8 +88,8 @@ static uint64_t now_ms(void) {
 }
 
 /* FNV-1a: simple and good enough for a small table. */
-static uint64_t hash_bytes(const void *data, size_t len) {
-  const unsigned char *p = (const unsigned char *)data;
+static uint64_t hash_bytes(const void* data, size_t len) {
+  const unsigned char* p = (const unsigned char*)data;
   uint64_t h = 1469598103934665603ull;
   size_t i;
   for (i = 0; i < len; ++i) {
@@ -100,15 +99,17 @@ static uint64_t hash_bytes(const void *data, size_t len) {
   return h;
 }
 
-static struct entry **bucket_of(struct example_cache *c, const void *key, size_t key_len) {
+static struct entry** bucket_of(struct example_cache* c, const void* key,
+                                size_t key_len) {
   return &c->buckets[hash_bytes(key, key_len) & (c->bucket_count - 1)];
 }
 
 /* Finds the link that points at the entry for key (or at NULL). */
-static struct entry **find_link(struct example_cache *c, const void *key, size_t key_len) {
-  struct entry **link = bucket_of(c, key, key_len);
+static struct entry** find_link(struct example_cache* c, const void* key,
+                                size_t key_len) {
+  struct entry** link = bucket_of(c, key, key_len);
   while (*link != NULL) {
-    struct entry *e = *link;
+    struct entry* e = *link;
     if (e->key_len == key_len && (key_len == 0 || memcmp(e->bytes, key, key_len) == 0)) {
       return link;
     }
@@ -118,19 +119,25 @@ static struct entry **find_link(struct example_cache *c, const void *key, size_t
 }
 
 /* Unlinks *link from its bucket and from the age list, and frees it. */
-static void remove_entry(struct example_cache *c, struct entry **link) {
-  struct entry *e = *link;
+static void remove_entry(struct example_cache* c, struct entry** link) {
+  struct entry* e = *link;
   *link = e->next_in_bucket;
-  if (e->older != NULL) e->older->newer = e->newer; else c->oldest = e->newer;
-  if (e->newer != NULL) e->newer->older = e->older; else c->newest = e->older;
+  if (e->older != NULL)
+    e->older->newer = e->newer;
+  else
+    c->oldest = e->newer;
+  if (e->newer != NULL)
+    e->newer->older = e->older;
+  else
+    c->newest = e->older;
   c->count--;
   free(e);
 }
 
-static void remove_all(struct example_cache *c) {
-  struct entry *e = c->oldest;
+static void remove_all(struct example_cache* c) {
+  struct entry* e = c->oldest;
   while (e != NULL) {
-    struct entry *next = e->newer;
+    struct entry* next = e->newer;
     free(e);
     e = next;
   }
@@ -140,9 +147,9 @@ static void remove_all(struct example_cache *c) {
 }
 
 /* Strict decimal parsing: digits only, no sign, no spaces, no overflow. */
-static int parse_count(const char *text, size_t *out) {
+static int parse_count(const char* text, size_t* out) {
   size_t value = 0;
-  const char *p = text;
+  const char* p = text;
   if (*p == '\0') return -1;
   for (; *p != '\0'; ++p) {
     if (*p < '0' || *p > '9') return -1;
@@ -155,9 +162,9 @@ static int parse_count(const char *text, size_t *out) {
 
 /* ---- the entry points ---------------------------------------------------- */
 
-static void *example_create(const fibd_cache_host *host, const fibd_cache_config *config,
-                            char *err, size_t err_len) {
-  struct example_cache *c;
+static void* example_create(const fibd_cache_host* host, const fibd_cache_config* config,
+                            char* err, size_t err_len) {
+  struct example_cache* c;
   size_t max_entries = DEFAULT_MAX_ENTRIES;
   size_t i;
   char line[96];
@@ -165,7 +172,7 @@ static void *example_create(const fibd_cache_host *host, const fibd_cache_config
   /* Options are borrowed for this call only: read them now. Reject keys we
    * do not know, so a typo in the config file is an error, not a surprise. */
   for (i = 0; config != NULL && i < config->option_count; ++i) {
-    const fibd_cache_option *o = &config->options[i];
+    const fibd_cache_option* o = &config->options[i];
     if (strcmp(o->key, "max_entries") == 0) {
       if (parse_count(o->value, &max_entries) != 0 || max_entries == 0 ||
           max_entries > LIMIT_MAX_ENTRIES) {
@@ -179,7 +186,7 @@ static void *example_create(const fibd_cache_host *host, const fibd_cache_config
     }
   }
 
-  c = (struct example_cache *)calloc(1, sizeof *c);
+  c = (struct example_cache*)calloc(1, sizeof *c);
   if (c == NULL) {
     snprintf(err, err_len, "out of memory");
     return NULL;
@@ -190,7 +197,7 @@ static void *example_create(const fibd_cache_host *host, const fibd_cache_config
   c->max_entries = max_entries;
   for (c->bucket_count = 16; c->bucket_count < max_entries; c->bucket_count *= 2) {
   }
-  c->buckets = (struct entry **)calloc(c->bucket_count, sizeof c->buckets[0]);
+  c->buckets = (struct entry**)calloc(c->bucket_count, sizeof c->buckets[0]);
   if (c->buckets == NULL || pthread_mutex_init(&c->lock, NULL) != 0) {
     free(c->buckets);
     free(c);
@@ -202,8 +209,8 @@ static void *example_create(const fibd_cache_host *host, const fibd_cache_config
   return c;
 }
 
-static void example_destroy(void *instance) {
-  struct example_cache *c = (struct example_cache *)instance;
+static void example_destroy(void* instance) {
+  struct example_cache* c = (struct example_cache*)instance;
   /* No other call runs now, and none will: no locking needed. */
   remove_all(c);
   log_line(c, FIBD_LOG_INFO, "stopped");
@@ -212,12 +219,12 @@ static void example_destroy(void *instance) {
   free(c);
 }
 
-static fibd_cache_status example_get(void *instance, const void *key, size_t key_len,
-                                     const fibd_cache_sink *sink, char *err,
+static fibd_cache_status example_get(void* instance, const void* key, size_t key_len,
+                                     const fibd_cache_sink* sink, char* err,
                                      size_t err_len) {
-  struct example_cache *c = (struct example_cache *)instance;
-  struct entry **link;
-  struct entry *e;
+  struct example_cache* c = (struct example_cache*)instance;
+  struct entry** link;
+  struct entry* e;
   fibd_cache_status status;
 
   pthread_mutex_lock(&c->lock);
@@ -243,12 +250,12 @@ static fibd_cache_status example_get(void *instance, const void *key, size_t key
   return status;
 }
 
-static fibd_cache_status example_set(void *instance, const void *key, size_t key_len,
-                                     const void *value, size_t value_len, uint64_t ttl_ms,
-                                     char *err, size_t err_len) {
-  struct example_cache *c = (struct example_cache *)instance;
-  struct entry **link;
-  struct entry *e;
+static fibd_cache_status example_set(void* instance, const void* key, size_t key_len,
+                                     const void* value, size_t value_len, uint64_t ttl_ms,
+                                     char* err, size_t err_len) {
+  struct example_cache* c = (struct example_cache*)instance;
+  struct entry** link;
+  struct entry* e;
   uint64_t now;
 
   if (key_len > SIZE_MAX / 2 || value_len > SIZE_MAX / 2 - key_len - sizeof *e) {
@@ -256,7 +263,7 @@ static fibd_cache_status example_set(void *instance, const void *key, size_t key
     return FIBD_CACHE_ERROR;
   }
   /* Allocate and copy outside the lock. */
-  e = (struct entry *)malloc(sizeof *e + key_len + value_len);
+  e = (struct entry*)malloc(sizeof *e + key_len + value_len);
   if (e == NULL) {
     snprintf(err, err_len, "out of memory for an entry of %lu bytes",
              (unsigned long)(key_len + value_len));
@@ -281,17 +288,20 @@ static fibd_cache_status example_set(void *instance, const void *key, size_t key
   *link = e;
   e->older = c->newest;
   e->newer = NULL;
-  if (c->newest != NULL) c->newest->newer = e; else c->oldest = e;
+  if (c->newest != NULL)
+    c->newest->newer = e;
+  else
+    c->oldest = e;
   c->newest = e;
   c->count++;
   pthread_mutex_unlock(&c->lock);
   return FIBD_CACHE_OK;
 }
 
-static fibd_cache_status example_del(void *instance, const void *key, size_t key_len,
-                                     char *err, size_t err_len) {
-  struct example_cache *c = (struct example_cache *)instance;
-  struct entry **link;
+static fibd_cache_status example_del(void* instance, const void* key, size_t key_len,
+                                     char* err, size_t err_len) {
+  struct example_cache* c = (struct example_cache*)instance;
+  struct entry** link;
   fibd_cache_status status = FIBD_CACHE_NOT_FOUND;
   (void)err;
   (void)err_len;
@@ -305,8 +315,8 @@ static fibd_cache_status example_del(void *instance, const void *key, size_t key
   return status;
 }
 
-static fibd_cache_status example_clear(void *instance, char *err, size_t err_len) {
-  struct example_cache *c = (struct example_cache *)instance;
+static fibd_cache_status example_clear(void* instance, char* err, size_t err_len) {
+  struct example_cache* c = (struct example_cache*)instance;
   (void)err;
   (void)err_len;
   pthread_mutex_lock(&c->lock);
@@ -315,9 +325,9 @@ static fibd_cache_status example_clear(void *instance, char *err, size_t err_len
   return FIBD_CACHE_OK;
 }
 
-static fibd_cache_status example_stats(void *instance, const fibd_cache_stats_sink *sink,
-                                       char *err, size_t err_len) {
-  struct example_cache *c = (struct example_cache *)instance;
+static fibd_cache_status example_stats(void* instance, const fibd_cache_stats_sink* sink,
+                                       char* err, size_t err_len) {
+  struct example_cache* c = (struct example_cache*)instance;
   uint64_t entries, hits, misses, evictions;
   (void)err;
   (void)err_len;
@@ -338,23 +348,17 @@ static fibd_cache_status example_stats(void *instance, const fibd_cache_stats_si
 /* ---- the descriptor and the one exported symbol -------------------------- */
 
 static const fibd_cache_descriptor example_descriptor = {
-    FIBD_CACHE_ABI_VERSION,
-    sizeof(fibd_cache_descriptor),
-    "example_c",
-    EXAMPLE_VERSION,
+    FIBD_CACHE_ABI_VERSION, sizeof(fibd_cache_descriptor), "example_c", EXAMPLE_VERSION,
     "Example plugin in C: a mutex-protected hash table with FIFO eviction",
     /* One short mutex around in-memory work: safe to call from many threads
      * at once, and never blocks on I/O. */
-    FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING,
-    example_create,
-    example_destroy,
-    example_get,
-    example_set,
+    FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING, example_create,
+    example_destroy, example_get, example_set,
     example_del,   /* optional: NULL if you do not offer it */
     example_clear, /* optional */
     example_stats, /* optional */
 };
 
-FIBD_CACHE_EXPORT const fibd_cache_descriptor *fibd_cache_plugin(void) {
+FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
   return &example_descriptor;
 }

@@ -11,10 +11,10 @@
 // every set() also frees expired entries it finds at the cold end of the LRU.
 // Locks are held only for list and map updates and for copying a value out:
 // values are copied into their node before the lock is taken.
-#include <fibd/cache_plugin.hpp>
-
 #include <chrono>
 #include <cstdint>
+#include <fibd/cache_plugin.hpp>
+#include <fibd/grammar.hpp>
 #include <functional>
 #include <list>
 #include <memory>
@@ -23,8 +23,6 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include "size_option.h"
 
 namespace fibd_memory {
 
@@ -77,26 +75,30 @@ class MemoryCache {
     config.reject_unknown({"max_bytes", "shards"});
     std::uint64_t max_bytes = kDefaultMaxBytes;
     if (auto text = config.option("max_bytes")) {
-      auto parsed = parse_size(*text);
-      if (!parsed || *parsed == 0) {
+      std::uint64_t parsed = 0;
+      std::string why;
+      if (!fibd::grammar::parse_size(*text, &parsed, &why) || parsed == 0) {
         throw Error("option max_bytes: '" + std::string(*text) +
                     "' is not a positive size (bytes, or a number with KiB, MiB or GiB)");
       }
-      max_bytes = *parsed;
+      max_bytes = parsed;
     }
     std::uint64_t shards = kDefaultShards;
     if (auto text = config.option("shards")) {
-      auto parsed = parse_count(*text);
-      if (!parsed || *parsed == 0 || *parsed > kMaxShards) {
+      std::uint64_t parsed = 0;
+      std::string why;
+      if (!fibd::grammar::parse_count(*text, &parsed, &why) || parsed == 0 ||
+          parsed > kMaxShards) {
         throw Error("option shards: '" + std::string(*text) +
                     "' is not a whole number from 1 to " + std::to_string(kMaxShards));
       }
-      shards = *parsed;
+      shards = parsed;
     }
     if (max_bytes / shards < kMinShardBytes) {
-      throw Error("option max_bytes: " + std::to_string(max_bytes) + " bytes is too small for " +
-                  std::to_string(shards) + " shards (each needs at least " +
-                  std::to_string(kMinShardBytes) + " bytes)");
+      throw Error("option max_bytes: " + std::to_string(max_bytes) +
+                  " bytes is too small for " + std::to_string(shards) +
+                  " shards (each needs at least " + std::to_string(kMinShardBytes) +
+                  " bytes)");
     }
     max_bytes_ = max_bytes;
     shard_budget_ = max_bytes / shards;
@@ -144,9 +146,10 @@ class MemoryCache {
   void set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
     std::uint64_t cost = key.size() + value.size() + kEntryOverhead;
     if (cost > shard_budget_) {
-      throw Error("an entry of " + std::to_string(cost) + " bytes does not fit: each of the " +
-                  std::to_string(shards_.size()) + " shards holds " +
-                  std::to_string(shard_budget_) + " bytes (raise max_bytes)");
+      throw Error("an entry of " + std::to_string(cost) +
+                  " bytes does not fit: each of the " + std::to_string(shards_.size()) +
+                  " shards holds " + std::to_string(shard_budget_) +
+                  " bytes (raise max_bytes)");
     }
     // Build the node (and copy the bytes) before taking the lock.
     std::list<Entry> node;
@@ -196,7 +199,8 @@ class MemoryCache {
   }
 
   void stats(Stats& out) {
-    std::uint64_t entries = 0, bytes = 0, evictions = 0, expired = 0, hits = 0, misses = 0;
+    std::uint64_t entries = 0, bytes = 0, evictions = 0, expired = 0, hits = 0,
+                  misses = 0;
     for (auto& s : shards_) {
       std::lock_guard<std::mutex> lock(s.mu);
       entries += s.lru.size();

@@ -62,8 +62,7 @@ CircuitBreaker::Transition CircuitBreaker::on_success() {
 
 CircuitBreaker::Transition CircuitBreaker::open_locked(Clock::time_point now) {
   State was = state_.load(std::memory_order_relaxed);
-  if (was == State::HalfOpen)
-    backoff_ = std::min(backoff_ * 2, p_.max_backoff);
+  if (was == State::HalfOpen) backoff_ = std::min(backoff_ * 2, p_.max_backoff);
   open_until_ = now + backoff_;
   state_.store(State::Open, std::memory_order_release);
   if (was == State::Closed) {

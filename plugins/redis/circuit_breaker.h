@@ -17,9 +17,9 @@ class CircuitBreaker {
   using Clock = std::chrono::steady_clock;
 
   struct Params {
-    int threshold = 3;                                  // consecutive failures
-    std::chrono::milliseconds initial_backoff{100};     // first open period
-    std::chrono::milliseconds max_backoff{1000};        // backoff cap
+    int threshold = 3;                               // consecutive failures
+    std::chrono::milliseconds initial_backoff{100};  // first open period
+    std::chrono::milliseconds max_backoff{1000};     // backoff cap
     // A probe that never reported back (it cannot happen, but a stuck breaker
     // would disable the cache for good) is given up after this long.
     std::chrono::milliseconds probe_timeout{5000};
@@ -32,8 +32,8 @@ class CircuitBreaker {
 
   struct Decision {
     bool allowed;
-    bool probe;                           // this call is the half-open probe
-    std::chrono::milliseconds retry_in;   // when refused: time left open
+    bool probe;                          // this call is the half-open probe
+    std::chrono::milliseconds retry_in;  // when refused: time left open
   };
 
   CircuitBreaker() : CircuitBreaker(Params{}) {}
@@ -50,7 +50,7 @@ class CircuitBreaker {
   State state() const { return state_.load(std::memory_order_relaxed); }
   uint64_t opens() const { return opens_.load(std::memory_order_relaxed); }
   uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
-  const Params &params() const { return p_; }
+  const Params& params() const { return p_; }
   // The backoff the breaker is (or would next be) open for.
   std::chrono::milliseconds current_backoff() const;
 

@@ -1,6 +1,7 @@
 #include "connection.h"
 
 #include <fcntl.h>
+#include <hiredis/hiredis.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -9,8 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <vector>
-
-#include <hiredis/hiredis.h>
 
 namespace fibd_redis {
 
@@ -42,7 +41,7 @@ int wait_fd(int fd, short events, Deadline deadline) {
     if (ms < 0) return 0;
     pollfd p{fd, events, 0};
     int r = ::poll(&p, 1, ms);
-    if (r > 0) return 1;  // readable/writable, or an error/hangup to be read
+    if (r > 0) return 1;   // readable/writable, or an error/hangup to be read
     if (r == 0) continue;  // re-check the clock: poll may wake a bit early
     if (errno == EINTR) continue;
     return -1;
@@ -56,22 +55,22 @@ std::string errno_text(int e) {
 
 }  // namespace
 
-void ReplyDeleter::operator()(redisReply *r) const { freeReplyObject(r); }
+void ReplyDeleter::operator()(redisReply* r) const { freeReplyObject(r); }
 
-std::string_view reply_error_text(const redisReply *r) {
+std::string_view reply_error_text(const redisReply* r) {
   if (r == nullptr || r->type != REDIS_REPLY_ERROR) return {};
   return std::string_view(r->str, r->len);
 }
 
-std::unique_ptr<Connection> Connection::open(const Options &opts, Deadline deadline,
-                                             Error &err) {
+std::unique_ptr<Connection> Connection::open(const Options& opts, Deadline deadline,
+                                             Error& err) {
   auto left = duration_cast<microseconds>(deadline - Clock::now());
   if (left <= microseconds(0)) {
     err = {ErrorKind::Timeout, "no time left to connect to " + opts.address.to_string()};
     return nullptr;
   }
   timeval tv = to_timeval(std::min(opts.connect_timeout, left));
-  redisContext *c =
+  redisContext* c =
       opts.address.is_unix
           ? redisConnectUnixWithTimeout(opts.address.path.c_str(), tv)
           : redisConnectWithTimeout(opts.address.host.c_str(), opts.address.port, tv);
@@ -100,10 +99,12 @@ std::unique_ptr<Connection> Connection::open(const Options &opts, Deadline deadl
     ReplyPtr r = conn->command(args, deadline, err);
     if (!r) return nullptr;
     if (auto e = reply_error_text(r.get()); !e.empty()) {
-      std::string who = opts.username.empty() ? std::string("with the configured password")
-                                              : "as user '" + opts.username + "'";
+      std::string who = opts.username.empty()
+                            ? std::string("with the configured password")
+                            : "as user '" + opts.username + "'";
       err = {ErrorKind::Auth, "Redis at " + opts.address.to_string() +
-                                  " refused authentication " + who + ": " + std::string(e)};
+                                  " refused authentication " + who + ": " +
+                                  std::string(e)};
       return nullptr;
     }
   }
@@ -116,7 +117,8 @@ std::unique_ptr<Connection> Connection::open(const Options &opts, Deadline deadl
       bool noauth = e.substr(0, 6) == "NOAUTH";
       err = {noauth ? ErrorKind::Auth : ErrorKind::Select,
              noauth ? "Redis at " + opts.address.to_string() +
-                          " requires authentication (set option 'password'): " + std::string(e)
+                          " requires authentication (set option 'password'): " +
+                          std::string(e)
                     : "SELECT " + db + " failed (option 'db'): " + std::string(e)};
       return nullptr;
     }
@@ -126,12 +128,12 @@ std::unique_ptr<Connection> Connection::open(const Options &opts, Deadline deadl
 
 Connection::~Connection() { redisFree(c_); }
 
-void Connection::fail(Error &err, ErrorKind kind, std::string message) {
+void Connection::fail(Error& err, ErrorKind kind, std::string message) {
   broken_ = true;
   err = {kind, std::move(message)};
 }
 
-bool Connection::send_all(const char *data, size_t len, Deadline deadline, Error &err) {
+bool Connection::send_all(const char* data, size_t len, Deadline deadline, Error& err) {
   size_t sent = 0;
   while (sent < len) {
     ssize_t n = ::send(c_->fd, data + sent, len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -150,20 +152,21 @@ bool Connection::send_all(const char *data, size_t len, Deadline deadline, Error
       fail(err, ErrorKind::Io, "poll failed: " + errno_text(errno));
       return false;
     }
-    fail(err, ErrorKind::Io, "write to Redis failed: " + errno_text(n < 0 ? errno : EPIPE));
+    fail(err, ErrorKind::Io,
+         "write to Redis failed: " + errno_text(n < 0 ? errno : EPIPE));
     return false;
   }
   return true;
 }
 
-ReplyPtr Connection::read_reply(Deadline deadline, Error &err) {
+ReplyPtr Connection::read_reply(Deadline deadline, Error& err) {
   for (;;) {
-    void *reply = nullptr;
+    void* reply = nullptr;
     if (redisGetReplyFromReader(c_, &reply) != REDIS_OK) {
       fail(err, ErrorKind::Protocol, std::string("bad reply from Redis: ") + c_->errstr);
       return nullptr;
     }
-    if (reply != nullptr) return ReplyPtr(static_cast<redisReply *>(reply));
+    if (reply != nullptr) return ReplyPtr(static_cast<redisReply*>(reply));
     int w = wait_fd(c_->fd, POLLIN, deadline);
     if (w == 0) {
       fail(err, ErrorKind::Timeout, "timed out waiting for Redis to answer");
@@ -174,26 +177,25 @@ ReplyPtr Connection::read_reply(Deadline deadline, Error &err) {
       return nullptr;
     }
     if (redisBufferRead(c_) != REDIS_OK) {
-      fail(err, ErrorKind::Io,
-           std::string("connection to Redis lost: ") + c_->errstr);
+      fail(err, ErrorKind::Io, std::string("connection to Redis lost: ") + c_->errstr);
       return nullptr;
     }
   }
 }
 
 ReplyPtr Connection::command(std::span<const std::string_view> args, Deadline deadline,
-                             Error &err) {
+                             Error& err) {
   if (broken_) {
     err = {ErrorKind::Io, "connection already broken"};
     return nullptr;
   }
-  std::vector<const char *> argv(args.size());
+  std::vector<const char*> argv(args.size());
   std::vector<size_t> lens(args.size());
   for (size_t i = 0; i < args.size(); ++i) {
     argv[i] = args[i].data() != nullptr ? args[i].data() : "";
     lens[i] = args[i].size();
   }
-  char *cmd = nullptr;
+  char* cmd = nullptr;
   auto len = redisFormatCommandArgv(&cmd, static_cast<int>(args.size()), argv.data(),
                                     lens.data());
   if (len < 0 || cmd == nullptr) {

@@ -38,7 +38,7 @@ struct Error {
 };
 
 struct ReplyDeleter {
-  void operator()(redisReply *r) const;
+  void operator()(redisReply* r) const;
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
@@ -46,31 +46,30 @@ class Connection {
  public:
   // Connects (within min(connect_timeout, time left)) and runs AUTH and
   // SELECT as configured, all before `deadline`. nullptr + err on failure.
-  static std::unique_ptr<Connection> open(const Options &opts, Deadline deadline,
-                                          Error &err);
+  static std::unique_ptr<Connection> open(const Options& opts, Deadline deadline,
+                                          Error& err);
   ~Connection();
-  Connection(const Connection &) = delete;
-  Connection &operator=(const Connection &) = delete;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
   // Sends one command and reads its reply before `deadline`. Error replies
   // from Redis are returned as replies (REDIS_REPLY_ERROR); nullptr + err
   // means the connection failed and is now broken().
-  ReplyPtr command(std::span<const std::string_view> args, Deadline deadline,
-                   Error &err);
+  ReplyPtr command(std::span<const std::string_view> args, Deadline deadline, Error& err);
 
   bool broken() const { return broken_; }
 
  private:
-  explicit Connection(redisContext *c) : c_(c) {}
-  bool send_all(const char *data, size_t len, Deadline deadline, Error &err);
-  ReplyPtr read_reply(Deadline deadline, Error &err);
-  void fail(Error &err, ErrorKind kind, std::string message);
+  explicit Connection(redisContext* c) : c_(c) {}
+  bool send_all(const char* data, size_t len, Deadline deadline, Error& err);
+  ReplyPtr read_reply(Deadline deadline, Error& err);
+  void fail(Error& err, ErrorKind kind, std::string message);
 
-  redisContext *c_;
+  redisContext* c_;
   bool broken_ = false;
 };
 
 // The text of an error reply, or "" when `r` is not one.
-std::string_view reply_error_text(const redisReply *r);
+std::string_view reply_error_text(const redisReply* r);
 
 }  // namespace fibd_redis

@@ -4,7 +4,7 @@
 
 namespace fibd_redis {
 
-ConnectionPool::Lease::Lease(Lease &&other) noexcept
+ConnectionPool::Lease::Lease(Lease&& other) noexcept
     : pool_(std::exchange(other.pool_, nullptr)),
       conn_(std::move(other.conn_)),
       reused_(other.reused_) {}
@@ -13,12 +13,13 @@ ConnectionPool::Lease::~Lease() {
   if (pool_ != nullptr) pool_->give_back(std::move(conn_));
 }
 
-ConnectionPool::ConnectionPool(const Options &opts)
+ConnectionPool::ConnectionPool(const Options& opts)
     : opts_(opts), capacity_(static_cast<size_t>(opts.pool_size)) {}
 
 ConnectionPool::~ConnectionPool() = default;
 
-std::optional<ConnectionPool::Lease> ConnectionPool::acquire(Deadline deadline, Error &err) {
+std::optional<ConnectionPool::Lease> ConnectionPool::acquire(Deadline deadline,
+                                                             Error& err) {
   std::unique_lock lock(mu_);
   for (;;) {
     if (!idle_.empty()) {
@@ -48,8 +49,8 @@ std::optional<ConnectionPool::Lease> ConnectionPool::acquire(Deadline deadline, 
       ++connects_;
       return Lease(this, std::move(c), false);
     }
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
-        idle_.empty() && open_ >= capacity_) {
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+        open_ >= capacity_) {
       err = {ErrorKind::Busy, "all " + std::to_string(capacity_) +
                                   " Redis connections stayed busy (option 'pool_size')"};
       return std::nullopt;

@@ -21,32 +21,32 @@ class ConnectionPool {
  public:
   class Lease {
    public:
-    Lease(Lease &&other) noexcept;
-    Lease &operator=(Lease &&) = delete;
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&&) = delete;
     ~Lease();
-    Connection *operator->() const { return conn_.get(); }
+    Connection* operator->() const { return conn_.get(); }
     // True when the connection had been used before (it may have gone stale
     // while idle); false for one opened for this call.
     bool reused() const { return reused_; }
 
    private:
     friend class ConnectionPool;
-    Lease(ConnectionPool *pool, std::unique_ptr<Connection> c, bool reused)
+    Lease(ConnectionPool* pool, std::unique_ptr<Connection> c, bool reused)
         : pool_(pool), conn_(std::move(c)), reused_(reused) {}
-    ConnectionPool *pool_;
+    ConnectionPool* pool_;
     std::unique_ptr<Connection> conn_;
     bool reused_;
   };
 
-  ConnectionPool(const Options &opts);
+  ConnectionPool(const Options& opts);
   // Every lease must have been returned.
   ~ConnectionPool();
-  ConnectionPool(const ConnectionPool &) = delete;
-  ConnectionPool &operator=(const ConnectionPool &) = delete;
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
 
   // A connection before `deadline`, or nullopt + err (Connect, Auth, Select,
   // Timeout, ... when opening failed; Busy when none came free in time).
-  std::optional<Lease> acquire(Deadline deadline, Error &err);
+  std::optional<Lease> acquire(Deadline deadline, Error& err);
 
   // Adds an already open connection (create()'s first one) as idle.
   void adopt(std::unique_ptr<Connection> c);
@@ -65,12 +65,12 @@ class ConnectionPool {
  private:
   void give_back(std::unique_ptr<Connection> c);
 
-  const Options &opts_;
+  const Options& opts_;
   const size_t capacity_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Connection>> idle_;  // most recently used last
-  size_t open_ = 0;  // idle + leased + being opened
+  size_t open_ = 0;                                // idle + leased + being opened
   uint64_t connects_ = 0;
   uint64_t connect_failures_ = 0;
   uint64_t discarded_ = 0;

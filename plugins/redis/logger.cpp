@@ -4,7 +4,7 @@
 
 namespace fibd_redis {
 
-Logger::Logger(const fibd_cache_host *host, std::chrono::milliseconds interval)
+Logger::Logger(const fibd_cache_host* host, std::chrono::milliseconds interval)
     : interval_(interval) {
   if (host != nullptr &&
       host->struct_size >= offsetof(fibd_cache_host, log) + sizeof(host->log)) {
@@ -13,11 +13,11 @@ Logger::Logger(const fibd_cache_host *host, std::chrono::milliseconds interval)
   }
 }
 
-void Logger::log(int level, const std::string &message) const {
+void Logger::log(int level, const std::string& message) const {
   if (fn_ != nullptr) fn_(ctx_, level, message.c_str());
 }
 
-void Logger::log_limited(int level, const std::string &message) {
+void Logger::log_limited(int level, const std::string& message) {
   std::string line;
   {
     std::lock_guard lock(mu_);

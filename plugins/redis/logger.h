@@ -2,33 +2,33 @@
 // an outage repeats on every request.
 #pragma once
 
+#include <fibd/cache_plugin.h>
+
 #include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
-
-#include <fibd/cache_plugin.h>
 
 namespace fibd_redis {
 
 class Logger {
  public:
   // `host` may be NULL or lack a log function: lines are then dropped.
-  explicit Logger(const fibd_cache_host *host,
+  explicit Logger(const fibd_cache_host* host,
                   std::chrono::milliseconds interval = std::chrono::seconds(1));
 
   // Always written.
-  void log(int level, const std::string &message) const;
+  void log(int level, const std::string& message) const;
 
   // At most one line per interval; the next line written says how many were
   // left out in between.
-  void log_limited(int level, const std::string &message);
+  void log_limited(int level, const std::string& message);
 
   uint64_t suppressed_total() const;
 
  private:
-  void (*fn_)(void *, int, const char *) = nullptr;
-  void *ctx_ = nullptr;
+  void (*fn_)(void*, int, const char*) = nullptr;
+  void* ctx_ = nullptr;
   std::chrono::milliseconds interval_;
   mutable std::mutex mu_;
   std::chrono::steady_clock::time_point last_{};

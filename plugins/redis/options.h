@@ -3,13 +3,14 @@
 // fallback, and validated once in create().
 #pragma once
 
+#include <fibd/cache_plugin.h>
+
 #include <chrono>
 #include <cstdint>
+#include <fibd/grammar.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <fibd/cache_plugin.h>
 
 namespace fibd_redis {
 
@@ -35,22 +36,23 @@ struct Options {
 };
 
 // Looks an environment variable up; a seam so tests need not touch environ.
-using EnvLookup = std::optional<std::string> (*)(const char *name);
-std::optional<std::string> real_env(const char *name);
+using EnvLookup = std::optional<std::string> (*)(const char* name);
+std::optional<std::string> real_env(const char* name);
 
 // Parses `config` (may be NULL: no options). On failure returns nullopt and
 // writes a message naming the offending option (or environment variable).
-std::optional<Options> parse_options(const fibd_cache_config *config,
-                                     EnvLookup env, std::string &error);
+std::optional<Options> parse_options(const fibd_cache_config* config, EnvLookup env,
+                                     std::string& error);
 
-// Go-style durations: "250ms", "1s", "1m30s", "1.5s", "500us"; units ns, us
-// (or µs), ms, s, m, h. Returns nullopt when `text` is not one.
-std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
+// "unix:/absolute/path", or host:port in fibd's grammar ("host:port",
+// "[v6addr]:port"). nullopt + why.
+std::optional<Address> parse_address(std::string_view text, std::string& why);
 
-// "host:port", "[v6addr]:port" or "unix:/absolute/path". nullopt + why.
-std::optional<Address> parse_address(std::string_view text, std::string &why);
-
-// Human form of a duration for messages: "250ms", "1.5s", "800us".
-std::string format_duration(std::chrono::microseconds d);
+// Human form of a duration for messages, in the grammar of the options
+// ("250ms", "1s500ms").
+inline std::string format_duration(std::chrono::microseconds d) {
+  return fibd::grammar::format_duration(
+      std::chrono::duration_cast<std::chrono::milliseconds>(d));
+}
 
 }  // namespace fibd_redis

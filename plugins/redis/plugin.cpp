@@ -18,27 +18,29 @@ namespace {
 
 using fibd_redis::RedisCache;
 
-void write_err(char *err, size_t err_len, std::string_view msg) {
+void write_err(char* err, size_t err_len, std::string_view msg) {
   if (err == nullptr || err_len == 0) return;
   size_t n = std::min(msg.size(), err_len - 1);
   std::memcpy(err, msg.data(), n);
   err[n] = '\0';
 }
 
-std::string_view bytes(const void *p, size_t n) {
-  return p == nullptr ? std::string_view() : std::string_view(static_cast<const char *>(p), n);
+std::string_view bytes(const void* p, size_t n) {
+  return p == nullptr ? std::string_view()
+                      : std::string_view(static_cast<const char*>(p), n);
 }
 
-RedisCache *self(void *instance) { return static_cast<RedisCache *>(instance); }
+RedisCache* self(void* instance) { return static_cast<RedisCache*>(instance); }
 
 template <typename F>
-fibd_cache_status guarded(char *err, size_t err_len, F &&f) {
+fibd_cache_status guarded(char* err, size_t err_len, F&& f) {
   try {
     std::string msg;
     fibd_cache_status s = f(msg);
-    if (s == FIBD_CACHE_ERROR) write_err(err, err_len, msg.empty() ? "unknown error" : msg);
+    if (s == FIBD_CACHE_ERROR)
+      write_err(err, err_len, msg.empty() ? "unknown error" : msg);
     return s;
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     write_err(err, err_len, std::string("redis plugin: ") + e.what());
   } catch (...) {
     write_err(err, err_len, "redis plugin: unknown exception");
@@ -46,8 +48,8 @@ fibd_cache_status guarded(char *err, size_t err_len, F &&f) {
   return FIBD_CACHE_ERROR;
 }
 
-void *redis_create(const fibd_cache_host *host, const fibd_cache_config *config, char *err,
-                   size_t err_len) {
+void* redis_create(const fibd_cache_host* host, const fibd_cache_config* config,
+                   char* err, size_t err_len) {
   try {
     std::string msg;
     auto cache = RedisCache::create(host, config, fibd_redis::real_env, msg);
@@ -56,7 +58,7 @@ void *redis_create(const fibd_cache_host *host, const fibd_cache_config *config,
       return nullptr;
     }
     return cache.release();
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     write_err(err, err_len, std::string("redis plugin: ") + e.what());
   } catch (...) {
     write_err(err, err_len, "redis plugin: unknown exception");
@@ -64,36 +66,38 @@ void *redis_create(const fibd_cache_host *host, const fibd_cache_config *config,
   return nullptr;
 }
 
-void redis_destroy(void *instance) { delete self(instance); }
+void redis_destroy(void* instance) { delete self(instance); }
 
-fibd_cache_status redis_get(void *instance, const void *key, size_t key_len,
-                            const fibd_cache_sink *sink, char *err, size_t err_len) {
-  return guarded(err, err_len, [&](std::string &msg) {
+fibd_cache_status redis_get(void* instance, const void* key, size_t key_len,
+                            const fibd_cache_sink* sink, char* err, size_t err_len) {
+  return guarded(err, err_len, [&](std::string& msg) {
     return self(instance)->get(bytes(key, key_len), sink, msg);
   });
 }
 
-fibd_cache_status redis_set(void *instance, const void *key, size_t key_len, const void *value,
-                            size_t value_len, uint64_t ttl_ms, char *err, size_t err_len) {
-  return guarded(err, err_len, [&](std::string &msg) {
+fibd_cache_status redis_set(void* instance, const void* key, size_t key_len,
+                            const void* value, size_t value_len, uint64_t ttl_ms,
+                            char* err, size_t err_len) {
+  return guarded(err, err_len, [&](std::string& msg) {
     return self(instance)->set(bytes(key, key_len), bytes(value, value_len), ttl_ms, msg);
   });
 }
 
-fibd_cache_status redis_del(void *instance, const void *key, size_t key_len, char *err,
+fibd_cache_status redis_del(void* instance, const void* key, size_t key_len, char* err,
                             size_t err_len) {
-  return guarded(err, err_len, [&](std::string &msg) {
+  return guarded(err, err_len, [&](std::string& msg) {
     return self(instance)->del(bytes(key, key_len), msg);
   });
 }
 
-fibd_cache_status redis_clear(void *instance, char *err, size_t err_len) {
-  return guarded(err, err_len, [&](std::string &msg) { return self(instance)->clear(msg); });
+fibd_cache_status redis_clear(void* instance, char* err, size_t err_len) {
+  return guarded(err, err_len,
+                 [&](std::string& msg) { return self(instance)->clear(msg); });
 }
 
-fibd_cache_status redis_stats(void *instance, const fibd_cache_stats_sink *sink, char *err,
-                              size_t err_len) {
-  return guarded(err, err_len, [&](std::string &) {
+fibd_cache_status redis_stats(void* instance, const fibd_cache_stats_sink* sink,
+                              char* err, size_t err_len) {
+  return guarded(err, err_len, [&](std::string&) {
     self(instance)->stats(sink);
     return FIBD_CACHE_OK;
   });
@@ -117,4 +121,6 @@ const fibd_cache_descriptor kDescriptor = {
 
 }  // namespace
 
-FIBD_CACHE_EXPORT const fibd_cache_descriptor *fibd_cache_plugin(void) { return &kDescriptor; }
+FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
+  return &kDescriptor;
+}

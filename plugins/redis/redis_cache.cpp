@@ -1,20 +1,23 @@
 #include "redis_cache.h"
 
+#include <hiredis/hiredis.h>
+
 #include <array>
 #include <vector>
-
-#include <hiredis/hiredis.h>
 
 namespace fibd_redis {
 
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
 // Error replies that mean Redis cannot serve us at all right now (as opposed
 // to one bad command): they count as failures for the circuit breaker.
 bool unavailable_reply(std::string_view text) {
-  for (std::string_view p : {"NOAUTH", "WRONGPASS", "NOPERM", "LOADING", "BUSY", "MASTERDOWN"})
+  for (std::string_view p :
+       {"NOAUTH", "WRONGPASS", "NOPERM", "LOADING", "BUSY", "MASTERDOWN"})
     if (starts_with(text, p)) return true;
   return false;
 }
@@ -37,16 +40,16 @@ int64_t now_ns() {
 
 }  // namespace
 
-RedisCache::RedisCache(const fibd_cache_host *host, Options opts)
+RedisCache::RedisCache(const fibd_cache_host* host, Options opts)
     : opts_(std::move(opts)), log_(host), pool_(opts_) {}
 
-std::unique_ptr<RedisCache> RedisCache::create(const fibd_cache_host *host,
-                                               const fibd_cache_config *config,
-                                               EnvLookup env, std::string &error) {
+std::unique_ptr<RedisCache> RedisCache::create(const fibd_cache_host* host,
+                                               const fibd_cache_config* config,
+                                               EnvLookup env, std::string& error) {
   auto opts = parse_options(config, env, error);
   if (!opts) return nullptr;
   std::unique_ptr<RedisCache> self(new RedisCache(host, std::move(*opts)));
-  const Options &o = self->opts_;
+  const Options& o = self->opts_;
   const std::string addr = o.address.to_string();
 
   // One connection now: it tells bad credentials (fatal) from an absent
@@ -60,7 +63,8 @@ std::unique_ptr<RedisCache> RedisCache::create(const fibd_cache_host *host,
     if (r && starts_with(reply_error_text(r.get()), "NOAUTH")) {
       error = "Redis at " + addr +
               " requires authentication: set option 'password' (and 'username' for an "
-              "ACL user): " + std::string(reply_error_text(r.get()));
+              "ACL user): " +
+              std::string(reply_error_text(r.get()));
       return nullptr;
     }
     if (r) self->pool_.adopt(std::move(conn));
@@ -81,8 +85,9 @@ std::unique_ptr<RedisCache> RedisCache::create(const fibd_cache_host *host,
                      std::to_string(o.pool_size) + ", connect_timeout " +
                      format_duration(o.connect_timeout) + ", command_timeout " +
                      format_duration(o.command_timeout) +
-                     (o.password.empty() ? "" : o.username.empty() ? ", AUTH with password"
-                                                                   : ", AUTH as user '" + o.username + "'"));
+                     (o.password.empty()   ? ""
+                      : o.username.empty() ? ", AUTH with password"
+                                           : ", AUTH as user '" + o.username + "'"));
   return self;
 }
 
@@ -99,15 +104,15 @@ void RedisCache::record_success() {
     int64_t started = outage_started_ns_.exchange(0);
     std::string after;
     if (started != 0)
-      after = " after " + format_duration(std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::nanoseconds(now_ns() - started)));
-    log_.log(FIBD_LOG_INFO,
-             "Redis at " + opts_.address.to_string() + " answers again" + after +
-                 "; cache resumed");
+      after = " after " +
+              format_duration(std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::nanoseconds(now_ns() - started)));
+    log_.log(FIBD_LOG_INFO, "Redis at " + opts_.address.to_string() + " answers again" +
+                                after + "; cache resumed");
   }
 }
 
-void RedisCache::record_failure(const Error &e, std::string_view what) {
+void RedisCache::record_failure(const Error& e, std::string_view what) {
   // A timeout opens the breaker at once: Redis took all of command_timeout
   // without answering, and the next call (often the same request's SET right
   // after its GET) would most likely wait as long again. So a request pays
@@ -118,19 +123,21 @@ void RedisCache::record_failure(const Error &e, std::string_view what) {
   if (t == CircuitBreaker::Transition::Opened) {
     int64_t zero = 0;
     outage_started_ns_.compare_exchange_strong(zero, now_ns());
-    const auto &p = breaker_.params();
-    log_.log(FIBD_LOG_WARN,
-             "Redis at " + opts_.address.to_string() + " is failing (" + std::string(what) +
-                 ": " + e.message + "); circuit breaker open: requests skip the cache, "
-                 "one probe after " + std::to_string(p.initial_backoff.count()) +
-                 "ms, backing off up to " + std::to_string(p.max_backoff.count()) + "ms");
+    const auto& p = breaker_.params();
+    log_.log(FIBD_LOG_WARN, "Redis at " + opts_.address.to_string() + " is failing (" +
+                                std::string(what) + ": " + e.message +
+                                "); circuit breaker open: requests skip the cache, "
+                                "one probe after " +
+                                std::to_string(p.initial_backoff.count()) +
+                                "ms, backing off up to " +
+                                std::to_string(p.max_backoff.count()) + "ms");
   } else {
     log_.log_limited(FIBD_LOG_WARN, std::string(what) + " failed: " + e.message);
   }
 }
 
 ReplyPtr RedisCache::execute(std::span<const std::string_view> args, Deadline deadline,
-                             std::string &error) {
+                             std::string& error) {
   const std::string_view what = args.empty() ? std::string_view("command") : args[0];
   auto decision = breaker_.allow();
   if (!decision.allowed) {
@@ -175,18 +182,19 @@ ReplyPtr RedisCache::execute(std::span<const std::string_view> args, Deadline de
   return nullptr;
 }
 
-fibd_cache_status RedisCache::reply_failed(const redisReply *r, std::string_view what,
-                                           std::string &error) {
+fibd_cache_status RedisCache::reply_failed(const redisReply* r, std::string_view what,
+                                           std::string& error) {
   errors_.fetch_add(1, std::memory_order_relaxed);
-  error = std::string(what) + ": " +
-          (r->type == REDIS_REPLY_ERROR ? std::string(reply_error_text(r))
-                                        : "unexpected reply type " + std::to_string(r->type));
+  error =
+      std::string(what) + ": " +
+      (r->type == REDIS_REPLY_ERROR ? std::string(reply_error_text(r))
+                                    : "unexpected reply type " + std::to_string(r->type));
   log_.log_limited(FIBD_LOG_WARN, "Redis refused " + error);
   return FIBD_CACHE_ERROR;
 }
 
-fibd_cache_status RedisCache::get(std::string_view key, const fibd_cache_sink *sink,
-                                  std::string &error) {
+fibd_cache_status RedisCache::get(std::string_view key, const fibd_cache_sink* sink,
+                                  std::string& error) {
   gets_.fetch_add(1, std::memory_order_relaxed);
   std::string k = key_for(key);
   std::string_view args[] = {"GET", k};
@@ -214,7 +222,7 @@ fibd_cache_status RedisCache::get(std::string_view key, const fibd_cache_sink *s
 }
 
 fibd_cache_status RedisCache::set(std::string_view key, std::string_view value,
-                                  uint64_t ttl_ms, std::string &error) {
+                                  uint64_t ttl_ms, std::string& error) {
   sets_.fetch_add(1, std::memory_order_relaxed);
   std::string k = key_for(key);
   std::string ttl = std::to_string(ttl_ms);
@@ -228,7 +236,7 @@ fibd_cache_status RedisCache::set(std::string_view key, std::string_view value,
   return reply_failed(r.get(), "SET", error);
 }
 
-fibd_cache_status RedisCache::del(std::string_view key, std::string &error) {
+fibd_cache_status RedisCache::del(std::string_view key, std::string& error) {
   dels_.fetch_add(1, std::memory_order_relaxed);
   std::string k = key_for(key);
   std::string_view args[] = {"DEL", k};
@@ -237,11 +245,12 @@ fibd_cache_status RedisCache::del(std::string_view key, std::string &error) {
     errors_.fetch_add(1, std::memory_order_relaxed);
     return FIBD_CACHE_ERROR;
   }
-  if (r->type == REDIS_REPLY_INTEGER) return r->integer > 0 ? FIBD_CACHE_OK : FIBD_CACHE_NOT_FOUND;
+  if (r->type == REDIS_REPLY_INTEGER)
+    return r->integer > 0 ? FIBD_CACHE_OK : FIBD_CACHE_NOT_FOUND;
   return reply_failed(r.get(), "DEL", error);
 }
 
-fibd_cache_status RedisCache::clear(std::string &error) {
+fibd_cache_status RedisCache::clear(std::string& error) {
   clears_.fetch_add(1, std::memory_order_relaxed);
   // Only our keys: Redis may be shared. SCAN is incremental, so each step is
   // one bounded command; keys are removed with UNLINK (freed in background).
@@ -258,10 +267,11 @@ fibd_cache_status RedisCache::clear(std::string &error) {
     if (!r) return fail(error);
     if (r->type == REDIS_REPLY_ERROR) return reply_failed(r.get(), "SCAN", error);
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY)
+        r->element[0]->type != REDIS_REPLY_STRING ||
+        r->element[1]->type != REDIS_REPLY_ARRAY)
       return fail("SCAN: unexpected reply");
     cursor.assign(r->element[0]->str, r->element[0]->len);
-    const redisReply *keys = r->element[1];
+    const redisReply* keys = r->element[1];
     if (keys->elements == 0) continue;
     std::vector<std::string_view> unlink{"UNLINK"};
     for (size_t i = 0; i < keys->elements; ++i)
@@ -274,10 +284,12 @@ fibd_cache_status RedisCache::clear(std::string &error) {
   return FIBD_CACHE_OK;
 }
 
-void RedisCache::stats(const fibd_cache_stats_sink *sink) const {
+void RedisCache::stats(const fibd_cache_stats_sink* sink) const {
   if (sink == nullptr || sink->put == nullptr) return;
-  auto put = [&](const char *name, uint64_t v) { sink->put(sink->ctx, name, v); };
-  auto ld = [](const std::atomic<uint64_t> &a) { return a.load(std::memory_order_relaxed); };
+  auto put = [&](const char* name, uint64_t v) { sink->put(sink->ctx, name, v); };
+  auto ld = [](const std::atomic<uint64_t>& a) {
+    return a.load(std::memory_order_relaxed);
+  };
   put("gets", ld(gets_));
   put("hits", ld(hits_));
   put("misses", ld(misses_));

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "plugin_host/descriptor_check.h"
 #include "fuzz_check.h"
+#include "plugin_host/descriptor_check.h"
 
 using namespace fibd;
 

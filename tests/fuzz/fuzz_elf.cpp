@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "plugin_host/elf_check.h"
 #include "fuzz_check.h"
+#include "plugin_host/elf_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const int fd = memfd_create("fuzz-elf", MFD_CLOEXEC);

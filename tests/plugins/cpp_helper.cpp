@@ -1,7 +1,6 @@
 // A C++ plugin written with <fibd/cache_plugin.hpp>, with hooks to exercise
 // the helper: exceptions, option checks, host logging, TTL delivery.
 #include <fibd/cache_plugin.hpp>
-
 #include <map>
 #include <mutex>
 #include <stdexcept>

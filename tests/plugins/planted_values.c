@@ -5,12 +5,11 @@
  * value bytes. set() overwrites, so a test sees what fibd writes back.
  * Two factories: fibd_cache_plugin (non-blocking: fibd looks values up on
  * its event loops) and planted_blocking (looked up on workers). */
+#include <fibd/cache_plugin.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <fibd/cache_plugin.h>
 
 #define MAX_ENTRIES 64
 
@@ -31,7 +30,8 @@ static void store(planted* self, const void* key, size_t key_len, const void* va
                   size_t value_len) {
   entry* e = NULL;
   for (size_t i = 0; i < self->count && e == NULL; ++i) {
-    if (self->entries[i].key_len == key_len && memcmp(self->entries[i].key, key, key_len) == 0) {
+    if (self->entries[i].key_len == key_len &&
+        memcmp(self->entries[i].key, key, key_len) == 0) {
       e = &self->entries[i];
     }
   }
@@ -69,7 +69,8 @@ static int load_seed(planted* self, const char* path, char* err, size_t err_len)
   while (fscanf(f, "%zu %zu", &key_len, &value_len) == 2 && fgetc(f) == '\n') {
     char* key = malloc(key_len + 1);
     char* value = malloc(value_len + 1);
-    if (fread(key, 1, key_len, f) != key_len || fread(value, 1, value_len, f) != value_len) {
+    if (fread(key, 1, key_len, f) != key_len ||
+        fread(value, 1, value_len, f) != value_len) {
       free(key), free(value), fclose(f);
       snprintf(err, err_len, "seed_file %s is truncated", path);
       return -1;
@@ -81,8 +82,8 @@ static int load_seed(planted* self, const char* path, char* err, size_t err_len)
   return 0;
 }
 
-static void* create(const fibd_cache_host* host, const fibd_cache_config* config, char* err,
-                    size_t err_len) {
+static void* create(const fibd_cache_host* host, const fibd_cache_config* config,
+                    char* err, size_t err_len) {
   (void)host;
   planted* self = calloc(1, sizeof *self);
   pthread_mutex_init(&self->mutex, NULL);
@@ -90,7 +91,8 @@ static void* create(const fibd_cache_host* host, const fibd_cache_config* config
     if (strcmp(config->options[i].key, "seed_file") != 0 ||
         load_seed(self, config->options[i].value, err, err_len) != 0) {
       if (strcmp(config->options[i].key, "seed_file") != 0) {
-        snprintf(err, err_len, "unknown option '%s' (known: seed_file)", config->options[i].key);
+        snprintf(err, err_len, "unknown option '%s' (known: seed_file)",
+                 config->options[i].key);
       }
       destroy(self);
       return NULL;
@@ -108,7 +110,8 @@ static fibd_cache_status get(void* instance, const void* key, size_t key_len,
   for (size_t i = 0; i < self->count; ++i) {
     const entry* e = &self->entries[i];
     if (e->key_len == key_len && memcmp(e->key, key, key_len) == 0) {
-      status = sink->put(sink->ctx, e->value, e->value_len) == 0 ? FIBD_CACHE_HIT : FIBD_CACHE_ERROR;
+      status = sink->put(sink->ctx, e->value, e->value_len) == 0 ? FIBD_CACHE_HIT
+                                                                 : FIBD_CACHE_ERROR;
       break;
     }
   }
@@ -117,8 +120,8 @@ static fibd_cache_status get(void* instance, const void* key, size_t key_len,
 }
 
 static fibd_cache_status set(void* instance, const void* key, size_t key_len,
-                             const void* value, size_t value_len, uint64_t ttl_ms, char* err,
-                             size_t err_len) {
+                             const void* value, size_t value_len, uint64_t ttl_ms,
+                             char* err, size_t err_len) {
   (void)ttl_ms, (void)err, (void)err_len;
   planted* self = instance;
   pthread_mutex_lock(&self->mutex);
@@ -127,21 +130,26 @@ static fibd_cache_status set(void* instance, const void* key, size_t key_len,
   return FIBD_CACHE_OK;
 }
 
-#define PLANTED_DESCRIPTOR(var, caps)                  \
-  static const fibd_cache_descriptor var = {           \
-      .abi_version = FIBD_CACHE_ABI_VERSION,           \
-      .struct_size = sizeof(fibd_cache_descriptor),    \
-      .name = "planted_values",                        \
-      .version = "1.0",                                \
-      .capabilities = (caps),                          \
-      .create = create,                                \
-      .destroy = destroy,                              \
-      .get = get,                                      \
-      .set = set,                                      \
+#define PLANTED_DESCRIPTOR(var, caps)               \
+  static const fibd_cache_descriptor var = {        \
+      .abi_version = FIBD_CACHE_ABI_VERSION,        \
+      .struct_size = sizeof(fibd_cache_descriptor), \
+      .name = "planted_values",                     \
+      .version = "1.0",                             \
+      .capabilities = (caps),                       \
+      .create = create,                             \
+      .destroy = destroy,                           \
+      .get = get,                                   \
+      .set = set,                                   \
   }
 
-PLANTED_DESCRIPTOR(non_blocking, FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING);
+PLANTED_DESCRIPTOR(non_blocking,
+                   FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING);
 PLANTED_DESCRIPTOR(blocking, FIBD_CACHE_CAP_THREAD_SAFE);
 
-FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) { return &non_blocking; }
-FIBD_CACHE_EXPORT const fibd_cache_descriptor* planted_blocking(void) { return &blocking; }
+FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
+  return &non_blocking;
+}
+FIBD_CACHE_EXPORT const fibd_cache_descriptor* planted_blocking(void) {
+  return &blocking;
+}

@@ -17,8 +17,8 @@ typedef struct slow_destroy {
   char dir[512];
 } slow_destroy;
 
-static void* create(const fibd_cache_host* host, const fibd_cache_config* config, char* err,
-                    size_t err_len) {
+static void* create(const fibd_cache_host* host, const fibd_cache_config* config,
+                    char* err, size_t err_len) {
   (void)host;
   if (config->option_count != 1 || strcmp(config->options[0].key, "marker_dir") != 0) {
     snprintf(err, err_len, "needs exactly one option: marker_dir");
@@ -34,7 +34,8 @@ static void marker(const slow_destroy* self, const char* name, const char* text)
   snprintf(path, sizeof path, "%s/%s", self->dir, name);
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
-  if (write(fd, text, strlen(text)) < 0) { /* the test notices the missing text */ }
+  if (write(fd, text, strlen(text)) < 0) { /* the test notices the missing text */
+  }
   close(fd);
 }
 
@@ -62,4 +63,6 @@ static const fibd_cache_descriptor descriptor = {
     .set = stub_set_ok,
 };
 
-FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) { return &descriptor; }
+FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
+  return &descriptor;
+}

@@ -75,8 +75,9 @@ class PrivateDbusDaemon {
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
     const std::string listen = "unix:path=" + dir_ + "/bus";
-    std::vector<std::string> args = {"dbus-daemon", "--session",   "--nofork",
-                                     "--nopidfile", "--address=" + listen, "--print-address=1"};
+    std::vector<std::string> args = {
+        "dbus-daemon", "--session",           "--nofork",
+        "--nopidfile", "--address=" + listen, "--print-address=1"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -111,7 +112,8 @@ class PrivateDbusDaemon {
     auto nl = line.find('\n');
     if (nl == std::string::npos) {
       stop();
-      throw std::runtime_error("dbus-daemon did not start (is the dbus-daemon package installed?)");
+      throw std::runtime_error(
+          "dbus-daemon did not start (is the dbus-daemon package installed?)");
     }
     address_ = line.substr(0, nl);
   }

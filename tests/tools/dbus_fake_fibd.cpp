@@ -1,22 +1,22 @@
 // The real DBusService over a fake Control, for tests that need a process
 // owning org.fibd.Fibd1 (the D-Bus policy test) without the whole daemon.
 //
-//   dbus_fake_fibd --bus system|session [--result ok|config-invalid:MSG|plugin-load-failed:MSG]...
+//   dbus_fake_fibd --bus system|session [--result
+//   ok|config-invalid:MSG|plugin-load-failed:MSG]...
 //
 // Prints "active" or "inactive" on stdout once set up (logs go to stderr),
 // then runs until SIGTERM or SIGINT and exits 0. Each --result scripts the
 // outcome of the next reload; reloads past the script succeed.
 
 #include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <memory>
 #include <string>
-
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "../support/fake_control.h"
 #include "control/dbus_service.h"
@@ -25,7 +25,8 @@ namespace {
 
 int usage(const char* argv0) {
   std::cerr << "usage: " << argv0
-            << " --bus system|session [--result ok|config-invalid:MSG|plugin-load-failed:MSG]...\n";
+            << " --bus system|session [--result "
+               "ok|config-invalid:MSG|plugin-load-failed:MSG]...\n";
   return 2;
 }
 

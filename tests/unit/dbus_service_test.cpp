@@ -5,6 +5,7 @@
 #include "control/dbus_service.h"
 
 #include <gtest/gtest.h>
+#include <sdbus-c++/sdbus-c++.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -15,7 +16,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <sdbus-c++/sdbus-c++.h>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -45,7 +45,8 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = 5s) {
 class DBusServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(test::have_program("dbus-daemon")) << "dbus-daemon is needed (package dbus-daemon)";
+    ASSERT_TRUE(test::have_program("dbus-daemon"))
+        << "dbus-daemon is needed (package dbus-daemon)";
     ASSERT_TRUE(test::have_program("busctl")) << "busctl is needed (package systemd)";
     bus_ = std::make_unique<PrivateDbusDaemon>();
     ASSERT_EQ(setenv("DBUS_SESSION_BUS_ADDRESS", bus_->address().c_str(), 1), 0);
@@ -63,8 +64,9 @@ class DBusServiceTest : public ::testing::Test {
   }
 
   std::unique_ptr<sdbus::IProxy> proxy() {
-    return sdbus::createProxy(sdbus::createSessionBusConnectionWithAddress(bus_->address()),
-                              kDBusName, kDBusObjectPath);
+    return sdbus::createProxy(
+        sdbus::createSessionBusConnectionWithAddress(bus_->address()), kDBusName,
+        kDBusObjectPath);
   }
 
   CommandResult busctl(std::vector<std::string> args) {
@@ -132,13 +134,19 @@ TEST_F(DBusServiceTest, BusctlIntrospectShowsEveryMemberWithItsSignature) {
   // Names of the signal's arguments and the change-signal annotations.
   auto p = proxy();
   std::string xml;
-  p->callMethod("Introspect").onInterface("org.freedesktop.DBus.Introspectable").storeResultsTo(xml);
-  EXPECT_NE(xml.find("<signal name=\"PluginChanged\">\n   <arg type=\"s\" name=\"name\"/>\n"
-                     "   <arg type=\"s\" name=\"version\"/>\n   <arg type=\"s\" name=\"path\"/>"),
-            std::string::npos)
+  p->callMethod("Introspect")
+      .onInterface("org.freedesktop.DBus.Introspectable")
+      .storeResultsTo(xml);
+  EXPECT_NE(
+      xml.find(
+          "<signal name=\"PluginChanged\">\n   <arg type=\"s\" name=\"name\"/>\n"
+          "   <arg type=\"s\" name=\"version\"/>\n   <arg type=\"s\" name=\"path\"/>"),
+      std::string::npos)
       << xml;
-  EXPECT_NE(xml.find("<interface name=\"org.freedesktop.DBus.Properties\">"), std::string::npos);
-  EXPECT_NE(xml.find("<interface name=\"org.freedesktop.DBus.Peer\">"), std::string::npos);
+  EXPECT_NE(xml.find("<interface name=\"org.freedesktop.DBus.Properties\">"),
+            std::string::npos);
+  EXPECT_NE(xml.find("<interface name=\"org.freedesktop.DBus.Peer\">"),
+            std::string::npos);
 }
 
 TEST_F(DBusServiceTest, PropertiesFollowTheControlState) {
@@ -186,7 +194,8 @@ TEST_F(DBusServiceTest, PropertiesFollowTheControlState) {
   EXPECT_EQ(r.output, "t 43\n");
 
   // Counters are read-only.
-  r = busctl({"set-property", kDBusName, kDBusObjectPath, kDBusInterface, "Requests", "t", "0"});
+  r = busctl(
+      {"set-property", kDBusName, kDBusObjectPath, kDBusInterface, "Requests", "t", "0"});
   EXPECT_NE(r.exit_code, 0) << r.output;
 }
 
@@ -199,7 +208,8 @@ TEST_F(DBusServiceTest, ReloadAndReloadPluginSucceed) {
   EXPECT_NO_THROW(p->callMethod("Reload").onInterface(kDBusInterface));
   EXPECT_NO_THROW(p->callMethod("ReloadPlugin").onInterface(kDBusInterface));
   EXPECT_EQ(control.reread_flags(), (std::vector<bool>{true, false}));
-  EXPECT_EQ(p->getProperty("Reloads").onInterface(kDBusInterface).get<std::uint64_t>(), 2u);
+  EXPECT_EQ(p->getProperty("Reloads").onInterface(kDBusInterface).get<std::uint64_t>(),
+            2u);
 
   auto r = busctl({"call", kDBusName, kDBusObjectPath, kDBusInterface, "Reload"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
@@ -212,7 +222,8 @@ TEST_F(DBusServiceTest, FailedReloadsReturnTheNamedErrorWithItsMessage) {
   ASSERT_TRUE(service.active()) << log_text();
   auto p = proxy();
 
-  const std::string config_msg = "/etc/fibd.yaml:7: fib.max_n: expected an unsigned integer";
+  const std::string config_msg =
+      "/etc/fibd.yaml:7: fib.max_n: expected an unsigned integer";
   control.push_result(ReloadResult::Kind::ConfigInvalid, config_msg);
   try {
     p->callMethod("Reload").onInterface(kDBusInterface);
@@ -222,7 +233,8 @@ TEST_F(DBusServiceTest, FailedReloadsReturnTheNamedErrorWithItsMessage) {
     EXPECT_EQ(e.getMessage(), config_msg);
   }
 
-  const std::string plugin_msg = "/usr/lib/fibd/plugins/redis.so: cannot open: No such file";
+  const std::string plugin_msg =
+      "/usr/lib/fibd/plugins/redis.so: cannot open: No such file";
   control.push_result(ReloadResult::Kind::PluginLoadFailed, plugin_msg);
   try {
     p->callMethod("ReloadPlugin").onInterface(kDBusInterface);
@@ -254,14 +266,16 @@ TEST_F(DBusServiceTest, PluginChangedAndPropertiesChangedReachSubscribers) {
   auto p = proxy();
   p->uponSignal("PluginChanged")
       .onInterface(kDBusInterface)
-      .call([&](const std::string& name, const std::string& version, const std::string& path) {
+      .call([&](const std::string& name, const std::string& version,
+                const std::string& path) {
         std::lock_guard lock(m);
         plugin_changed = {name, version, path};
         cv.notify_all();
       });
   p->uponSignal("PropertiesChanged")
       .onInterface("org.freedesktop.DBus.Properties")
-      .call([&](const std::string& iface, const std::map<std::string, sdbus::Variant>& changed,
+      .call([&](const std::string& iface,
+                const std::map<std::string, sdbus::Variant>& changed,
                 const std::vector<std::string>&) {
         std::lock_guard lock(m);
         properties_interface = iface;
@@ -276,15 +290,16 @@ TEST_F(DBusServiceTest, PluginChangedAndPropertiesChangedReachSubscribers) {
     ASSERT_TRUE(cv.wait_for(lock, 5s, [&] {
       return !plugin_changed.empty() && properties_changed.size() == 3;
     }));
-    EXPECT_EQ(plugin_changed,
-              (std::vector<std::string>{"redis", "2.1.0", "/usr/lib/fibd/plugins/redis.so"}));
+    EXPECT_EQ(plugin_changed, (std::vector<std::string>{
+                                  "redis", "2.1.0", "/usr/lib/fibd/plugins/redis.so"}));
     EXPECT_EQ(properties_interface, kDBusInterface);
-    EXPECT_EQ(properties_changed,
-              (std::map<std::string, std::string>{{"PluginName", "redis"},
-                                                  {"PluginVersion", "2.1.0"},
-                                                  {"PluginPath", "/usr/lib/fibd/plugins/redis.so"}}));
+    EXPECT_EQ(properties_changed, (std::map<std::string, std::string>{
+                                      {"PluginName", "redis"},
+                                      {"PluginVersion", "2.1.0"},
+                                      {"PluginPath", "/usr/lib/fibd/plugins/redis.so"}}));
   }
-  EXPECT_EQ(p->getProperty("PluginName").onInterface(kDBusInterface).get<std::string>(), "redis");
+  EXPECT_EQ(p->getProperty("PluginName").onInterface(kDBusInterface).get<std::string>(),
+            "redis");
 }
 
 TEST_F(DBusServiceTest, TenConcurrentReloadsAreAllAnswered) {
@@ -367,14 +382,18 @@ TEST_F(DBusServiceTest, TooManyWaitingReloadsAreRefusedNotQueued) {
   };
   const int n = static_cast<int>(DBusService::kMaxPendingReloads);
   for (int i = 0; i < n; ++i)
-    p->callMethodAsync("Reload").onInterface(kDBusInterface).withTimeout(20s).uponReplyInvoke(on_reply);
+    p->callMethodAsync("Reload")
+        .onInterface(kDBusInterface)
+        .withTimeout(20s)
+        .uponReplyInvoke(on_reply);
   ASSERT_TRUE(control.wait_requested(n, 10s));
 
   p->callMethodAsync("Reload").onInterface(kDBusInterface).uponReplyInvoke(on_reply);
   {
     std::unique_lock lock(m);
     ASSERT_TRUE(cv.wait_for(lock, 5s, [&] { return replies == 1; }));
-    EXPECT_EQ(errors, std::vector<std::string>{"org.freedesktop.DBus.Error.LimitsExceeded"});
+    EXPECT_EQ(errors,
+              std::vector<std::string>{"org.freedesktop.DBus.Error.LimitsExceeded"});
   }
   control.hold(false);
   std::unique_lock lock(m);
@@ -446,13 +465,15 @@ TEST_F(DBusServiceTest, SurvivesTheBusDaemonDying) {
 }
 
 TEST_F(DBusServiceTest, UnreachableBusLogsAWarningAndDoesNotThrow) {
-  ASSERT_EQ(setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/fibd-test/bus", 1), 0);
+  ASSERT_EQ(setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/fibd-test/bus", 1),
+            0);
   FakeControl control;
   std::unique_ptr<DBusService> service;
   EXPECT_NO_THROW(service = std::make_unique<DBusService>(BusKind::Session, control));
   EXPECT_FALSE(service->active());
   EXPECT_FALSE(control.has_listener());
-  EXPECT_TRUE(logged("cannot connect to the session bus at unix:path=/nonexistent/fibd-test/bus"))
+  EXPECT_TRUE(
+      logged("cannot connect to the session bus at unix:path=/nonexistent/fibd-test/bus"))
       << log_text();
 }
 
@@ -464,7 +485,8 @@ TEST_F(DBusServiceTest, NameOwnedByAnotherProcessLogsAWarningAndDoesNotThrow) {
   std::unique_ptr<DBusService> service;
   EXPECT_NO_THROW(service = std::make_unique<DBusService>(BusKind::Session, control));
   EXPECT_FALSE(service->active());
-  EXPECT_TRUE(logged("cannot own the name org.fibd.Fibd1 on the session bus")) << log_text();
+  EXPECT_TRUE(logged("cannot own the name org.fibd.Fibd1 on the session bus"))
+      << log_text();
 }
 
 TEST_F(DBusServiceTest, BusNoneDoesNothing) {

@@ -1,11 +1,11 @@
 // validate_descriptor() is pure: these tests build descriptors in memory.
+#include "plugin_host/descriptor_check.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <string>
-
-#include "plugin_host/descriptor_check.h"
 
 namespace fibd {
 namespace {
@@ -16,14 +16,17 @@ void* create_fn(const fibd_cache_host*, const fibd_cache_config*, char*, size_t)
   return nullptr;
 }
 void destroy_fn(void*) {}
-fibd_cache_status get_fn(void*, const void*, size_t, const fibd_cache_sink*, char*, size_t) {
+fibd_cache_status get_fn(void*, const void*, size_t, const fibd_cache_sink*, char*,
+                         size_t) {
   return FIBD_CACHE_NOT_FOUND;
 }
 fibd_cache_status set_fn(void*, const void*, size_t, const void*, size_t, uint64_t, char*,
                          size_t) {
   return FIBD_CACHE_OK;
 }
-fibd_cache_status del_fn(void*, const void*, size_t, char*, size_t) { return FIBD_CACHE_OK; }
+fibd_cache_status del_fn(void*, const void*, size_t, char*, size_t) {
+  return FIBD_CACHE_OK;
+}
 fibd_cache_status clear_fn(void*, char*, size_t) { return FIBD_CACHE_OK; }
 fibd_cache_status stats_fn(void*, const fibd_cache_stats_sink*, char*, size_t) {
   return FIBD_CACHE_OK;
@@ -66,8 +69,9 @@ TEST(DescriptorCheck, Null) {
 TEST(DescriptorCheck, AbiMismatchNamesBoth) {
   auto d = good();
   d.abi_version = 7;
-  EXPECT_EQ(validate_descriptor(&d, 3).value_or("OK"),
-            "it was built for cache plugin ABI version 7, but this fibd speaks ABI version 3");
+  EXPECT_EQ(
+      validate_descriptor(&d, 3).value_or("OK"),
+      "it was built for cache plugin ABI version 7, but this fibd speaks ABI version 3");
   // Checked before anything else: the rest may be laid out differently.
   d.struct_size = 0;
   d.name = nullptr;
@@ -77,7 +81,8 @@ TEST(DescriptorCheck, AbiMismatchNamesBoth) {
 TEST(DescriptorCheck, StructSizeTooSmall) {
   auto d = good();
   d.struct_size = kMinDescriptorSize - 1;
-  EXPECT_THAT(error_of(d), HasSubstr("struct_size is " + std::to_string(kMinDescriptorSize - 1)));
+  EXPECT_THAT(error_of(d),
+              HasSubstr("struct_size is " + std::to_string(kMinDescriptorSize - 1)));
   d.struct_size = kMinDescriptorSize;
   EXPECT_EQ(error_of(d), "OK");
   d.struct_size = 100000;  // a newer plugin with appended fields
@@ -111,7 +116,8 @@ TEST(DescriptorCheck, Names) {
   d.name = too_long.c_str();
   EXPECT_THAT(error_of(d), HasSubstr("longer than 64"));
   d.name = "Bad\nName";
-  EXPECT_THAT(error_of(d), HasSubstr("\"Bad\\x0aName\" has characters outside [a-z0-9_-]"));
+  EXPECT_THAT(error_of(d),
+              HasSubstr("\"Bad\\x0aName\" has characters outside [a-z0-9_-]"));
 }
 
 TEST(DescriptorCheck, Versions) {
@@ -176,9 +182,11 @@ TEST(DescriptorCheck, CopyOwnsStringsAndHonoursStructSize) {
 
 TEST(DescriptorCheck, DescribesCapabilities) {
   EXPECT_EQ(describe_capabilities(0), "none");
-  EXPECT_EQ(describe_capabilities(FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING),
-            "thread-safe, non-blocking");
-  EXPECT_EQ(describe_capabilities(FIBD_CACHE_CAP_NON_BLOCKING | (1u << 20)), "non-blocking");
+  EXPECT_EQ(
+      describe_capabilities(FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING),
+      "thread-safe, non-blocking");
+  EXPECT_EQ(describe_capabilities(FIBD_CACHE_CAP_NON_BLOCKING | (1u << 20)),
+            "non-blocking");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -11,6 +12,12 @@
 
 namespace fibd {
 namespace {
+
+// F(n) by the fast algorithm, never cancelled.
+std::string fib_fast(std::uint64_t n) {
+  const std::atomic<bool> never{false};
+  return compute_fib(Algorithm::Fast, n, never).value();
+}
 
 TEST(FibCheck, DigitCountIsExact) {
   for (std::uint64_t n = 0; n <= 3000; ++n) {

@@ -66,9 +66,12 @@ TEST(FibService, CoalescesConcurrentRequestsForTheSameN) {
   // F(36) by recursion takes long enough for the others to join.
   Waiter first, second, third;
   FibService::Ticket t1, t2, t3;
-  ASSERT_EQ(service.submit(36, rt, false, first.callback(), t1), FibService::Submit::Started);
-  EXPECT_EQ(service.submit(36, rt, false, second.callback(), t2), FibService::Submit::Joined);
-  EXPECT_EQ(service.submit(36, rt, false, third.callback(), t3), FibService::Submit::Joined);
+  ASSERT_EQ(service.submit(36, rt, false, first.callback(), t1),
+            FibService::Submit::Started);
+  EXPECT_EQ(service.submit(36, rt, false, second.callback(), t2),
+            FibService::Submit::Joined);
+  EXPECT_EQ(service.submit(36, rt, false, third.callback(), t3),
+            FibService::Submit::Joined);
   EXPECT_EQ(service.inflight(), 1u);
   auto a = first.future.get();
   auto b = second.future.get();
@@ -84,11 +87,12 @@ TEST(FibService, LastWaiterLeavingCancelsTheComputation) {
   auto rt = runtime(Algorithm::Naive);
   Waiter w1, w2;
   FibService::Ticket t1, t2;
-  ASSERT_EQ(service.submit(90, rt, false, w1.callback(), t1), FibService::Submit::Started);
+  ASSERT_EQ(service.submit(90, rt, false, w1.callback(), t1),
+            FibService::Submit::Started);
   ASSERT_EQ(service.submit(90, rt, false, w2.callback(), t2), FibService::Submit::Joined);
   std::this_thread::sleep_for(50ms);
   EXPECT_TRUE(service.detach(t1));
-  EXPECT_FALSE(service.detach(t1));  // only once
+  EXPECT_FALSE(service.detach(t1));   // only once
   EXPECT_EQ(service.inflight(), 1u);  // one waiter left: still running
   EXPECT_TRUE(service.detach(t2));
   // F(90) by recursion would take centuries: only cancellation ends it.
@@ -100,7 +104,8 @@ TEST(FibService, LastWaiterLeavingCancelsTheComputation) {
   // The worker is free again.
   Waiter w3;
   FibService::Ticket t3;
-  ASSERT_EQ(service.submit(20, rt, false, w3.callback(), t3), FibService::Submit::Started);
+  ASSERT_EQ(service.submit(20, rt, false, w3.callback(), t3),
+            FibService::Submit::Started);
   EXPECT_EQ(*w3.future.get()->digits, "6765");
 }
 
@@ -112,9 +117,11 @@ TEST(FibService, RefusesWorkBeyondMaxInflight) {
   FibService::Ticket ta, tb, tc, tj;
   ASSERT_EQ(service.submit(85, rt, false, a.callback(), ta), FibService::Submit::Started);
   ASSERT_EQ(service.submit(86, rt, false, b.callback(), tb), FibService::Submit::Started);
-  EXPECT_EQ(service.submit(87, rt, false, c.callback(), tc), FibService::Submit::Overloaded);
+  EXPECT_EQ(service.submit(87, rt, false, c.callback(), tc),
+            FibService::Submit::Overloaded);
   // Joining work already admitted is not new work.
-  EXPECT_EQ(service.submit(85, rt, false, joiner.callback(), tj), FibService::Submit::Joined);
+  EXPECT_EQ(service.submit(85, rt, false, joiner.callback(), tj),
+            FibService::Submit::Joined);
   EXPECT_EQ(service.inflight(), 2u);
   service.detach(ta);
   service.detach(tb);
@@ -128,8 +135,10 @@ TEST(FibService, StopCancelsQueuedAndRunningJobs) {
   auto rt = runtime(Algorithm::Naive);
   Waiter running, queued;
   FibService::Ticket t1, t2;
-  ASSERT_EQ(service->submit(88, rt, false, running.callback(), t1), FibService::Submit::Started);
-  ASSERT_EQ(service->submit(89, rt, false, queued.callback(), t2), FibService::Submit::Started);
+  ASSERT_EQ(service->submit(88, rt, false, running.callback(), t1),
+            FibService::Submit::Started);
+  ASSERT_EQ(service->submit(89, rt, false, queued.callback(), t2),
+            FibService::Submit::Started);
   service->stop();  // must return: both jobs are cancelled
   EXPECT_EQ(running.future.get()->status, FibResult::Status::Cancelled);
   EXPECT_EQ(queued.future.get()->status, FibResult::Status::Cancelled);

@@ -13,6 +13,12 @@
 namespace fibd {
 namespace {
 
+// F(n) by the fast algorithm, never cancelled.
+std::string fib_fast(std::uint64_t n) {
+  const std::atomic<bool> never{false};
+  return compute_fib(Algorithm::Fast, n, never).value();
+}
+
 Mpz from_decimal(const std::string& digits) {
   Mpz value;
   EXPECT_EQ(mpz_set_str(value.get(), digits.c_str(), 10), 0) << digits;

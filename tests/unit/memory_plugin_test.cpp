@@ -42,23 +42,28 @@ std::string option_error(const std::string& key, const std::string& value) {
 TEST(MemoryPlugin, LogsLoadedAndUnloaded) {
   test::LogCapture log;
   memory().reset();
-  EXPECT_THAT(log.text(), HasSubstr("info [plugin/memory] loaded (max_bytes=67108864, shards=16)"));
+  EXPECT_THAT(log.text(),
+              HasSubstr("info [plugin/memory] loaded (max_bytes=67108864, shards=16)"));
   EXPECT_THAT(log.text(), HasSubstr("info [plugin/memory] unloaded"));
 }
 
 TEST(MemoryPlugin, AcceptsSizes) {
-  for (auto [text, bytes] : std::vector<std::pair<std::string, std::uint64_t>>{
-           {"65536", 65536}, {"512KiB", 512u << 10}, {"64MiB", 64u << 20}, {"2GiB", 2ull << 30}}) {
+  for (auto [text, bytes] :
+       std::vector<std::pair<std::string, std::uint64_t>>{{"65536", 65536},
+                                                          {"512KiB", 512u << 10},
+                                                          {"64MiB", 64u << 20},
+                                                          {"2GiB", 2ull << 30}}) {
     auto cache = memory({{"max_bytes", text}});
     EXPECT_EQ(stats_of(*cache)["max_bytes"], bytes) << text;
   }
 }
 
 TEST(MemoryPlugin, RejectsBadOptionsStrictly) {
-  for (const char* bad : {"", "0", "-1", "+5", " 1024", "1024 ", "64MB", "64M", "1.5MiB",
-                          "0x100", "99999999999999999999999", "18446744073709551615GiB"}) {
-    EXPECT_THAT(option_error("max_bytes", bad), HasSubstr("option max_bytes: '" +
-                                                          std::string(bad) + "'"))
+  for (const char* bad :
+       {"", "0", "-1", "+5", " 1024", "1024 ", "64MB", "64M", "1.5MiB", "0x100",
+        "99999999999999999999999", "18446744073709551615GiB"}) {
+    EXPECT_THAT(option_error("max_bytes", bad),
+                HasSubstr("option max_bytes: '" + std::string(bad) + "'"))
         << bad;
   }
   for (const char* bad : {"0", "1025", "-2", "x", ""}) {
@@ -126,7 +131,8 @@ TEST(MemoryPlugin, TtlIsHonouredAndExpiredEntriesAreFreed) {
 TEST(MemoryPlugin, SetReclaimsExpiredEntriesNobodyReads) {
   auto cache = memory({{"shards", "1"}});
   std::string error;
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(cache->set("old" + std::to_string(i), "x", 30ms, error));
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(cache->set("old" + std::to_string(i), "x", 30ms, error));
   std::this_thread::sleep_for(80ms);
   ASSERT_TRUE(cache->set("new", "y", 60s, error));
   auto stats = stats_of(*cache);
@@ -171,15 +177,19 @@ TEST(MemoryPlugin, ConcurrentUseUnderEvictionPressure) {
       std::string got, error;
       for (int i = 0; i < 3000; ++i) {
         std::string key = std::to_string((i * 7 + t) % 500);
-        std::string value = key + ":" + std::string(static_cast<std::size_t>(i % 200), 'x');
+        std::string value =
+            key + ":" + std::string(static_cast<std::size_t>(i % 200), 'x');
         if (!cache->set(key, value, (i % 3 == 0) ? 1ms : 60s, error)) ++errors;
         switch (cache->get(key, got, error)) {
           case CacheOutcome::Hit:
             ++hits;
             if (got.compare(0, key.size() + 1, key + ":") != 0) ++wrong;
             break;
-          case CacheOutcome::Error: ++errors; break;
-          default: break;
+          case CacheOutcome::Error:
+            ++errors;
+            break;
+          default:
+            break;
         }
         if (i % 250 == 0) {
           std::vector<std::pair<std::string, std::uint64_t>> s;

@@ -131,7 +131,8 @@ TEST(PluginCache, CppHelperDescriptor) {
 }
 
 TEST(PluginCache, TtlComesWithEverySetAndDefaultWithCreate) {
-  auto cache = load(test_plugin("cpp_helper"), {}, true, std::chrono::milliseconds(15000));
+  auto cache =
+      load(test_plugin("cpp_helper"), {}, true, std::chrono::milliseconds(15000));
   std::string value, error;
   ASSERT_TRUE(cache->set("a", "1", std::chrono::milliseconds(1234), error));
   ASSERT_EQ(cache->get("last_ttl", value, error), CacheOutcome::Hit);

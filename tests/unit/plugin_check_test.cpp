@@ -1,13 +1,12 @@
 // fibd-plugin-check on the plugins we ship (must pass) and on plugins that
 // break the contract (must fail, saying which check).
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
@@ -39,7 +38,8 @@ TEST(PluginCheck, MemoryPasses) {
 }
 
 TEST(PluginCheck, MemoryPassesWithOptions) {
-  auto r = check(shell_quote(shipped_plugin("memory")) + " --option max_bytes=8MiB --option shards=2");
+  auto r = check(shell_quote(shipped_plugin("memory")) +
+                 " --option max_bytes=8MiB --option shards=2");
   EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 
@@ -54,9 +54,10 @@ class ScratchRedis {
  public:
   ScratchRedis() {
     port_ = free_port();
-    std::vector<std::string> args = {"redis-server", "--port", std::to_string(port_),
-                                     "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                                     "no", "--dir", dir_.path()};
+    std::vector<std::string> args = {
+        "redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
+        "--save",       "",       "--appendonly",        "no",     "--dir",
+        dir_.path()};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -64,7 +65,8 @@ class ScratchRedis {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    if (posix_spawnp(&pid_, "redis-server", &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    if (posix_spawnp(&pid_, "redis-server", &fa, nullptr, argv.data(), environ) != 0)
+      pid_ = -1;
     posix_spawn_file_actions_destroy(&fa);
     for (int i = 0; pid_ > 0 && i < 100 && !accepts(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -107,14 +109,15 @@ class ScratchRedis {
 };
 
 TEST(PluginCheck, RedisPasses) {
-  if (!std::filesystem::exists(shipped_plugin("redis"))) GTEST_SKIP() << "redis.so not built";
+  if (!std::filesystem::exists(shipped_plugin("redis")))
+    GTEST_SKIP() << "redis.so not built";
   if (run_command("command -v redis-server").exit_code != 0) {
     GTEST_SKIP() << "redis-server not installed (packaging/test-deps)";
   }
   ScratchRedis redis;
   ASSERT_TRUE(redis.ready()) << "redis-server did not start";
-  auto r = check(shell_quote(shipped_plugin("redis")) + " --option address=127.0.0.1:" +
-                 std::to_string(redis.port()));
+  auto r = check(shell_quote(shipped_plugin("redis")) +
+                 " --option address=127.0.0.1:" + std::to_string(redis.port()));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("RESULT: PASS"));
 }
@@ -149,7 +152,8 @@ TEST(PluginCheck, LoadFailureIsReported) {
 }
 
 TEST(PluginCheck, FactoryOption) {
-  auto r = check(shell_quote(test_plugin("custom_factory")) + " --factory my_cache_factory");
+  auto r =
+      check(shell_quote(test_plugin("custom_factory")) + " --factory my_cache_factory");
   EXPECT_THAT(r.output, HasSubstr("PASS  load: custom_factory"));
 }
 

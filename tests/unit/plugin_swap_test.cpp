@@ -4,7 +4,6 @@
 // call fails, every instance is destroyed exactly once by whichever thread
 // drops it last, and no image, memfd or descriptor is left behind.
 #include <dirent.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -74,8 +73,8 @@ TEST(PluginSwap, SwapsUnderLoadWithoutFailedCallsOrLeaks) {
     std::shared_ptr<Cache> fresh = open_cache(settings_for(next));  // build first
     std::shared_ptr<Cache> old = std::atomic_exchange(&current, fresh);
     old.reset();  // destroyed here, or by the last client still using it
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                          started)
+    double ms = std::chrono::duration<double, std::milli>(
+                    std::chrono::steady_clock::now() - started)
                     .count();
     total_ms += ms;
     worst_ms = std::max(worst_ms, ms);
@@ -93,9 +92,12 @@ TEST(PluginSwap, SwapsUnderLoadWithoutFailedCallsOrLeaks) {
   EXPECT_EQ(errors.load(), 0);
   EXPECT_GT(calls.load(), 0);
   EXPECT_EQ(log.count("[plugin/memory] loaded"), static_cast<std::size_t>(memory_loads));
-  EXPECT_EQ(log.count("[plugin/memory] unloaded"), static_cast<std::size_t>(memory_loads));
-  EXPECT_EQ(log.count("[plugin/example_c] ready"), static_cast<std::size_t>(example_loads));
-  EXPECT_EQ(log.count("[plugin/example_c] stopped"), static_cast<std::size_t>(example_loads));
+  EXPECT_EQ(log.count("[plugin/memory] unloaded"),
+            static_cast<std::size_t>(memory_loads));
+  EXPECT_EQ(log.count("[plugin/example_c] ready"),
+            static_cast<std::size_t>(example_loads));
+  EXPECT_EQ(log.count("[plugin/example_c] stopped"),
+            static_cast<std::size_t>(example_loads));
   EXPECT_EQ(PluginImage::live_count(), images_before);
   EXPECT_EQ(PluginImage::pinned_count(), pinned_before);
   EXPECT_EQ(open_fd_count(), fds_before);
@@ -104,10 +106,12 @@ TEST(PluginSwap, SwapsUnderLoadWithoutFailedCallsOrLeaks) {
 TEST(PluginSwap, FailedLoadLeavesNothingBehind) {
   const int fds_before = open_fd_count();
   const auto images_before = PluginImage::live_count();
-  for (const char* name : {"create_fails", "wrong_abi", "null_descriptor", "missing_entry"}) {
+  for (const char* name :
+       {"create_fails", "wrong_abi", "null_descriptor", "missing_entry"}) {
     EXPECT_THROW(test::load(test::test_plugin(name)), CacheLoadError) << name;
   }
-  EXPECT_THROW(test::load(test::shipped_plugin("memory"), {{"bogus", "1"}}), CacheLoadError);
+  EXPECT_THROW(test::load(test::shipped_plugin("memory"), {{"bogus", "1"}}),
+               CacheLoadError);
   EXPECT_EQ(PluginImage::live_count(), images_before);
   EXPECT_EQ(open_fd_count(), fds_before);
 }

@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,9 +21,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 #include "plugin_host/plugin_loader.h"
 
@@ -39,7 +38,8 @@ class TempDir {
  public:
   TempDir() {
     const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/fibd-test-XXXXXX";
+    std::string pattern =
+        std::string(base && *base ? base : "/tmp") + "/fibd-test-XXXXXX";
     std::vector<char> buf(pattern.begin(), pattern.end());
     buf.push_back('\0');
     if (::mkdtemp(buf.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
@@ -127,7 +127,8 @@ inline CommandResult run_command(const std::string& command) {
   if (pipe == nullptr) return r;
   std::array<char, 4096> buf;
   std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0)
+    r.output.append(buf.data(), n);
   int status = ::pclose(pipe);
   if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   return r;
@@ -167,7 +168,8 @@ inline std::string run_as_nobody(const std::function<std::string()>& fn) {
   std::string out;
   char buf[1024];
   ssize_t n;
-  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0)
+    out.append(buf, static_cast<std::size_t>(n));
   ::close(fds[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -176,8 +178,10 @@ inline std::string run_as_nobody(const std::function<std::string()>& fn) {
 
 // Loads a plugin file with options; trust check on by default.
 inline std::shared_ptr<PluginCache> load(
-    const std::string& path, std::vector<std::pair<std::string, std::string>> options = {},
-    bool trust_check = true, std::chrono::milliseconds default_ttl = std::chrono::seconds(15)) {
+    const std::string& path,
+    std::vector<std::pair<std::string, std::string>> options = {},
+    bool trust_check = true,
+    std::chrono::milliseconds default_ttl = std::chrono::seconds(15)) {
   PluginLoadRequest r;
   r.path = path;
   r.options = std::move(options);

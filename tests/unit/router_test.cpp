@@ -20,8 +20,8 @@ TEST(Route, ClassifiesPathsAndIgnoresQueries) {
   EXPECT_EQ(route("/healthz").endpoint, Endpoint::Healthz);
   EXPECT_EQ(route("/healthz?verbose").endpoint, Endpoint::Healthz);
   EXPECT_EQ(route("/metrics").endpoint, Endpoint::Metrics);
-  for (const char* other : {"", "/", "/fib", "/fibx/1", "/healthz/", "/metrics/x", "fib/1",
-                            "http://host/fib/1"}) {
+  for (const char* other : {"", "/", "/fib", "/fibx/1", "/healthz/", "/metrics/x",
+                            "fib/1", "http://host/fib/1"}) {
     EXPECT_EQ(route(other).endpoint, Endpoint::NotFound) << other;
   }
 }

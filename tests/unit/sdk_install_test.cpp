@@ -24,12 +24,14 @@ class SdkInstall : public ::testing::Test {
     dir_ = new TempDir();
     root_ = dir_->file("root");
     // DESTDIR keeps even absolute destinations inside the temporary root.
-    auto r = run_command("DESTDIR=" + shell_quote(root_) + " cmake --install " +
-                         shell_quote(FIBD_BUILD_DIR) + " --component fibd-dev --prefix /usr");
+    auto r =
+        run_command("DESTDIR=" + shell_quote(root_) + " cmake --install " +
+                    shell_quote(FIBD_BUILD_DIR) + " --component fibd-dev --prefix /usr");
     install_output_ = r.output;
     install_ok_ = r.exit_code == 0;
     for (const auto& entry : fs::recursive_directory_iterator(root_)) {
-      if (entry.path().filename() == "fibd-plugin.pc") pc_dir_ = entry.path().parent_path();
+      if (entry.path().filename() == "fibd-plugin.pc")
+        pc_dir_ = entry.path().parent_path();
     }
   }
   static void TearDownTestSuite() {
@@ -54,8 +56,8 @@ class SdkInstall : public ::testing::Test {
   static std::string build(const std::string& compiler, const std::string& flags,
                            const std::string& source, const std::string& output) {
     auto r = run_command(compiler + " " + flags + " -shared -fPIC " +
-                         pkg_config("--cflags fibd-plugin") + " -o " + shell_quote(output) +
-                         " " + shell_quote(source));
+                         pkg_config("--cflags fibd-plugin") + " -o " +
+                         shell_quote(output) + " " + shell_quote(source));
     return r.exit_code == 0 ? "" : r.output;
   }
 
@@ -69,6 +71,8 @@ class SdkInstall : public ::testing::Test {
 TEST_F(SdkInstall, InstallsHeadersPkgConfigExampleAndChecker) {
   EXPECT_TRUE(fs::exists(root_ + "/usr/include/fibd/cache_plugin.h"));
   EXPECT_TRUE(fs::exists(root_ + "/usr/include/fibd/cache_plugin.hpp"));
+  EXPECT_TRUE(fs::exists(root_ + "/usr/include/fibd/cache_plugin_adapter.hpp"));
+  EXPECT_TRUE(fs::exists(root_ + "/usr/include/fibd/grammar.hpp"));
   EXPECT_TRUE(fs::exists(root_ + "/usr/share/doc/fibd-dev/examples/example_c.c"));
   EXPECT_TRUE(fs::exists(root_ + "/usr/bin/fibd-plugin-check"));
   EXPECT_EQ(pkg_config("--modversion fibd-plugin"), FIBD_VERSION);
@@ -87,7 +91,8 @@ TEST_F(SdkInstall, BuildsTheInstalledCExampleOutOfTree) {
   auto cache = test::load(so);
   EXPECT_EQ(cache->name(), "example_c");
   std::string value, error;
-  ASSERT_TRUE(cache->set("k", std::string("\0v", 2), std::chrono::seconds(5), error)) << error;
+  ASSERT_TRUE(cache->set("k", std::string("\0v", 2), std::chrono::seconds(5), error))
+      << error;
   ASSERT_EQ(cache->get("k", value, error), CacheOutcome::Hit) << error;
   EXPECT_EQ(value, std::string("\0v", 2));
 }
@@ -123,10 +128,10 @@ class Mine {
 FIBD_CACHE_PLUGIN(Mine, "mine", "0.1", nullptr, FIBD_CACHE_CAP_THREAD_SAFE)
 )");
   std::string so = dir_->file("mine.so");
-  ASSERT_EQ(build("c++",
-                  "-std=c++17 -Wall -Wextra -Werror -fno-gnu-unique -fvisibility=hidden",
-                  src, so),
-            "");
+  ASSERT_EQ(
+      build("c++", "-std=c++17 -Wall -Wextra -Werror -fno-gnu-unique -fvisibility=hidden",
+            src, so),
+      "");
   auto cache = test::load(so);
   EXPECT_EQ(cache->name(), "mine");
   std::string value, error;
@@ -139,11 +144,26 @@ TEST_F(SdkInstall, HeaderIsStrictC99AndCpp17) {
   std::string c = dir_->file("strict.c");
   test::write_file(c, "#include <fibd/cache_plugin.h>\nint main(void) { return 0; }\n");
   auto cflags = pkg_config("--cflags fibd-plugin");
-  auto r = run_command("cc -std=c99 -Wall -Wextra -Werror -pedantic -fsyntax-only " + cflags +
-                       " " + shell_quote(c));
+  auto r = run_command("cc -std=c99 -Wall -Wextra -Werror -pedantic -fsyntax-only " +
+                       cflags + " " + shell_quote(c));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   r = run_command("c++ -std=c++17 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c++ " +
                   cflags + " " + shell_quote(c));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST_F(SdkInstall, GrammarHeaderIsStrictCpp17) {
+  std::string cpp = dir_->file("grammar.cpp");
+  test::write_file(cpp,
+                   "#include <fibd/grammar.hpp>\n"
+                   "int main() {\n"
+                   "  std::chrono::milliseconds d{};\n"
+                   "  std::string why;\n"
+                   "  return fibd::grammar::parse_duration(\"1m30s\", &d, &why) ? 0 : 1;\n"
+                   "}\n");
+  auto cflags = pkg_config("--cflags fibd-plugin");
+  auto r = run_command("c++ -std=c++17 -Wall -Wextra -Werror -pedantic -fsyntax-only " +
+                       cflags + " " + shell_quote(cpp));
   EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 

@@ -105,25 +105,25 @@ typedef enum fibd_cache_log_level {
 typedef struct fibd_cache_host {
   uint32_t struct_size; /* sizeof(fibd_cache_host) as the host built it */
   uint32_t abi_version; /* FIBD_CACHE_ABI_VERSION of the host */
-  void *ctx;            /* pass back as the first argument of the calls below */
+  void* ctx;            /* pass back as the first argument of the calls below */
   /* Writes one log line; it appears as "[plugin/NAME] message" at `level`
    * (a fibd_cache_log_level; other values are clamped into that range).
    * `message` is a NUL-terminated string, borrowed for the call; control
    * characters in it are escaped. */
-  void (*log)(void *ctx, int level, const char *message);
+  void (*log)(void* ctx, int level, const char* message);
 } fibd_cache_host;
 
 /* One configuration option: cache.options in /etc/fibd.yaml. */
 typedef struct fibd_cache_option {
-  const char *key;   /* NUL-terminated, borrowed during create() */
-  const char *value; /* NUL-terminated, borrowed during create() */
+  const char* key;   /* NUL-terminated, borrowed during create() */
+  const char* value; /* NUL-terminated, borrowed during create() */
 } fibd_cache_option;
 
 /* Everything create() is configured with. Borrowed during create() only. */
 typedef struct fibd_cache_config {
-  uint32_t struct_size;            /* sizeof(fibd_cache_config) of the host */
-  uint32_t reserved;               /* zero */
-  const fibd_cache_option *options; /* `option_count` entries, keys unique */
+  uint32_t struct_size;             /* sizeof(fibd_cache_config) of the host */
+  uint32_t reserved;                /* zero */
+  const fibd_cache_option* options; /* `option_count` entries, keys unique */
   size_t option_count;
   uint64_t default_ttl_ms; /* cache.expiration, 0 = entries never expire */
 } fibd_cache_config;
@@ -134,55 +134,54 @@ typedef struct fibd_cache_config {
  * non-zero if the host could not take the value (get() should then return
  * FIBD_CACHE_ERROR). A HIT without a put() is reported as an error. */
 typedef struct fibd_cache_sink {
-  void *ctx;
-  int (*put)(void *ctx, const void *data, size_t len);
+  void* ctx;
+  int (*put)(void* ctx, const void* data, size_t len);
 } fibd_cache_sink;
 
 /* Where stats() delivers counters: one call per counter, `name` borrowed for
  * the call (lowercase letters, digits and '_'). */
 typedef struct fibd_cache_stats_sink {
-  void *ctx;
-  void (*put)(void *ctx, const char *name, uint64_t value);
+  void* ctx;
+  void (*put)(void* ctx, const char* name, uint64_t value);
 } fibd_cache_stats_sink;
 
 /* The descriptor. Static and immutable in the plugin. */
 typedef struct fibd_cache_descriptor {
-  uint32_t abi_version; /* FIBD_CACHE_ABI_VERSION the plugin was built with */
-  uint32_t struct_size; /* sizeof(fibd_cache_descriptor) the plugin saw */
-  const char *name;        /* short name, [a-z0-9_-], 1..64 bytes: "memory" */
-  const char *version;     /* printable ASCII, 1..64 bytes, e.g. "1.2.0" */
-  const char *description; /* one line, at most 256 bytes, may be NULL */
+  uint32_t abi_version;    /* FIBD_CACHE_ABI_VERSION the plugin was built with */
+  uint32_t struct_size;    /* sizeof(fibd_cache_descriptor) the plugin saw */
+  const char* name;        /* short name, [a-z0-9_-], 1..64 bytes: "memory" */
+  const char* version;     /* printable ASCII, 1..64 bytes, e.g. "1.2.0" */
+  const char* description; /* one line, at most 256 bytes, may be NULL */
   uint64_t capabilities;   /* FIBD_CACHE_CAP_* bits; unknown bits are ignored */
 
   /* Required. Builds an instance. Returns NULL on failure after writing the
    * reason to err. Unknown option keys should be rejected here. */
-  void *(*create)(const fibd_cache_host *host, const fibd_cache_config *config,
-                  char *err, size_t err_len);
+  void* (*create)(const fibd_cache_host* host, const fibd_cache_config* config, char* err,
+                  size_t err_len);
   /* Required. Frees everything the instance owns. */
-  void (*destroy)(void *instance);
+  void (*destroy)(void* instance);
   /* Required. HIT (value given to sink), NOT_FOUND, EXPIRED or ERROR. */
-  fibd_cache_status (*get)(void *instance, const void *key, size_t key_len,
-                           const fibd_cache_sink *sink, char *err,
-                           size_t err_len);
+  fibd_cache_status (*get)(void* instance, const void* key, size_t key_len,
+                           const fibd_cache_sink* sink, char* err, size_t err_len);
   /* Required. Stores a copy of value; ttl_ms 0 means no expiry. OK or ERROR. */
-  fibd_cache_status (*set)(void *instance, const void *key, size_t key_len,
-                           const void *value, size_t value_len, uint64_t ttl_ms,
-                           char *err, size_t err_len);
+  fibd_cache_status (*set)(void* instance, const void* key, size_t key_len,
+                           const void* value, size_t value_len, uint64_t ttl_ms,
+                           char* err, size_t err_len);
 
   /* Optional (NULL when not offered). OK, NOT_FOUND or ERROR. */
-  fibd_cache_status (*del)(void *instance, const void *key, size_t key_len,
-                           char *err, size_t err_len);
+  fibd_cache_status (*del)(void* instance, const void* key, size_t key_len, char* err,
+                           size_t err_len);
   /* Optional. Removes every entry. OK or ERROR. */
-  fibd_cache_status (*clear)(void *instance, char *err, size_t err_len);
+  fibd_cache_status (*clear)(void* instance, char* err, size_t err_len);
   /* Optional. Reports counters through sink. OK or ERROR. */
-  fibd_cache_status (*stats)(void *instance, const fibd_cache_stats_sink *sink,
-                             char *err, size_t err_len);
+  fibd_cache_status (*stats)(void* instance, const fibd_cache_stats_sink* sink, char* err,
+                             size_t err_len);
 } fibd_cache_descriptor;
 
 /* The type of the exported factory. It takes no argument, must not fail and
  * must return the same descriptor every time (or NULL, which the host
  * reports as an error). */
-typedef const fibd_cache_descriptor *(*fibd_cache_factory_fn)(void);
+typedef const fibd_cache_descriptor* (*fibd_cache_factory_fn)(void);
 
 /* Declares the factory with C linkage and default visibility, e.g.
  *   FIBD_CACHE_EXPORT const fibd_cache_descriptor *fibd_cache_plugin(void); */

@@ -1,12 +1,9 @@
-#include "config/config.h"
-
-#include <arpa/inet.h>
+// The YAML file: strict reading of /etc/fibd.yaml into a Config, with every
+// refusal naming file:line and the key.
 #include <sys/stat.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <fstream>
 #include <functional>
@@ -14,272 +11,11 @@
 #include <sstream>
 #include <string_view>
 #include <system_error>
-#include <thread>
 
+#include "config/config.h"
 #include "config/config_checks.h"
 
 namespace fibd {
-
-std::uint64_t Config::effective_max_n() const {
-  return algorithm == Algorithm::Naive ? std::min(max_n, kNaiveMaxN) : max_n;
-}
-
-unsigned Config::effective_workers() const {
-  if (workers != 0) return workers;
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
-// ---------------------------------------------------------------------------
-// Enumerations.
-
-namespace {
-
-std::string lowercase(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-template <typename Enum, std::size_t N>
-std::optional<Enum> lookup(const std::pair<Enum, const char*> (&table)[N],
-                           const std::string& text) {
-  const std::string key = lowercase(text);
-  for (const auto& [value, name] : table) {
-    if (key == name) return value;
-  }
-  return std::nullopt;
-}
-
-template <typename Enum, std::size_t N>
-std::string name_of(const std::pair<Enum, const char*> (&table)[N], Enum value) {
-  for (const auto& [v, name] : table) {
-    if (v == value) return name;
-  }
-  return "?";
-}
-
-template <typename Enum, std::size_t N>
-std::string names_of(const std::pair<Enum, const char*> (&table)[N]) {
-  std::string out;
-  for (const auto& [v, name] : table) {
-    if (!out.empty()) out += ", ";
-    out += name;
-  }
-  return out;
-}
-
-constexpr std::pair<LogLevel, const char*> kLogLevels[] = {
-    {LogLevel::Trace, "trace"}, {LogLevel::Debug, "debug"},
-    {LogLevel::Info, "info"},   {LogLevel::Warn, "warn"},
-    {LogLevel::Error, "error"}, {LogLevel::Critical, "critical"},
-    {LogLevel::Off, "off"}};
-constexpr std::pair<Algorithm, const char*> kAlgorithms[] = {{Algorithm::Fast, "fast"},
-                                                             {Algorithm::Naive, "naive"}};
-constexpr std::pair<BusKind, const char*> kBuses[] = {
-    {BusKind::System, "system"}, {BusKind::Session, "session"}, {BusKind::None, "none"}};
-
-}  // namespace
-
-std::string to_string(LogLevel level) { return name_of(kLogLevels, level); }
-std::optional<LogLevel> parse_log_level(const std::string& text) {
-  return lookup(kLogLevels, text);
-}
-std::string to_string(Algorithm algorithm) { return name_of(kAlgorithms, algorithm); }
-std::optional<Algorithm> parse_algorithm(const std::string& text) {
-  return lookup(kAlgorithms, text);
-}
-std::string to_string(BusKind bus) { return name_of(kBuses, bus); }
-std::optional<BusKind> parse_bus(const std::string& text) { return lookup(kBuses, text); }
-
-// ---------------------------------------------------------------------------
-// Value checks.
-
-namespace detail {
-
-std::uint64_t parse_unsigned(const std::string& text, std::uint64_t min,
-                             std::uint64_t max, const std::string& expected) {
-  const std::string tail = " (" + expected + ")";
-  if (text.empty()) throw ConfigError("empty value" + tail);
-  const bool negative = text[0] == '-' && text.size() > 1;
-  const std::string_view digits = negative ? std::string_view(text).substr(1) : text;
-  if (!std::all_of(digits.begin(), digits.end(),
-                   [](char c) { return c >= '0' && c <= '9'; })) {
-    throw ConfigError("'" + text + "' is not a whole number" + tail);
-  }
-  if (negative) throw ConfigError("'" + text + "' is negative" + tail);
-  std::uint64_t value = 0;
-  for (char c : digits) {
-    if (__builtin_mul_overflow(value, 10u, &value) ||
-        __builtin_add_overflow(value, static_cast<unsigned>(c - '0'), &value)) {
-      throw ConfigError("'" + text + "' is out of range" + tail);
-    }
-  }
-  if (value < min || value > max) {
-    throw ConfigError("'" + text + "' is out of range" + tail);
-  }
-  return value;
-}
-
-void check_plugin(const std::string& plugin) {
-  const std::string tail =
-      " (expected none, a plugin name in cache.plugin_dir, or an absolute path to a "
-      ".so)";
-  if (plugin.empty()) throw ConfigError("empty plugin" + tail);
-  if (plugin.find('\0') != std::string::npos) {
-    throw ConfigError("plugin contains a NUL character" + tail);
-  }
-  if (plugin == "none" || plugin[0] == '/') return;
-  if (plugin.find('/') != std::string::npos) {
-    throw ConfigError("'" + plugin + "' is a relative path" + tail);
-  }
-  const bool valid_name = plugin != "." && plugin != ".." &&
-                          std::all_of(plugin.begin(), plugin.end(), [](unsigned char c) {
-                            return std::isalnum(c) || c == '_' || c == '.' || c == '-';
-                          });
-  if (!valid_name) {
-    throw ConfigError("'" + plugin +
-                      "' is not a valid plugin name (expected none, a name made of "
-                      "A-Z a-z 0-9 _ . -, or an absolute path to a .so)");
-  }
-}
-
-void check_plugin_dir(const std::string& dir) {
-  const std::string tail = " (expected an absolute directory path)";
-  if (dir.empty()) throw ConfigError("empty directory" + tail);
-  if (dir.find('\0') != std::string::npos) {
-    throw ConfigError("directory contains a NUL character" + tail);
-  }
-  if (dir[0] != '/') throw ConfigError("'" + dir + "' is a relative path" + tail);
-}
-
-void check_factory(const std::string& symbol) {
-  const std::string tail = " (expected a C identifier such as fibd_cache_plugin)";
-  if (symbol.empty()) throw ConfigError("empty symbol name" + tail);
-  const auto ident = [](unsigned char c) { return std::isalnum(c) || c == '_'; };
-  if (std::isdigit(static_cast<unsigned char>(symbol[0])) ||
-      !std::all_of(symbol.begin(), symbol.end(), ident)) {
-    throw ConfigError("'" + symbol + "' is not a valid symbol name" + tail);
-  }
-}
-
-LogLevel parse_log_level_or_throw(const std::string& text) {
-  if (auto level = parse_log_level(text)) return *level;
-  throw ConfigError("unknown log level '" + text + "' (expected one of " +
-                    names_of(kLogLevels) + ")");
-}
-
-Algorithm parse_algorithm_or_throw(const std::string& text) {
-  if (auto algorithm = parse_algorithm(text)) return *algorithm;
-  throw ConfigError("unknown algorithm '" + text + "' (expected one of " +
-                    names_of(kAlgorithms) + ")");
-}
-
-BusKind parse_bus_or_throw(const std::string& text) {
-  if (auto bus = parse_bus(text)) return *bus;
-  throw ConfigError("unknown bus '" + text + "' (expected one of " + names_of(kBuses) +
-                    ")");
-}
-
-}  // namespace detail
-
-// ---------------------------------------------------------------------------
-// Listen addresses.
-
-namespace {
-
-bool is_ipv4(const std::string& host) {
-  in_addr addr{};
-  return inet_pton(AF_INET, host.c_str(), &addr) == 1;
-}
-
-bool is_ipv6(const std::string& host) {
-  in6_addr addr{};
-  return inet_pton(AF_INET6, host.c_str(), &addr) == 1;
-}
-
-// RFC 1123 host names: dot-separated labels of letters, digits and inner '-'.
-bool is_hostname(const std::string& host) {
-  if (host.empty() || host.size() > 253) return false;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t dot = host.find('.', start);
-    const std::string_view label = std::string_view(host).substr(
-        start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' ||
-        label.back() == '-') {
-      return false;
-    }
-    for (unsigned char c : label) {
-      if (!std::isalnum(c) && c != '-') return false;
-    }
-    if (dot == std::string::npos) return true;
-    start = dot + 1;
-  }
-}
-
-}  // namespace
-
-ListenAddress parse_listen(const std::string& text) {
-  const std::string tail =
-      " (expected host:port, e.g. 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080)";
-  const std::string quoted = "'" + text + "'";
-  if (text.empty()) throw ConfigError("empty address" + tail);
-  // inet_pton() reads a C string: "[::1<NUL>junk]:80" would pass as ::1.
-  if (text.find('\0') != std::string::npos) {
-    throw ConfigError("the address contains a NUL character" + tail);
-  }
-
-  ListenAddress address;
-  std::string port;
-  if (text[0] == '[') {
-    const std::size_t close = text.find(']');
-    if (close == std::string::npos)
-      throw ConfigError(quoted + " lacks a closing ']'" + tail);
-    address.host = text.substr(1, close - 1);
-    if (!is_ipv6(address.host)) {
-      throw ConfigError("'" + address.host + "' in " + quoted +
-                        " is not an IPv6 address" + tail);
-    }
-    if (close + 1 >= text.size() || text[close + 1] != ':') {
-      throw ConfigError(quoted + " has no port" + tail);
-    }
-    port = text.substr(close + 2);
-  } else {
-    const std::size_t colon = text.rfind(':');
-    if (colon == std::string::npos) throw ConfigError(quoted + " has no port" + tail);
-    address.host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (address.host.find(':') != std::string::npos) {
-      throw ConfigError("the IPv6 address in " + quoted +
-                        " needs brackets (expected e.g. [::1]:8080)");
-    }
-    if (address.host.empty()) throw ConfigError(quoted + " has no host" + tail);
-    const bool looks_numeric =
-        std::all_of(address.host.begin(), address.host.end(),
-                    [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
-    if (looks_numeric ? !is_ipv4(address.host) : !is_hostname(address.host)) {
-      throw ConfigError("'" + address.host + "' in " + quoted +
-                        " is not a valid IPv4 address or host name" + tail);
-    }
-  }
-  if (port.empty()) throw ConfigError(quoted + " has no port" + tail);
-  try {
-    address.port = static_cast<std::uint16_t>(
-        detail::parse_unsigned(port, 1, 65535, "expected a port 1..65535"));
-  } catch (const ConfigError& e) {
-    throw ConfigError("port of " + quoted + ": " + e.what());
-  }
-  return address;
-}
-
-std::string format_listen(const ListenAddress& address) {
-  const bool v6 = address.host.find(':') != std::string::npos;
-  return (v6 ? "[" + address.host + "]" : address.host) + ":" +
-         std::to_string(address.port);
-}
-
-// ---------------------------------------------------------------------------
-// The YAML file.
 
 namespace {
 
@@ -375,10 +111,12 @@ class Parser {
         const YAML::Mark& at = docs[1].start;
         if (at.pos <= docs[0].start.pos) {
           const std::size_t pos = static_cast<std::size_t>(std::max(at.pos, 0));
-          const unsigned char c = pos < text.size() ? static_cast<unsigned char>(text[pos]) : 0;
+          const unsigned char c =
+              pos < text.size() ? static_cast<unsigned char>(text[pos]) : 0;
           fail(at.line, "",
                c >= 0x21 && c < 0x7f
-                   ? std::string("YAML syntax error: unexpected '") + static_cast<char>(c) + "'"
+                   ? std::string("YAML syntax error: unexpected '") +
+                         static_cast<char>(c) + "'"
                    : std::string("YAML syntax error: unexpected content"));
         }
         fail(docs[1].first_line >= 0 ? docs[1].first_line : at.line, "",
@@ -494,7 +232,7 @@ class Parser {
 
   bool boolean(const Entry& e) const {
     const std::string expected = "true or false";
-    const std::string text = lowercase(scalar(e, expected));
+    const std::string text = detail::lowercase(scalar(e, expected));
     if (text == "true" || text == "yes" || text == "on") return true;
     if (text == "false" || text == "no" || text == "off") return false;
     fail(e.line, e.path,
@@ -659,34 +397,6 @@ Config load_config_file(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) throw ConfigError(path + ": read error");
   return parse_config(text.str(), path);
-}
-
-// ---------------------------------------------------------------------------
-// File plus flags.
-
-Config resolve_config(const CommandLine& cl, const std::string& default_path) {
-  Config config;
-  if (cl.config_path) {
-    config = load_config_file(*cl.config_path);
-  } else {
-    struct stat st {};
-    const bool absent =
-        ::stat(default_path.c_str(), &st) != 0 && (errno == ENOENT || errno == ENOTDIR);
-    if (!absent) config = load_config_file(default_path);
-  }
-
-  if (cl.listen) config.listen = *cl.listen;
-  if (cl.port) {
-    ListenAddress address = parse_listen(config.listen);
-    address.port = *cl.port;
-    config.listen = format_listen(address);
-  }
-  if (cl.log_level) config.log_level = *cl.log_level;
-  if (cl.cache_plugin_path) config.cache.plugin = *cl.cache_plugin_path;
-  if (cl.cache_factory) config.cache.factory = *cl.cache_factory;
-  if (cl.cache_expiration) config.cache.expiration = *cl.cache_expiration;
-  if (cl.bus) config.bus = *cl.bus;
-  return config;
 }
 
 }  // namespace fibd

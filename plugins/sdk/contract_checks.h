@@ -1,0 +1,28 @@
+// The contract checks fibd-plugin-check runs against one loaded plugin.
+// Each reports PASS, FAIL, SKIP or WARN lines into the Report.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "plugin_host/plugin_loader.h"
+#include "report.h"
+
+namespace fibd::plugin_check {
+
+inline constexpr std::uint64_t kLongTtlMs = 60000;
+
+// get/set, TTL, delete, clear, a 1 MiB value, binary-safe keys and values.
+// Keys start with `prefix`.
+void check_calls(Report& r, PluginCache& c, const std::string& prefix);
+// `threads` threads at once, when the plugin says it is thread-safe.
+void check_threads(Report& r, PluginCache& c, const std::string& prefix,
+                   unsigned threads);
+void check_stats(Report& r, PluginCache& c);
+// Drops the last reference: destroy() runs and the image must leave memory.
+void check_unload(Report& r, std::shared_ptr<PluginCache> cache);
+// create() should refuse an option it does not know.
+void check_unknown_option(Report& r, const PluginLoadRequest& request);
+
+}  // namespace fibd::plugin_check

@@ -1,0 +1,251 @@
+// redis.so through its C ABI: loading it, calling it, capturing its log, and
+// the fixture every redis.so test starts from.
+#pragma once
+
+#include "redis_server.h"
+
+namespace fibd_redis_test {
+
+// ------------------------------------------------------------ C ABI harness
+
+struct Plugin {
+  void* handle = nullptr;
+  const fibd_cache_descriptor* desc = nullptr;
+  std::string error;
+
+  Plugin() {
+    std::string path = kBuildDir + "/plugins/redis.so";
+    handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      error = ::dlerror();
+      return;
+    }
+    auto factory = reinterpret_cast<fibd_cache_factory_fn>(
+        ::dlsym(handle, FIBD_CACHE_DEFAULT_FACTORY));
+    if (factory == nullptr) {
+      error = "no factory symbol";
+      return;
+    }
+    desc = factory();
+  }
+  ~Plugin() {
+    if (handle != nullptr) ::dlclose(handle);
+  }
+  Plugin(const Plugin&) = delete;
+  Plugin& operator=(const Plugin&) = delete;
+};
+
+// Host log lines, shared by all threads of an instance.
+struct LogCapture {
+  std::mutex mu;
+  std::vector<std::pair<int, std::string>> lines;
+
+  static void log(void* ctx, int level, const char* msg) {
+    auto* self = static_cast<LogCapture*>(ctx);
+    std::lock_guard lock(self->mu);
+    self->lines.emplace_back(level, msg);
+  }
+  std::vector<std::pair<int, std::string>> snapshot() {
+    std::lock_guard lock(mu);
+    return lines;
+  }
+  bool contains(const std::string& needle, int min_level = FIBD_LOG_TRACE) {
+    std::lock_guard lock(mu);
+    for (auto& [lvl, l] : lines)
+      if (lvl >= min_level && l.find(needle) != std::string::npos) return true;
+    return false;
+  }
+  size_t count_at_least(int level) {
+    std::lock_guard lock(mu);
+    return static_cast<size_t>(std::count_if(lines.begin(), lines.end(),
+                                             [&](auto& p) { return p.first >= level; }));
+  }
+};
+
+using Options = std::vector<std::pair<std::string, std::string>>;
+
+struct GetResult {
+  fibd_cache_status status;
+  std::string value;
+  std::string error;
+};
+
+// One instance of the plugin; destroy() in the destructor.
+class Instance {
+ public:
+  Instance(const Plugin& p, const Options& opts, uint64_t default_ttl_ms = 0)
+      : desc_(p.desc) {
+    host_.struct_size = sizeof host_;
+    host_.abi_version = FIBD_CACHE_ABI_VERSION;
+    host_.ctx = &log_;
+    host_.log = &LogCapture::log;
+    std::vector<fibd_cache_option> o;
+    for (auto& [k, v] : opts) o.push_back({k.c_str(), v.c_str()});
+    fibd_cache_config cfg{};
+    cfg.struct_size = sizeof cfg;
+    cfg.options = o.data();
+    cfg.option_count = o.size();
+    cfg.default_ttl_ms = default_ttl_ms;
+    char err[512] = "";
+    inst_ = desc_->create(&host_, &cfg, err, sizeof err);
+    error_ = err;
+  }
+  ~Instance() {
+    if (inst_ != nullptr) desc_->destroy(inst_);
+  }
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
+
+  bool ok() const { return inst_ != nullptr; }
+  const std::string& create_error() const { return error_; }
+  LogCapture& log() { return log_; }
+
+  GetResult get(const std::string& key) {
+    GetResult r;
+    fibd_cache_sink sink{&r.value, [](void* ctx, const void* data, size_t len) {
+                           static_cast<std::string*>(ctx)->assign(
+                               static_cast<const char*>(data), len);
+                           return 0;
+                         }};
+    char err[512] = "";
+    r.status = desc_->get(inst_, key.data(), key.size(), &sink, err, sizeof err);
+    r.error = err;
+    return r;
+  }
+  fibd_cache_status set(const std::string& key, const std::string& value, uint64_t ttl_ms,
+                        std::string* error = nullptr) {
+    char err[512] = "";
+    auto s = desc_->set(inst_, key.data(), key.size(), value.data(), value.size(), ttl_ms,
+                        err, sizeof err);
+    if (error != nullptr) *error = err;
+    return s;
+  }
+  fibd_cache_status del(const std::string& key) {
+    char err[512] = "";
+    return desc_->del(inst_, key.data(), key.size(), err, sizeof err);
+  }
+  fibd_cache_status clear() {
+    char err[512] = "";
+    return desc_->clear(inst_, err, sizeof err);
+  }
+  std::map<std::string, uint64_t> stats() {
+    std::map<std::string, uint64_t> m;
+    fibd_cache_stats_sink sink{
+        &m, [](void* ctx, const char* name, uint64_t v) {
+          (*static_cast<std::map<std::string, uint64_t>*>(ctx))[name] = v;
+        }};
+    char err[256] = "";
+    desc_->stats(inst_, &sink, err, sizeof err);
+    return m;
+  }
+
+ private:
+  const fibd_cache_descriptor* desc_;
+  fibd_cache_host host_{};
+  LogCapture log_;
+  void* inst_ = nullptr;
+  std::string error_;
+};
+
+// ------------------------------------------------------------------ fixture
+
+class RedisPluginTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!find_in_path("redis-server") || !find_in_path("redis-cli"))
+      GTEST_SKIP() << "redis-server/redis-cli not installed (packaging/test-deps)";
+    ASSERT_NE(plugin_.desc, nullptr) << plugin_.error;
+    char tmpl[] = "/tmp/fibd-redis-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    port_ = free_port();
+    ASSERT_GT(port_, 0);
+  }
+  void TearDown() override {
+    server_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  // Starts (or restarts, same port and socket) the fixture's redis-server.
+  void start_redis(std::vector<std::string> extra = {}) {
+    if (!server_) server_ = std::make_unique<RedisServer>(port_, dir_, std::move(extra));
+    ASSERT_TRUE(server_->start())
+        << "redis-server did not start; see " << dir_ << "/redis.log";
+  }
+  std::string addr() const { return "127.0.0.1:" + std::to_string(port_); }
+  RedisServer& redis() { return *server_; }
+
+  Plugin plugin_;
+  std::string dir_;
+  int port_ = -1;
+  std::unique_ptr<RedisServer> server_;
+};
+
+// Runs get/set from `threads` threads until stopped; records the slowest call.
+class Load {
+ public:
+  Load(Instance& inst, int threads) : inst_(inst) {
+    for (int t = 0; t < threads; ++t)
+      workers_.emplace_back([this, t] {
+        std::mt19937 rng(static_cast<unsigned>(t));
+        while (!stop_.load()) {
+          std::string key = "load:" + std::to_string(rng() % 64);
+          auto t0 = Clock::now();
+          fibd_cache_status s;
+          if (rng() % 2 == 0)
+            s = inst_.set(key, "value-" + key, 60000);
+          else
+            s = inst_.get(key).status;
+          auto took = since(t0);
+          calls_.fetch_add(1);
+          if (s == FIBD_CACHE_ERROR) errors_.fetch_add(1);
+          std::this_thread::sleep_for(100us);  // a busy server, not a spin loop
+          int64_t ms = took.count();
+          int64_t cur = max_ms_.load();
+          while (ms > cur && !max_ms_.compare_exchange_weak(cur, ms)) {
+          }
+        }
+      });
+  }
+  ~Load() { stop(); }
+  void stop() {
+    stop_.store(true);
+    for (auto& w : workers_)
+      if (w.joinable()) w.join();
+  }
+  int64_t max_ms() const { return max_ms_.load(); }
+  uint64_t calls() const { return calls_.load(); }
+  uint64_t errors() const { return errors_.load(); }
+  void reset_max() { max_ms_.store(0); }
+
+ private:
+  Instance& inst_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> max_ms_{0};
+  std::atomic<uint64_t> calls_{0}, errors_{0};
+  std::vector<std::thread> workers_;
+};
+
+// What a test saw, for whoever reads the output of a failure (or a pass).
+inline void report(const std::string& what, Instance& inst) {
+  std::cout << "[   info   ] " << what << "\n";
+  for (auto& [lvl, line] : inst.log().snapshot())
+    std::cout << "[   log " << lvl << "  ] " << line << "\n";
+  for (auto& [k, v] : inst.stats()) std::cout << "[   stat   ] " << k << "=" << v << "\n";
+}
+
+// Sets and gets a fresh key until it hits; returns how long that took.
+inline std::optional<milliseconds> wait_for_hit(Instance& inst, milliseconds limit) {
+  auto t0 = Clock::now();
+  int i = 0;
+  while (since(t0) < limit) {
+    std::string key = "probe:" + std::to_string(i++);
+    if (inst.set(key, "x", 60000) == FIBD_CACHE_OK &&
+        inst.get(key).status == FIBD_CACHE_HIT)
+      return since(t0);
+    std::this_thread::sleep_for(10ms);
+  }
+  return std::nullopt;
+}
+
+}  // namespace fibd_redis_test
