@@ -9,6 +9,7 @@
 #include "base/escape.h"
 #include "base/rate_limited_log.h"
 #include "compute/cache_key.h"
+#include "compute/cached_value.h"
 #include "compute/fib.h"
 
 namespace fibd {
@@ -110,6 +111,10 @@ void ApiHandler::handle_fib(std::string_view n_text, http::Responder& responder)
   // nothing here, and the answer is written from value_ before we return.
   switch (cache.get(cache_key(n), value_, error_)) {
     case CacheOutcome::Hit:
+      if (!accept_cached_fib(n, value_, cache, ctx_.metrics)) {
+        ctx_.metrics.cache_miss();  // computed, served, and written back
+        break;
+      }
       ctx_.metrics.cache_hit();
       send_fib(responder, value_, true);
       return;
@@ -123,7 +128,7 @@ void ApiHandler::handle_fib(std::string_view n_text, http::Responder& responder)
       break;
   }
   if (rt.algorithm == Algorithm::Fast && n <= kInlineMaxN) {
-    compute_inline(n, rt, responder);
+    compute_inline(n, responder);
     return;
   }
   submit(n, view_.snapshot(), /*lookup_cache=*/false, responder);
@@ -132,18 +137,16 @@ void ApiHandler::handle_fib(std::string_view n_text, http::Responder& responder)
 // For small n, mpz_fib_ui and the decimal conversion cost less than handing
 // the request to a worker and the answer back (docs/performance.md has the
 // measurement), so the loop computes it.
-void ApiHandler::compute_inline(std::uint64_t n, const Runtime& rt,
-                                http::Responder& responder) {
+void ApiHandler::compute_inline(std::uint64_t n, http::Responder& responder) {
   const auto started = std::chrono::steady_clock::now();
   static const std::atomic<bool> kNeverCancelled{false};
-  const std::string digits = *compute_fib(Algorithm::Fast, n, kNeverCancelled);
+  auto digits =
+      std::make_shared<const std::string>(*compute_fib(Algorithm::Fast, n, kNeverCancelled));
   ctx_.metrics.observe_compute(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  if (!rt.cache->set(cache_key(n), digits, rt.ttl, error_)) {
-    ctx_.metrics.cache_error();
-    log_cache_error("set", rt.cache->name(), error_);
-  }
-  send_fib(responder, digits, false);
+  send_fib(responder, *digits, false);
+  // Like every computed value, it reaches the cache after its answer.
+  ctx_.fib.store(view_.snapshot(), n, std::move(digits));
 }
 
 void ApiHandler::submit(std::uint64_t n, const std::shared_ptr<const Runtime>& rt,

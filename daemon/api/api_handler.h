@@ -40,7 +40,7 @@ class ApiHandler final : public http::Handler {
   struct Miss;
 
   void handle_fib(std::string_view n_text, http::Responder& responder);
-  void compute_inline(std::uint64_t n, const Runtime& rt, http::Responder& responder);
+  void compute_inline(std::uint64_t n, http::Responder& responder);
   void submit(std::uint64_t n, const std::shared_ptr<const Runtime>& rt,
               bool lookup_cache, http::Responder& responder);
   void complete(const Miss& miss, const FibResult& result, http::Responder& responder);

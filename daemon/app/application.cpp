@@ -89,7 +89,7 @@ int Application::run() {
   //    pretend to be ready.
   std::shared_ptr<Cache> cache;
   try {
-    cache = open_cache(config_.cache);
+    cache = open_cache(config_.cache, &reaper_);
   } catch (const CacheLoadError& e) {
     // Most loader messages already start with this; say it once.
     constexpr std::string_view kWhat = "cannot load cache plugin";
@@ -252,7 +252,7 @@ ReloadResult Application::reload(bool reread_config) {
   if (!reread_config || !same_cache_settings(next.cache, config_.cache) ||
       !(identify(cache->path()) == plugin_file_)) {
     try {
-      cache = open_cache(next.cache);
+      cache = open_cache(next.cache, &reaper_);
     } catch (const CacheLoadError& e) {
       return fail(ReloadResult::Kind::PluginLoadFailed, e.what());
     }

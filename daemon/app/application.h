@@ -21,6 +21,7 @@
 #include "http/libevent_ptr.h"
 #include "http/listen_socket.h"
 #include "metrics/metrics.h"
+#include "plugin_host/plugin_reaper.h"
 
 namespace fibd {
 
@@ -66,6 +67,8 @@ class Application final : public Control {
 
   CommandLine command_line_;
   Config config_;  // written only by the reload thread after start
+  // Declared before everything that holds a cache, so it outlives them all.
+  PluginReaper reaper_;
   FileId plugin_file_;
   Metrics metrics_;
   RuntimeHolder runtime_;

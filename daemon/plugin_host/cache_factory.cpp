@@ -5,10 +5,11 @@
 #include <cerrno>
 
 #include "plugin_host/plugin_loader.h"
+#include "plugin_host/plugin_reaper.h"
 
 namespace fibd {
 
-std::shared_ptr<Cache> open_cache(const CacheSettings& settings) {
+std::shared_ptr<Cache> open_cache(const CacheSettings& settings, PluginReaper* reaper) {
   if (settings.plugin == "none") return make_none_cache();
 
   PluginLoadRequest request;
@@ -18,7 +19,8 @@ std::shared_ptr<Cache> open_cache(const CacheSettings& settings) {
   request.options = settings.options;
   request.default_ttl = settings.expiration;
   try {
-    return load_plugin(request);
+    std::shared_ptr<Cache> cache = load_plugin(request);
+    return reaper ? reaper->adopt(std::move(cache)) : cache;
   } catch (const CacheLoadError& e) {
     // A bare name that matches no file: say where it was looked for.
     struct stat st {};
