@@ -60,15 +60,6 @@ std::shared_ptr<const Runtime> Application::make_runtime(
   return rt;
 }
 
-Application::FileId Application::identify(const std::string& path) {
-  FileId id;
-  struct stat st {};
-  if (!path.empty() && ::stat(path.c_str(), &st) == 0) {
-    id = {st.st_dev, st.st_ino, st.st_mtim, st.st_size};
-  }
-  return id;
-}
-
 std::string Application::status_line() const {
   const auto rt = runtime_.get();
   return "serving on " + socket_.description + ", cache " + rt->cache->name() + " " +
@@ -92,7 +83,6 @@ int Application::run() {
     }
     return 1;
   }
-  plugin_file_ = identify(cache->path());
   runtime_.publish(make_runtime(config_, cache));
   metrics_.set_plugin(cache->name(), cache->version(), cache->path());
   cache.reset();
@@ -242,7 +232,7 @@ ReloadResult Application::reload(bool reread_config) {
   std::shared_ptr<Cache> cache = current->cache;
   bool swapped = false;
   if (!reread_config || !same_cache_settings(next.cache, config_.cache) ||
-      !(identify(cache->path()) == plugin_file_)) {
+      !(identify_path(cache->path()) == cache->file_identity())) {  // replaced on disk
     try {
       cache = open_cache(next.cache, &reaper_);
     } catch (const CacheLoadError& e) {
@@ -252,7 +242,6 @@ ReloadResult Application::reload(bool reread_config) {
   }
 
   if (reread_config) set_log_level(next.log_level);
-  plugin_file_ = identify(cache->path());
   runtime_.publish(make_runtime(next, cache));
   current.reset();
   config_ = std::move(next);
