@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "api/api_handler.h"
+#include "base/cpu_budget.h"
 #include "base/logging.h"
 #include "control/dbus_service.h"
 #include "control/systemd_notify.h"
@@ -20,8 +21,6 @@ namespace {
 
 // How long SIGTERM waits for requests in flight before closing the rest.
 constexpr std::chrono::seconds kShutdownGrace{10};
-
-unsigned loop_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 bool same_cache_settings(const CacheSettings& a, const CacheSettings& b) {
   return a.plugin == b.plugin && a.plugin_dir == b.plugin_dir && a.factory == b.factory &&
@@ -87,7 +86,11 @@ int Application::run() {
   metrics_.set_plugin(cache->name(), cache->version(), cache->path());
   cache.reset();
 
-  // 2. The socket and the loops.
+  // 2. The socket and the loops, as many as the CPUs fibd may use.
+  const CpuBudget cpus = usable_cpus();
+  spdlog::info("sizing: {} event loops and {} workers{}; {}", cpus.cpus,
+               config_.effective_workers(), config_.workers != 0 ? " (workers: set)" : "",
+               cpus.why);
   try {
     socket_ = open_listen_socket(config_.listen);
   } catch (const ListenError& e) {
@@ -96,7 +99,7 @@ int Application::run() {
   }
   ApiContext ctx{runtime_, fib_, metrics_};
   server_ = std::make_unique<HttpServer>(
-      socket_.fd.get(), loop_threads(), HttpLimits{},
+      socket_.fd.get(), cpus.cpus, HttpLimits{},
       [ctx](HttpLoop& loop) { return std::make_unique<ApiHandler>(loop, ctx); });
   server_->start();
 

@@ -4,6 +4,8 @@
 #include <string>
 #include <thread>
 
+#include "base/cpu_budget.h"
+
 namespace fibd {
 namespace {
 
@@ -125,8 +127,7 @@ TEST(ConfigEffective, MaxN) {
 
 TEST(ConfigEffective, Workers) {
   Config c;
-  const unsigned cpus = std::thread::hardware_concurrency();
-  EXPECT_EQ(c.effective_workers(), cpus == 0 ? 1u : cpus);
+  EXPECT_EQ(c.effective_workers(), usable_cpus().cpus);  // affinity, cgroup quota
   EXPECT_GE(c.effective_workers(), 1u);
   c.workers = 3;
   EXPECT_EQ(c.effective_workers(), 3u);
