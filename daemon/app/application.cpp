@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "api/api_handler.h"
+#include "app/liveness.h"
 #include "base/cpu_budget.h"
 #include "base/logging.h"
 #include "control/dbus_service.h"
@@ -132,10 +133,15 @@ int Application::run() {
   event_add(on_int.get(), nullptr);
 
   EventPtr watchdog;
+  Liveness liveness(*server_, cpus.cpus, fib_);
   if (auto interval = notify::watchdog_interval()) {
+    // WATCHDOG=1 only while every loop and the worker pool answer.
     watchdog = make_event(
         base.get(), -1, EV_PERSIST,
-        [](evutil_socket_t, short, void*) { notify::watchdog(); }, nullptr);
+        [](evutil_socket_t, short, void* arg) {
+          if (static_cast<Liveness*>(arg)->tick()) notify::watchdog();
+        },
+        &liveness);
     const timeval tv{static_cast<time_t>(interval->count() / 1000000),
                      static_cast<suseconds_t>(interval->count() % 1000000)};
     event_add(watchdog.get(), &tv);

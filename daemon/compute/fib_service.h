@@ -59,6 +59,10 @@ class FibService {
   // if its callback will not run. The last waiter leaving cancels the job.
   bool detach(const Ticket& ticket);
 
+  // A liveness ping: `answered` runs on a worker as soon as one is free
+  // (ahead of queued computations). Dropped once stopped.
+  void ping(std::function<void()> answered);
+
   // Computations queued or running, including cancelled ones still unwinding.
   std::size_t inflight() const;
 
@@ -73,6 +77,7 @@ class FibService {
   mutable std::mutex mutex_;
   std::condition_variable_any work_ready_;
   std::deque<std::shared_ptr<Job>> queue_;
+  std::deque<std::function<void()>> pings_;
   std::unordered_map<std::uint64_t, std::shared_ptr<Job>> by_n_;  // joinable jobs
   std::size_t inflight_ = 0;
   std::uint64_t next_waiter_ = 1;

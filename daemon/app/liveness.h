@@ -1,0 +1,52 @@
+// What WATCHDOG=1 vouches for: not that the main thread runs, but that every
+// event loop and the worker pool answer a liveness ping within one watchdog
+// interval. A loop wedged by a plugin that claimed to be non-blocking, or a
+// pool that takes no work, stops the pings, and systemd restarts fibd after
+// WatchdogSec; the log names what stopped answering.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace fibd {
+
+class FibService;
+class HttpLoop;
+class HttpServer;
+
+class Liveness {
+ public:
+  Liveness(HttpServer& server, unsigned loops, FibService& fib);
+  Liveness(const Liveness&) = delete;
+  Liveness& operator=(const Liveness&) = delete;
+
+  // On every watchdog tick (main thread): true when every party answered
+  // the ping of the previous tick (send WATCHDOG=1 then); pings again those
+  // that did. What stays silent is logged, by name and thread id.
+  bool tick();
+
+ private:
+  struct LoopState {
+    const HttpLoop* loop = nullptr;
+    int tid = 0;
+    std::uint64_t answered = 0;
+  };
+  void loop_answered(const HttpLoop* loop, std::uint64_t seq);
+
+  HttpServer& server_;
+  const unsigned loop_count_;
+  FibService& fib_;
+  std::mutex mutex_;              // the states below: answers come from other threads
+  std::vector<LoopState> loops_;  // in the order they first answered
+  std::uint64_t loops_sent_ = 0;
+  std::uint64_t pool_sent_ = 0;
+  std::uint64_t pool_answered_ = 0;
+  std::uint64_t seq_ = 0;
+  std::chrono::steady_clock::time_point silent_since_{};
+  std::chrono::steady_clock::time_point last_report_{};
+};
+
+}  // namespace fibd
