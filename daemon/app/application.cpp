@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "api/api_handler.h"
+#include "app/liveness.h"
+#include "base/cpu_budget.h"
 #include "base/logging.h"
 #include "control/dbus_service.h"
 #include "control/systemd_notify.h"
@@ -20,8 +22,6 @@ namespace {
 
 // How long SIGTERM waits for requests in flight before closing the rest.
 constexpr std::chrono::seconds kShutdownGrace{10};
-
-unsigned loop_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 bool same_cache_settings(const CacheSettings& a, const CacheSettings& b) {
   return a.plugin == b.plugin && a.plugin_dir == b.plugin_dir && a.factory == b.factory &&
@@ -38,7 +38,8 @@ http::Limits http_limits(const HttpSettings& s) {
   return limits;
 }
 
-EventPtr make_event(event_base* base, int fd, short what, event_callback_fn cb, void* arg) {
+EventPtr make_event(event_base* base, int fd, short what, event_callback_fn cb,
+                    void* arg) {
   return EventPtr(event_new(base, fd, what, cb, arg));
 }
 
@@ -69,15 +70,6 @@ std::shared_ptr<const Runtime> Application::make_runtime(
   return rt;
 }
 
-Application::FileId Application::identify(const std::string& path) {
-  FileId id;
-  struct stat st {};
-  if (!path.empty() && ::stat(path.c_str(), &st) == 0) {
-    id = {st.st_dev, st.st_ino, st.st_mtim, st.st_size};
-  }
-  return id;
-}
-
 std::string Application::status_line() const {
   const auto rt = runtime_.get();
   return "serving on " + socket_.description + ", cache " + rt->cache->name() + " " +
@@ -101,12 +93,15 @@ int Application::run() {
     }
     return 1;
   }
-  plugin_file_ = identify(cache->path());
   runtime_.publish(make_runtime(config_, cache));
   metrics_.set_plugin(cache->name(), cache->version(), cache->path());
   cache.reset();
 
-  // 2. The socket and the loops.
+  // 2. The socket and the loops, as many as the CPUs fibd may use.
+  const CpuBudget cpus = usable_cpus();
+  spdlog::info("sizing: {} event loops and {} workers{}; {}", cpus.cpus,
+               config_.effective_workers(), config_.workers != 0 ? " (workers: set)" : "",
+               cpus.why);
   try {
     socket_ = open_listen_socket(config_.listen);
   } catch (const ListenError& e) {
@@ -114,8 +109,9 @@ int Application::run() {
     return 1;
   }
   ApiContext ctx{runtime_, fib_, metrics_};
-  server_ = std::make_unique<http::Server>(socket_.fd.get(), loop_threads(), http_limits(config_.http),
-                                           [ctx] { return std::make_unique<ApiHandler>(ctx); });
+  server_ = std::make_unique<http::Server>(
+      socket_.fd.get(), cpus.cpus, http_limits(config_.http),
+      [ctx] { return std::make_unique<ApiHandler>(ctx); });
   server_->start();
 
   // 3. Control: reload thread, D-Bus, signals, watchdog.
@@ -147,10 +143,15 @@ int Application::run() {
   event_add(on_int.get(), nullptr);
 
   EventPtr watchdog;
+  Liveness liveness(*server_, cpus.cpus, fib_);
   if (auto interval = notify::watchdog_interval()) {
+    // WATCHDOG=1 only while every loop and the worker pool answer.
     watchdog = make_event(
         base.get(), -1, EV_PERSIST,
-        [](evutil_socket_t, short, void*) { notify::watchdog(); }, nullptr);
+        [](evutil_socket_t, short, void* arg) {
+          if (static_cast<Liveness*>(arg)->tick()) notify::watchdog();
+        },
+        &liveness);
     const timeval tv{static_cast<time_t>(interval->count() / 1000000),
                      static_cast<suseconds_t>(interval->count() % 1000000)};
     event_add(watchdog.get(), &tv);
@@ -250,7 +251,7 @@ ReloadResult Application::reload(bool reread_config) {
   std::shared_ptr<Cache> cache = current->cache;
   bool swapped = false;
   if (!reread_config || !same_cache_settings(next.cache, config_.cache) ||
-      !(identify(cache->path()) == plugin_file_)) {
+      !(identify_path(cache->path()) == cache->file_identity())) {  // replaced on disk
     try {
       cache = open_cache(next.cache, &reaper_);
     } catch (const CacheLoadError& e) {
@@ -260,13 +261,13 @@ ReloadResult Application::reload(bool reread_config) {
   }
 
   if (reread_config) set_log_level(next.log_level);
-  plugin_file_ = identify(cache->path());
   runtime_.publish(make_runtime(next, cache));
   current.reset();
   config_ = std::move(next);
   // Idle loops would otherwise keep the old snapshot (and cache) alive.
-  server_->for_each_handler(
-      [](http::Handler& handler) { static_cast<ApiHandler&>(handler).release_runtime(); });
+  server_->for_each_handler([](http::Handler& handler) {
+    static_cast<ApiHandler&>(handler).release_runtime();
+  });
 
   metrics_.reload_ok();
   const auto ms = std::chrono::duration_cast<std::chrono::microseconds>(

@@ -16,10 +16,9 @@
 #include "compute/runtime.h"
 #include "config/config.h"
 #include "control/control.h"
-#include "compute/fib_service.h"
-#include "http/server.h"
 #include "http/libevent_ptr.h"
 #include "http/listen_socket.h"
+#include "http/server.h"
 #include "metrics/metrics.h"
 #include "plugin_host/plugin_reaper.h"
 
@@ -45,23 +44,10 @@ class Application final : public Control {
     bool reread_config;
     std::function<void(const ReloadResult&)> done;
   };
-  // Identity of a plugin file, so Reload notices a package upgrade.
-  struct FileId {
-    dev_t dev = 0;
-    ino_t ino = 0;
-    timespec mtime{};
-    off_t size = 0;
-    bool operator==(const FileId& o) const {
-      return dev == o.dev && ino == o.ino && mtime.tv_sec == o.mtime.tv_sec &&
-             mtime.tv_nsec == o.mtime.tv_nsec && size == o.size;
-    }
-  };
-
   std::shared_ptr<const Runtime> make_runtime(const Config& config,
                                               std::shared_ptr<Cache> cache) const;
   void reload_loop(std::stop_token stop);
   ReloadResult reload(bool reread_config);
-  static FileId identify(const std::string& path);
   std::string status_line() const;
   void begin_shutdown(event_base* main_base);
 
@@ -69,7 +55,6 @@ class Application final : public Control {
   Config config_;  // written only by the reload thread after start
   // Declared before everything that holds a cache, so it outlives them all.
   PluginReaper reaper_;
-  FileId plugin_file_;
   Metrics metrics_;
   RuntimeHolder runtime_;
   FibService fib_;

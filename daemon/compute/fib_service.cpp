@@ -96,6 +96,15 @@ bool FibService::detach(const Ticket& ticket) {
   return true;
 }
 
+void FibService::ping(std::function<void()> answered) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    pings_.push_back(std::move(answered));
+  }
+  work_ready_.notify_one();
+}
+
 std::size_t FibService::inflight() const {
   std::lock_guard lock(mutex_);
   return inflight_;
@@ -104,13 +113,23 @@ std::size_t FibService::inflight() const {
 void FibService::worker_loop(std::stop_token stop) {
   while (true) {
     std::shared_ptr<Job> job;
+    std::function<void()> ping;
     {
       std::unique_lock lock(mutex_);
-      work_ready_.wait(lock, stop, [&] { return !queue_.empty(); });
-      if (stop.stop_requested() && queue_.empty()) return;
-      if (queue_.empty()) continue;
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      work_ready_.wait(lock, stop, [&] { return !queue_.empty() || !pings_.empty(); });
+      if (!pings_.empty()) {
+        ping = std::move(pings_.front());
+        pings_.pop_front();
+      } else {
+        if (stop.stop_requested() && queue_.empty()) return;
+        if (queue_.empty()) continue;
+        job = std::move(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    if (ping) {
+      ping();
+      continue;
     }
     run(job);
   }

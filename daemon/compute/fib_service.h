@@ -66,6 +66,10 @@ class FibService {
     writer_.enqueue(std::move(rt), n, std::move(digits));
   }
 
+  // A liveness ping: `answered` runs on a worker as soon as one is free
+  // (ahead of queued computations). Dropped once stopped.
+  void ping(std::function<void()> answered);
+
   // Computations queued or running, including cancelled ones still unwinding.
   std::size_t inflight() const;
 
@@ -80,6 +84,7 @@ class FibService {
   mutable std::mutex mutex_;
   std::condition_variable_any work_ready_;
   std::deque<std::shared_ptr<Job>> queue_;
+  std::deque<std::function<void()>> pings_;
   std::unordered_map<std::uint64_t, std::shared_ptr<Job>> by_n_;  // joinable jobs
   std::size_t inflight_ = 0;
   std::uint64_t next_waiter_ = 1;

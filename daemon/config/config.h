@@ -54,7 +54,8 @@ struct Config {
 
   // max_n as it applies to the configured algorithm (naive is capped at 92).
   std::uint64_t effective_max_n() const;
-  // workers, with 0 resolved to the number of CPUs.
+  // workers, with 0 resolved to the CPUs fibd may use (affinity, cgroup
+  // quota: base/cpu_budget.h).
   unsigned effective_workers() const;
 };
 

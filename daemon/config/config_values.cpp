@@ -5,6 +5,7 @@
 #include <string_view>
 #include <thread>
 
+#include "base/cpu_budget.h"
 #include "config/config.h"
 #include "config/config_checks.h"
 #include "config/names.h"
@@ -16,8 +17,7 @@ std::uint64_t Config::effective_max_n() const {
 }
 
 unsigned Config::effective_workers() const {
-  if (workers != 0) return workers;
-  return std::max(1u, std::thread::hardware_concurrency());
+  return workers != 0 ? workers : usable_cpus().cpus;
 }
 
 // ---------------------------------------------------------------------------

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "plugin_host/file_identity.h"
+
 namespace fibd {
 
 enum class CacheOutcome { Hit, NotFound, Expired, Error };
@@ -21,6 +23,8 @@ class Cache {
   virtual const std::string& path() const = 0;  // "" for built-ins
   // True when get/set never block, so they may run on an event-loop thread.
   virtual bool non_blocking() const = 0;
+  // The file the running code was read from (all zero for built-ins).
+  virtual FileIdentity file_identity() const { return {}; }
 
   // Hit: value filled (a caller reusing one string across calls avoids
   // allocations). Otherwise value is untouched. Error: error filled. Never throws.

@@ -43,6 +43,7 @@ class PluginCache final : public Cache {
   const std::string& version() const override { return descriptor_.version; }
   const std::string& path() const override { return image_->path(); }
   bool non_blocking() const override { return descriptor_.non_blocking(); }
+  FileIdentity file_identity() const override { return image_->identity(); }
   CacheOutcome get(std::string_view key, std::string& value, std::string& error) override;
   bool set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl,
            std::string& error) override;

@@ -28,6 +28,11 @@ namespace {
 std::atomic<std::size_t> g_live{0};
 std::atomic<std::size_t> g_pinned{0};
 
+std::function<void(const std::string&)>& after_copy_hook() {
+  static std::function<void(const std::string&)> hook;
+  return hook;
+}
+
 // Larger files are refused rather than copied into memory.
 constexpr off_t kMaxPluginFileSize = off_t{512} << 20;
 
@@ -118,6 +123,16 @@ std::unique_ptr<PluginImage> PluginImage::open(const std::string& path,
   }
   UniqueFd mem(memfd);
   if (auto e = copy_all(file.get(), mem.get(), st.st_size)) fail(path, *e);
+  if (after_copy_hook()) after_copy_hook()(path);
+  // The identity of what was read: the copied descriptor's, not the path's
+  // (dpkg may have renamed a new file over it by now). A file rewritten in
+  // place while it was read is refused.
+  struct stat read_st {};
+  if (::fstat(file.get(), &read_st) != 0)
+    fail(path, "cannot stat it: " + errno_text(errno));
+  if (!(FileIdentity::of(read_st) == FileIdentity::of(st))) {
+    fail(path, "it changed while being read (being replaced right now?)");
+  }
   // Seal it: nobody can change the image's bytes behind the loader's back.
   (void)::fcntl(mem.get(), F_ADD_SEALS,
                 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
@@ -143,12 +158,15 @@ std::unique_ptr<PluginImage> PluginImage::open(const std::string& path,
     fail(path,
          "dlopen failed: " + replace_all(why ? why : "unknown error", load_path, path));
   }
-  return std::unique_ptr<PluginImage>(new PluginImage(path, std::move(mem), handle));
+  return std::unique_ptr<PluginImage>(
+      new PluginImage(path, FileIdentity::of(read_st), std::move(mem), handle));
 }
 
-PluginImage::PluginImage(std::string path, UniqueFd memfd, void* handle)
+PluginImage::PluginImage(std::string path, FileIdentity identity, UniqueFd memfd,
+                         void* handle)
     : path_(std::move(path)),
       load_path_("/proc/self/fd/" + std::to_string(memfd.get())),
+      identity_(identity),
       memfd_(std::move(memfd)),
       handle_(handle) {
   g_live.fetch_add(1, std::memory_order_relaxed);
@@ -187,6 +205,11 @@ void* PluginImage::symbol(const std::string& name) const {
 std::size_t PluginImage::live_count() { return g_live.load(std::memory_order_relaxed); }
 std::size_t PluginImage::pinned_count() {
   return g_pinned.load(std::memory_order_relaxed);
+}
+
+void PluginImage::set_after_copy_hook_for_tests(
+    std::function<void(const std::string& path)> hook) {
+  after_copy_hook() = std::move(hook);
 }
 
 }  // namespace fibd

@@ -12,10 +12,12 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "base/unique_fd.h"
+#include "plugin_host/file_identity.h"
 
 namespace fibd {
 
@@ -41,17 +43,26 @@ class PluginImage {
 
   const std::string& path() const { return path_; }            // the file on disk
   const std::string& load_path() const { return load_path_; }  // "/proc/self/fd/N"
+  // The file that was read (fstat of the descriptor copied into memory), not
+  // whatever is at path() by the time anyone asks.
+  const FileIdentity& identity() const { return identity_; }
 
   // PluginImage objects alive now, and images that stayed in memory after
   // their PluginImage was destroyed (since the process started).
   static std::size_t live_count();
   static std::size_t pinned_count();
 
+  // Tests only: runs right after the file was copied into memory (a test
+  // replaces the file there). Not thread-safe; reset with nullptr.
+  static void set_after_copy_hook_for_tests(
+      std::function<void(const std::string& path)> hook);
+
  private:
-  PluginImage(std::string path, UniqueFd memfd, void* handle);
+  PluginImage(std::string path, FileIdentity identity, UniqueFd memfd, void* handle);
 
   std::string path_;
   std::string load_path_;
+  FileIdentity identity_;
   UniqueFd memfd_;
   void* handle_ = nullptr;
 };

@@ -10,9 +10,11 @@
 namespace fibd {
 
 // Checks the already opened plugin file `fd` (so what is checked is what gets
-// loaded), the directory that holds `path` and, when `path` is a symlink,
-// the directory that holds its target. Each must not be writable by group or
-// others, and must be owned by root or by `euid`. nullopt when trusted;
+// loaded), every directory from the one that holds `path` up to "/" and,
+// when `path` leads elsewhere through symlinks, every directory above the
+// real file too. Each must be owned by root or by `euid`, and must not be
+// writable by group or others, unless it is a sticky directory owned by
+// root (/tmp). The message names the offending path. nullopt when trusted;
 // otherwise the reason and the fix, e.g.
 //   "the file is writable by group or others (mode 0666); run chmod go-w ..."
 std::optional<std::string> check_plugin_trust(int fd, const std::string& path,

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "config_test_support.h"
+#include "base/cpu_budget.h"
 
 namespace fibd {
 namespace {
@@ -137,8 +138,7 @@ TEST(ConfigEffective, MaxN) {
 
 TEST(ConfigEffective, Workers) {
   Config c;
-  const unsigned cpus = std::thread::hardware_concurrency();
-  EXPECT_EQ(c.effective_workers(), cpus == 0 ? 1u : cpus);
+  EXPECT_EQ(c.effective_workers(), usable_cpus().cpus);  // affinity, cgroup quota
   EXPECT_GE(c.effective_workers(), 1u);
   c.workers = 3;
   EXPECT_EQ(c.effective_workers(), 3u);
