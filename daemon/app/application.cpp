@@ -95,6 +95,15 @@ int Application::run() {
   plugin_file_ = identify(cache->path());
   runtime_.publish(make_runtime(config_, cache));
   metrics_.set_plugin(cache->name(), cache->version(), cache->path());
+  // The running plugin's own metrics, read at every scrape.
+  metrics_.set_plugin_source([this] {
+    const auto rt = runtime_.get();
+    std::vector<PluginSample> samples;
+    for (const PluginMetric& m : rt->cache->plugin_metrics()) {
+      samples.push_back(PluginSample{m.name, m.gauge, m.value});
+    }
+    return std::make_pair(rt->cache->name(), std::move(samples));
+  });
   cache.reset();
 
   // 2. The socket and the loops.

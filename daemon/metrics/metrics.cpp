@@ -101,8 +101,43 @@ void Metrics::set_plugin(const std::string& name, const std::string& version,
   plugin_gauge_->Set(1);
 }
 
+void Metrics::set_plugin_source(PluginSource source) {
+  std::lock_guard lock(source_mutex_);
+  plugin_source_ = std::move(source);
+}
+
 std::string Metrics::serialize() const {
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  PluginSource source;
+  {
+    std::lock_guard lock(source_mutex_);
+    source = plugin_source_;
+  }
+  if (source) {
+    auto [plugin, samples] = source();
+    prometheus::MetricFamily counters{"fibd_plugin_counter_total",
+                                      "Counters the cache plugin reports, by name",
+                                      prometheus::MetricType::Counter,
+                                      {}};
+    prometheus::MetricFamily gauges{"fibd_plugin_gauge",
+                                    "Gauges the cache plugin reports, by name",
+                                    prometheus::MetricType::Gauge,
+                                    {}};
+    for (const PluginSample& s : samples) {
+      prometheus::ClientMetric m;
+      m.label = {{"name", s.name}, {"plugin", plugin}};
+      if (s.gauge) {
+        m.gauge.value = s.value;
+        gauges.metric.push_back(std::move(m));
+      } else {
+        m.counter.value = s.value;
+        counters.metric.push_back(std::move(m));
+      }
+    }
+    if (!counters.metric.empty()) families.push_back(std::move(counters));
+    if (!gauges.metric.empty()) families.push_back(std::move(gauges));
+  }
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 }  // namespace fibd

@@ -9,14 +9,28 @@
 #include <prometheus/registry.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace fibd {
 
+// One metric a cache plugin reports through the host services.
+struct PluginSample {
+  std::string name;
+  bool gauge = false;  // otherwise a counter
+  double value = 0;
+};
+
 class Metrics {
  public:
+  // What the running plugin reports, asked for at every scrape and shown as
+  // fibd_plugin_counter_total / fibd_plugin_gauge {plugin, name}.
+  using PluginSource = std::function<std::pair<std::string, std::vector<PluginSample>>()>;
+
   Metrics();
 
   void count_request(int status);
@@ -37,6 +51,8 @@ class Metrics {
   std::uint64_t cache_errors() const { return as_u64(cache_errors_.Value()); }
   std::uint64_t reloads() const { return as_u64(reloads_ok_.Value()); }
 
+  void set_plugin_source(PluginSource source);
+
   // The text exposition format.
   std::string serialize() const;
 
@@ -45,6 +61,8 @@ class Metrics {
   prometheus::Counter& status_counter(int status);
 
   std::shared_ptr<prometheus::Registry> registry_;
+  mutable std::mutex source_mutex_;
+  PluginSource plugin_source_;
   prometheus::Family<prometheus::Counter>* requests_;
   // The common statuses, resolved once so the hot path takes no lock.
   prometheus::Counter* status_200_;

@@ -6,10 +6,18 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fibd {
 
 enum class CacheOutcome { Hit, NotFound, Expired, Error };
+
+// One metric a plugin reported through the host services.
+struct PluginMetric {
+  std::string name;
+  bool gauge = false;  // otherwise a counter
+  double value = 0;
+};
 
 class Cache {
  public:
@@ -29,6 +37,9 @@ class Cache {
   // False with error filled on failure. Never throws.
   virtual bool set(std::string_view key, std::string_view value,
                    std::chrono::milliseconds ttl, std::string& error) = 0;
+
+  // The metrics the plugin reported through the host services, by name.
+  virtual std::vector<PluginMetric> plugin_metrics() const { return {}; }
 };
 
 // The built-in "none" cache: every get misses, every set is dropped.
