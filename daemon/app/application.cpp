@@ -98,11 +98,19 @@ int Application::run() {
   // The running plugin's own metrics, read at every scrape.
   metrics_.set_plugin_source([this] {
     const auto rt = runtime_.get();
-    std::vector<PluginSample> samples;
+    CacheScrape scrape;
+    scrape.plugin = rt->cache->name();
     for (const PluginMetric& m : rt->cache->plugin_metrics()) {
-      samples.push_back(PluginSample{m.name, m.gauge, m.value});
+      scrape.samples.push_back(PluginSample{m.name, m.gauge, m.value});
     }
-    return std::make_pair(rt->cache->name(), std::move(samples));
+    if (auto near = rt->cache->near_stats()) {
+      scrape.near = true;
+      scrape.near_hits = near->hits;
+      scrape.near_misses = near->misses;
+      scrape.near_bytes = near->bytes;
+      scrape.near_max_bytes = near->max_bytes;
+    }
+    return scrape;
   });
   cache.reset();
 

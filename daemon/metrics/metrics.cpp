@@ -114,7 +114,9 @@ std::string Metrics::serialize() const {
     source = plugin_source_;
   }
   if (source) {
-    auto [plugin, samples] = source();
+    CacheScrape scrape = source();
+    const std::string& plugin = scrape.plugin;
+    const std::vector<PluginSample>& samples = scrape.samples;
     prometheus::MetricFamily counters{"fibd_plugin_counter_total",
                                       "Counters the cache plugin reports, by name",
                                       prometheus::MetricType::Counter,
@@ -136,6 +138,27 @@ std::string Metrics::serialize() const {
     }
     if (!counters.metric.empty()) families.push_back(std::move(counters));
     if (!gauges.metric.empty()) families.push_back(std::move(gauges));
+    if (scrape.near) {
+      auto one = [&](const char* name, const char* help, prometheus::MetricType type,
+                     std::uint64_t value) {
+        prometheus::ClientMetric m;
+        if (type == prometheus::MetricType::Counter) {
+          m.counter.value = static_cast<double>(value);
+        } else {
+          m.gauge.value = static_cast<double>(value);
+        }
+        families.push_back(prometheus::MetricFamily{name, help, type, {m}});
+      };
+      one("fibd_near_cache_hits_total", "Lookups answered by the in-process near cache",
+          prometheus::MetricType::Counter, scrape.near_hits);
+      one("fibd_near_cache_misses_total",
+          "Lookups the near cache passed on to the cache plugin",
+          prometheus::MetricType::Counter, scrape.near_misses);
+      one("fibd_near_cache_bytes", "Bytes the near cache holds (keys, values, overhead)",
+          prometheus::MetricType::Gauge, scrape.near_bytes);
+      one("fibd_near_cache_max_bytes", "cache.near.max_bytes",
+          prometheus::MetricType::Gauge, scrape.near_max_bytes);
+    }
   }
   return prometheus::TextSerializer().Serialize(families);
 }

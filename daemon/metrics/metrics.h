@@ -25,11 +25,21 @@ struct PluginSample {
   double value = 0;
 };
 
+// What the running cache reports at a scrape: the plugin's own metrics and,
+// when a near tier is configured, its counters.
+struct CacheScrape {
+  std::string plugin;
+  std::vector<PluginSample> samples;
+  bool near = false;
+  std::uint64_t near_hits = 0, near_misses = 0, near_bytes = 0, near_max_bytes = 0;
+};
+
 class Metrics {
  public:
-  // What the running plugin reports, asked for at every scrape and shown as
-  // fibd_plugin_counter_total / fibd_plugin_gauge {plugin, name}.
-  using PluginSource = std::function<std::pair<std::string, std::vector<PluginSample>>()>;
+  // What the running cache reports, asked for at every scrape: shown as
+  // fibd_plugin_counter_total / fibd_plugin_gauge {plugin, name} and
+  // fibd_near_cache_{hits_total,misses_total,bytes,max_bytes}.
+  using PluginSource = std::function<CacheScrape()>;
 
   Metrics();
 

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +13,14 @@
 namespace fibd {
 
 enum class CacheOutcome { Hit, NotFound, Expired, Error };
+
+// What the near cache tier (near_cache.h) has done so far.
+struct NearCacheStats {
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t max_bytes = 0;
+};
 
 // One metric a plugin reported through the host services.
 struct PluginMetric {
@@ -40,6 +50,8 @@ class Cache {
 
   // The metrics the plugin reported through the host services, by name.
   virtual std::vector<PluginMetric> plugin_metrics() const { return {}; }
+  // Set when a near cache tier is in front of the plugin.
+  virtual std::optional<NearCacheStats> near_stats() const { return std::nullopt; }
 };
 
 // The built-in "none" cache: every get misses, every set is dropped.

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "plugin_host/near_cache.h"
 #include "plugin_host/plugin_loader.h"
 
 namespace fibd {
@@ -18,7 +19,10 @@ std::shared_ptr<Cache> open_cache(const CacheSettings& settings) {
   request.options = settings.options;
   request.default_ttl = settings.expiration;
   try {
-    return load_plugin(request);
+    std::shared_ptr<Cache> plugin = load_plugin(request);
+    if (settings.near_max_bytes == 0) return plugin;
+    return make_near_cache(std::move(plugin), settings.near_max_bytes,
+                           settings.expiration);
   } catch (const CacheLoadError& e) {
     // A bare name that matches no file: say where it was looked for.
     struct stat st {};
