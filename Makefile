@@ -5,6 +5,8 @@ CONFIG ?= etc/fibd-dev.yaml
 # which a committed config file cannot hold).
 RUN_FLAGS ?= --cache-plugin-path $(CURDIR)/build/plugins/memory.so
 JOBS ?= $(shell nproc)
+# Debian release `make deb` builds for: trixie (stable) or bookworm (oldstable).
+RELEASE ?= trixie
 # Seconds per fuzz target: `make check` runs each for 20 s, `make fuzz` longer.
 FUZZ_SECONDS ?= 600
 
@@ -43,8 +45,10 @@ fuzz: deps
 bench: build
 	bench/run
 
+# The release's four packages, built in a clean root of that release, unit
+# tests run, lintian- and blhc-clean: build/debs/$(RELEASE)/.
 deb: deps
-	dpkg-buildpackage -us -uc -b
+	packaging/build-debs $(RELEASE)
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

@@ -32,6 +32,7 @@ BUILD = os.environ.get("FIBD_BUILD_DIR", os.path.join(ROOT, "build"))
 FIBD = os.path.join(BUILD, "bin", "fibd")
 PLUGINS = os.path.join(BUILD, "plugins")
 GMP_BASELINE = os.path.join(BUILD, "bench", "gmp_baseline")
+FIBD_UNCHECKED = os.path.join(BUILD, "bench", "fibd-unchecked")
 WRK_LUA = os.path.join(HERE, "wrk_report.lua")
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
@@ -628,6 +629,31 @@ class Suite:
                  med(a, "p50_us") / 1000, med(b, "p50_us") / 1000, median(lat), "", None, "ms",
                  "other build")
 
+    def value_check(self):
+        """What checking every cached value costs (issue 14): this fibd
+        against the same build without the check (build/bench/fibd-unchecked),
+        memory hits at c64, interleaved."""
+        checked = self.keep(Fibd("memory"))
+        unchecked = self.keep(Fibd("memory", binary=FIBD_UNCHECKED))
+        for n, target in ((90, 0.97), (1000000, 0.90)):
+            path = f"/fib/{n}"
+            warm(checked, [path])
+            warm(unchecked, [path])
+            assert checked.get(path)[1].get("X-Cache") == "hit"
+            wrk(checked.url(path), 64, 1)
+            wrk(unchecked.url(path), 64, 1)
+            a, b = self.interleave(
+                f"value check n={n} c64",
+                lambda: with_cpu([checked.pid], lambda: wrk(checked.url(path), 64, self.d)),
+                lambda: with_cpu([unchecked.pid], lambda: wrk(unchecked.url(path), 64, self.d)),
+                rounds=self.rounds + 2)
+            self.throughput_rows(f"memory hit n={n} with the value check, c64", a, b,
+                                 "without the check", target=target)
+            cpu = [x["cpu_us_per_req"] / y["cpu_us_per_req"] for x, y in zip(a, b)]
+            self.row(f"memory hit n={n} with the value check, c64: server CPU per request",
+                     med(a, "cpu_us_per_req"), med(b, "cpu_us_per_req"), median(cpu), "", None,
+                     "µs", "without the check")
+
     # -- helpers -----------------------------------------------------------
 
     def throughput_rows(self, scenario, a, b, base_name, target=None):
@@ -785,7 +811,7 @@ def main():
                    help="interleaved rounds per comparison (default 3)")
     p.add_argument("--starts", type=int, default=15, help="launches for exec→READY")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
-    p.add_argument("--only", default="", help="comma list: http,redis,misses,storm,startup")
+    p.add_argument("--only", default="", help="comma list: http,redis,misses,storm,startup,check")
     p.add_argument("--ab", metavar="FIBD",
                    help="instead of the suite: compare this build with another fibd binary "
                         "(memory hits at c64 and c1, a 20 kB body), print the table")
@@ -796,7 +822,7 @@ def main():
             sys.exit(f"bench: {tool} is missing (bench/run installs it)")
     if not (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")):
         sys.exit("bench: nginx is missing (bench/run installs nginx-light)")
-    for f in (FIBD, GMP_BASELINE):
+    for f in (FIBD, GMP_BASELINE, FIBD_UNCHECKED):
         if not os.access(f, os.X_OK):
             sys.exit(f"bench: {f} is not built (make bench builds it)")
 
@@ -824,6 +850,8 @@ def main():
             suite.reload_storm()
         if not only or "startup" in only:
             suite.startup()
+        if not only or "check" in only:
+            suite.value_check()
         if hasattr(suite, "idle"):
             suite.rss_rows()
         if not hasattr(suite, "storm_info"):

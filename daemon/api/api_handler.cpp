@@ -1,46 +1,26 @@
 #include "api/api_handler.h"
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/keyvalq_struct.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
-#include <cstring>
+#include <atomic>
+#include <chrono>
 
 #include "api/router.h"
 #include "base/escape.h"
 #include "base/rate_limited_log.h"
 #include "compute/cache_key.h"
+#include "compute/cached_value.h"
+#include "compute/fib.h"
 
 namespace fibd {
 
 namespace {
 
-constexpr std::string_view kAllow = "GET, HEAD";
+constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kOpen = "{\"result\":";
+constexpr std::string_view kClose = "}";
 
-const char* reason_for(int code) {
-  switch (code) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return nullptr;  // evhttp picks the standard phrase
-  }
-}
-
-std::string json_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
+void append_json_escaped(std::string& out, std::string_view text) {
   for (char c : text) {
     if (c == '"' || c == '\\') {
       out.push_back('\\');
@@ -51,62 +31,46 @@ std::string json_escape(std::string_view text) {
       out.push_back(c);
     }
   }
-  return out;
 }
 
 }  // namespace
 
-struct ApiHandler::Pending {
-  ApiHandler* owner = nullptr;
-  std::uint64_t id = 0;
-  evhttp_request* req = nullptr;
-  evhttp_connection* conn = nullptr;
+// A request waiting for a computation. Shared by the callbacks that may end
+// it (result, client gone, timeout); they all run on the loop thread.
+struct ApiHandler::Miss {
   std::uint64_t n = 0;
-  bool head = false;
   FibService::Ticket ticket;
-  EventPtr close_watch;
-  EventPtr timeout;
 };
 
-ApiHandler::ApiHandler(HttpLoop& loop, ApiContext ctx)
-    : loop_(loop), ctx_(ctx), view_(ctx.runtime) {
-  early_close_ = (event_base_get_features(loop.base()) & EV_FEATURE_EARLY_CLOSE) != 0;
-}
+ApiHandler::ApiHandler(ApiContext ctx) : ctx_(ctx), view_(ctx.runtime) {}
 
-ApiHandler::~ApiHandler() {
-  for (auto& [id, p] : pending_) ctx_.fib.detach(p->ticket);
-}
-
-void ApiHandler::handle(evhttp_request* req) {
-  const char* uri = evhttp_request_get_uri(req);
-  const Route r = route(uri ? uri : "");
-  const auto cmd = evhttp_request_get_command(req);
-  const bool head = cmd == EVHTTP_REQ_HEAD;
+void ApiHandler::handle(const http::Request& request, http::Responder& responder) {
+  const Route r = route(request.path);
   if (r.endpoint == Endpoint::NotFound) {
-    send_error(req, 404, "no such resource; try /fib/{n}, /healthz or /metrics", head);
+    send_error(responder, 404, "no such resource; try /fib/{n}, /healthz or /metrics");
     return;
   }
-  if (cmd != EVHTTP_REQ_GET && !head) {
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", kAllow.data());
-    send_error(req, 405, "method not allowed; use GET or HEAD", false);
+  if (request.method == http::Method::Other) {
+    static constexpr http::Header kAllow[] = {{"Allow", "GET, HEAD"}};
+    body_.assign("{\"error\":\"method not allowed; use GET or HEAD\"}");
+    count(405);
+    responder.respond(http::Response{405, kJson, kAllow, {}, body_, {}, nullptr});
     return;
   }
   switch (r.endpoint) {
     case Endpoint::Fib:
-      handle_fib(req, r.n_text, head);
+      handle_fib(r.n_text, responder);
       return;
     case Endpoint::Healthz:
-      send_json(req, 200, R"({"status":"ok"})", head);
+      count(200);
+      responder.respond(
+          http::Response{200, kJson, {}, {}, R"({"status":"ok"})", {}, nullptr});
       return;
     case Endpoint::Metrics: {
-      const std::string text = ctx_.metrics.serialize();
-      evkeyvalq* out = evhttp_request_get_output_headers(req);
-      evhttp_add_header(out, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-      evbuffer_add(evhttp_request_get_output_buffer(req), text.data(), text.size());
-      if (head)
-        evhttp_add_header(out, "Content-Length", std::to_string(text.size()).c_str());
+      auto text = std::make_shared<const std::string>(ctx_.metrics.serialize());
       count(200);
-      loop_.reply(req, 200, "OK", nullptr);
+      responder.respond(http::Response{
+          200, "text/plain; version=0.0.4; charset=utf-8", {}, {}, *text, {}, text});
       return;
     }
     case Endpoint::NotFound:
@@ -114,21 +78,24 @@ void ApiHandler::handle(evhttp_request* req) {
   }
 }
 
-void ApiHandler::handle_fib(evhttp_request* req, std::string_view n_text, bool head) {
+void ApiHandler::refused(int status, std::string_view message,
+                         http::Responder& responder) {
+  send_error(responder, status, message);
+}
+
+void ApiHandler::handle_fib(std::string_view n_text, http::Responder& responder) {
   const Runtime& rt = view_.refresh();
   std::uint64_t n = 0;
   switch (parse_n(n_text, rt.max_n, n)) {
     case ParseN::Invalid:
-      send_error(req, 400,
+      send_error(responder, 400,
                  "n must be a non-negative integer in plain decimal digits, got \"" +
-                     escape_untrusted(n_text) + "\"",
-                 head);
+                     escape_untrusted(n_text) + "\"");
       return;
     case ParseN::TooLarge:
-      send_error(req, 400,
+      send_error(responder, 400,
                  "n is too large: the limit is fib.max_n = " + std::to_string(rt.max_n) +
-                     ", got \"" + escape_untrusted(n_text) + "\"",
-                 head);
+                     ", got \"" + escape_untrusted(n_text) + "\"");
       return;
     case ParseN::Ok:
       break;
@@ -137,21 +104,19 @@ void ApiHandler::handle_fib(evhttp_request* req, std::string_view n_text, bool h
 
   Cache& cache = *rt.cache;
   if (!cache.non_blocking()) {
-    submit(req, n, head, view_.snapshot(), /*lookup_cache=*/true);
+    submit(n, view_.snapshot(), /*lookup_cache=*/true, responder);
     return;
   }
   // value_ and error_ keep their capacity across requests: a hit allocates
-  // nothing here.
+  // nothing here, and the answer is written from value_ before we return.
   switch (cache.get(cache_key(n), value_, error_)) {
     case CacheOutcome::Hit:
-      ctx_.metrics.cache_hit();
-      if (value_.size() >= kReferenceBytes) {
-        // Large: hand the string itself to the output buffer.
-        send_fib(req, std::make_shared<const std::string>(std::move(value_)), true, head);
-        value_ = std::string();
-      } else {
-        send_fib(req, value_, true, head);
+      if (!accept_cached_fib(n, value_, cache, ctx_.metrics)) {
+        ctx_.metrics.cache_miss();  // computed, served, and written back
+        break;
       }
+      ctx_.metrics.cache_hit();
+      send_fib(responder, value_, true);
       return;
     case CacheOutcome::Error:
       ctx_.metrics.cache_error();
@@ -162,215 +127,105 @@ void ApiHandler::handle_fib(evhttp_request* req, std::string_view n_text, bool h
       ctx_.metrics.cache_miss();
       break;
   }
-  submit(req, n, head, view_.snapshot(), /*lookup_cache=*/false);
+  if (rt.algorithm == Algorithm::Fast && n <= kInlineMaxN) {
+    compute_inline(n, responder);
+    return;
+  }
+  submit(n, view_.snapshot(), /*lookup_cache=*/false, responder);
 }
 
-void ApiHandler::submit(evhttp_request* req, std::uint64_t n, bool head,
-                        const std::shared_ptr<const Runtime>& rt, bool lookup_cache) {
-  const std::uint64_t id = next_id_++;
-  EventLoop* loop = &loop_.loop();
-  // Runs on a worker; the answer is built on this loop. If the request is gone
-  // by then, complete() finds no entry and drops the result.
-  auto done = [loop, this, id](const std::shared_ptr<const FibResult>& result) {
-    loop->post([this, id, result] { complete(id, result); });
+// For small n, mpz_fib_ui and the decimal conversion cost less than handing
+// the request to a worker and the answer back (docs/performance.md has the
+// measurement), so the loop computes it.
+void ApiHandler::compute_inline(std::uint64_t n, http::Responder& responder) {
+  const auto started = std::chrono::steady_clock::now();
+  static const std::atomic<bool> kNeverCancelled{false};
+  auto digits =
+      std::make_shared<const std::string>(*compute_fib(Algorithm::Fast, n, kNeverCancelled));
+  ctx_.metrics.observe_compute(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  send_fib(responder, *digits, false);
+  // Like every computed value, it reaches the cache after its answer.
+  ctx_.fib.store(view_.snapshot(), n, std::move(digits));
+}
+
+void ApiHandler::submit(std::uint64_t n, const std::shared_ptr<const Runtime>& rt,
+                        bool lookup_cache, http::Responder& responder) {
+  auto miss = std::make_shared<Miss>();
+  miss->n = n;
+  http::DeferOptions options;
+  options.timeout = rt->compute_timeout;
+  options.on_timeout = [this, miss,
+                        ms = rt->compute_timeout.count()](http::Responder& r) {
+    ctx_.fib.detach(miss->ticket);
+    spdlog::warn("F({}) took longer than limits.compute_timeout ({} ms); answering 503",
+                 miss->n, ms);
+    send_error(
+        r, 503,
+        "computation exceeded limits.compute_timeout (" + std::to_string(ms) + " ms)",
+        /*retry_later=*/true);
   };
-  FibService::Ticket ticket;
-  if (ctx_.fib.submit(n, rt, lookup_cache, std::move(done), ticket) ==
+  options.on_cancel = [this, miss] {
+    ctx_.fib.detach(miss->ticket);
+    SPDLOG_DEBUG("client left while F({}) was computing; dropping the request", miss->n);
+  };
+  const http::Deferred deferred = responder.defer(std::move(options));
+  // Runs on a worker; the answer is built on the loop, if the request is
+  // still there by then.
+  auto done = [this, deferred, miss](const std::shared_ptr<const FibResult>& result) {
+    deferred.complete(
+        [this, miss, result](http::Responder& r) { complete(*miss, *result, r); });
+  };
+  if (ctx_.fib.submit(n, rt, lookup_cache, std::move(done), miss->ticket) ==
       FibService::Submit::Overloaded) {
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
-    send_error(req, 503,
+    send_error(responder, 503,
                "server busy: limits.max_inflight (" + std::to_string(rt->max_inflight) +
                    ") computations are running; retry later",
-               head);
-    return;
+               /*retry_later=*/true);
   }
-
-  auto p = std::make_unique<Pending>();
-  p->owner = this;
-  p->id = id;
-  p->req = req;
-  p->conn = evhttp_request_get_connection(req);
-  p->n = n;
-  p->head = head;
-  p->ticket = std::move(ticket);
-
-  // evhttp stops reading once it has the request, so it would not notice the
-  // client leaving; watch the socket for the peer's FIN ourselves.
-  const int fd = bufferevent_getfd(evhttp_connection_get_bufferevent(p->conn));
-  p->close_watch.reset(event_new(
-      loop_.base(), fd, early_close_ ? EV_CLOSED : EV_READ,
-      [](evutil_socket_t sock, short what, void* arg) {
-        auto* pending = static_cast<Pending*>(arg);
-        if ((what & EV_CLOSED) == 0) {
-          char byte;
-          const ssize_t got = ::recv(sock, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-          if (got > 0 || (got < 0 && (errno == EAGAIN || errno == EINTR))) {
-            return;  // a pipelined request, not a close: stop watching
-          }
-        }
-        pending->owner->client_gone(pending->id);
-      },
-      p.get()));
-  event_add(p->close_watch.get(), nullptr);
-
-  p->timeout.reset(evtimer_new(
-      loop_.base(),
-      [](evutil_socket_t, short, void* arg) {
-        auto* pending = static_cast<Pending*>(arg);
-        pending->owner->timed_out(pending->id);
-      },
-      p.get()));
-  const auto ms = rt->compute_timeout.count();
-  const timeval tv{static_cast<time_t>(ms / 1000),
-                   static_cast<suseconds_t>(ms % 1000 * 1000)};
-  event_add(p->timeout.get(), &tv);
-
-  by_conn_[p->conn] = id;
-  pending_.emplace(id, std::move(p));
-  pending_count_.fetch_add(1);
 }
 
-std::unique_ptr<ApiHandler::Pending> ApiHandler::take(std::uint64_t id) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return nullptr;
-  auto p = std::move(it->second);
-  pending_.erase(it);
-  by_conn_.erase(p->conn);
-  pending_count_.fetch_sub(1);
-  return p;
-}
-
-void ApiHandler::complete(std::uint64_t id,
-                          const std::shared_ptr<const FibResult>& result) {
-  auto p = take(id);
-  if (!p) return;
-  switch (result->status) {
+void ApiHandler::complete(const Miss& miss, const FibResult& result,
+                          http::Responder& responder) {
+  switch (result.status) {
     case FibResult::Status::Ok:
-      send_fib(p->req, result->digits, result->from_cache, p->head);
+      send_fib(responder, *result.digits, result.from_cache, result.digits);
       return;
     case FibResult::Status::Cancelled:
-      evhttp_add_header(evhttp_request_get_output_headers(p->req), "Retry-After", "1");
-      send_error(p->req, 503, "computation cancelled: the server is shutting down",
-                 p->head);
+      send_error(responder, 503, "computation cancelled: the server is shutting down",
+                 /*retry_later=*/true);
       return;
     case FibResult::Status::Failed:
-      spdlog::error("computing F({}) failed: {}", p->n, result->error);
-      send_error(p->req, 500, "computation failed: " + result->error, p->head);
+      spdlog::error("computing F({}) failed: {}", miss.n, result.error);
+      send_error(responder, 500, "computation failed: " + result.error);
       return;
   }
 }
 
-void ApiHandler::client_gone(std::uint64_t id) {
-  auto p = take(id);
-  if (!p) return;
-  ctx_.fib.detach(p->ticket);
-  SPDLOG_DEBUG("client left while F({}) was computing; dropping the request", p->n);
-  // Frees the request too; our close callback finds nothing left to forget.
-  evhttp_connection_free(p->conn);
-}
-
-void ApiHandler::timed_out(std::uint64_t id) {
-  auto p = take(id);
-  if (!p) return;
-  ctx_.fib.detach(p->ticket);
-  const auto& rt = view_.refresh();
-  spdlog::warn("F({}) took longer than limits.compute_timeout ({} ms); answering 503",
-               p->n, rt.compute_timeout.count());
-  evhttp_add_header(evhttp_request_get_output_headers(p->req), "Retry-After", "1");
-  send_error(p->req, 503,
-             "computation exceeded limits.compute_timeout (" +
-                 std::to_string(rt.compute_timeout.count()) + " ms)",
-             p->head);
-}
-
-void ApiHandler::connection_closing(evhttp_connection* conn) {
-  auto it = by_conn_.find(conn);
-  if (it == by_conn_.end()) return;
-  auto p = take(it->second);
-  if (p) ctx_.fib.detach(p->ticket);
-}
-
-namespace {
-
-constexpr std::string_view kOpen = "{\"result\":";
-constexpr std::string_view kClose = "}";
-
-void fib_headers(evhttp_request* req, std::size_t digits, bool hit, bool head) {
-  evkeyvalq* headers = evhttp_request_get_output_headers(req);
-  evhttp_add_header(headers, "Content-Type", "application/json");
-  evhttp_add_header(headers, "X-Cache", hit ? "hit" : "miss");
-  if (head) {
-    const auto len = std::to_string(kOpen.size() + digits + kClose.size());
-    evhttp_add_header(headers, "Content-Length", len.c_str());
-  }
-}
-
-}  // namespace
-
-void ApiHandler::send_fib(evhttp_request* req, std::string_view digits, bool hit,
-                          bool head) {
-  fib_headers(req, digits.size(), hit, head);
-  evbuffer* out = evhttp_request_get_output_buffer(req);
-  if (digits.size() <= 256) {
-    // One contiguous append instead of three.
-    char body[kOpen.size() + 256 + kClose.size()];
-    std::memcpy(body, kOpen.data(), kOpen.size());
-    std::memcpy(body + kOpen.size(), digits.data(), digits.size());
-    std::memcpy(body + kOpen.size() + digits.size(), kClose.data(), kClose.size());
-    evbuffer_add(out, body, kOpen.size() + digits.size() + kClose.size());
-  } else {
-    evbuffer_add(out, kOpen.data(), kOpen.size());
-    evbuffer_add(out, digits.data(), digits.size());
-    evbuffer_add(out, kClose.data(), kClose.size());
-  }
+void ApiHandler::send_fib(http::Responder& responder, std::string_view digits, bool hit,
+                          std::shared_ptr<const std::string> owner) {
+  static constexpr http::Header kHit[] = {{"X-Cache", "hit"}};
+  static constexpr http::Header kMiss[] = {{"X-Cache", "miss"}};
   count(200);
-  loop_.reply(req, 200, "OK", nullptr);
+  responder.respond(http::Response{200, kJson, hit ? kHit : kMiss, kOpen, digits, kClose,
+                                   std::move(owner)});
 }
 
-void ApiHandler::send_fib(evhttp_request* req, std::shared_ptr<const std::string> digits,
-                          bool hit, bool head) {
-  if (digits->size() < kReferenceBytes) {
-    send_fib(req, *digits, hit, head);
-    return;
-  }
-  // Zero-copy: the output buffer references the digits (shared with the
-  // coalesced waiters and the computation) until the socket has taken them.
-  fib_headers(req, digits->size(), hit, head);
-  evbuffer* out = evhttp_request_get_output_buffer(req);
-  evbuffer_add(out, kOpen.data(), kOpen.size());
-  using Keep = std::shared_ptr<const std::string>;
-  auto keep = std::make_unique<Keep>(std::move(digits));
-  const std::string& text = **keep;
-  if (evbuffer_add_reference(
-          out, text.data(), text.size(),
-          [](const void*, size_t, void* arg) {
-            // Takes back the reference handed over below.
-            std::unique_ptr<Keep>(static_cast<Keep*>(arg));
-          },
-          keep.get()) == 0) {
-    (void)keep.release();  // owned by the evbuffer until its cleanup runs
-  } else {
-    evbuffer_add(out, text.data(), text.size());
-  }
-  evbuffer_add(out, kClose.data(), kClose.size());
-  count(200);
-  loop_.reply(req, 200, "OK", nullptr);
-}
-
-void ApiHandler::send_json(evhttp_request* req, int code, std::string_view body,
-                           bool head) {
-  evkeyvalq* headers = evhttp_request_get_output_headers(req);
-  evhttp_add_header(headers, "Content-Type", "application/json");
-  evbuffer_add(evhttp_request_get_output_buffer(req), body.data(), body.size());
-  if (head)
-    evhttp_add_header(headers, "Content-Length", std::to_string(body.size()).c_str());
-  count(code);
-  loop_.reply(req, code, reason_for(code), nullptr);
-}
-
-void ApiHandler::send_error(evhttp_request* req, int code, std::string_view message,
-                            bool head) {
-  send_json(req, code, "{\"error\":\"" + json_escape(message) + "\"}", head);
+void ApiHandler::send_error(http::Responder& responder, int status,
+                            std::string_view message, bool retry_later) {
+  static constexpr http::Header kRetry[] = {{"Retry-After", "1"}};
+  body_.assign("{\"error\":\"");
+  append_json_escaped(body_, message);
+  body_.append("\"}");
+  count(status);
+  responder.respond(http::Response{status,
+                                   kJson,
+                                   retry_later ? std::span<const http::Header>(kRetry)
+                                               : std::span<const http::Header>(),
+                                   {},
+                                   body_,
+                                   {},
+                                   nullptr});
 }
 
 }  // namespace fibd

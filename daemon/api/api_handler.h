@@ -1,18 +1,18 @@
 // The HTTP API of SPEC.md on one event loop: /fib/{n}, /healthz, /metrics,
-// 404 and 405. Cache hits of non-blocking caches are answered right on the
-// loop; everything else goes through FibService and comes back via post().
+// 404 and 405, as an http::Handler (it sees requests and responders, no
+// libevent). Cache hits of non-blocking caches are answered right on the
+// loop without allocating; everything else goes through FibService and is
+// answered through a Deferred when the result comes back.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "compute/fib_service.h"
 #include "compute/runtime.h"
-#include "http/http_server.h"
+#include "http/handler.h"
 #include "metrics/metrics.h"
 
 namespace fibd {
@@ -24,51 +24,44 @@ struct ApiContext {
   Metrics& metrics;
 };
 
-class ApiHandler final : public RequestHandler {
+class ApiHandler final : public http::Handler {
  public:
-  ApiHandler(HttpLoop& loop, ApiContext ctx);
-  ~ApiHandler() override;
+  explicit ApiHandler(ApiContext ctx);
 
-  void handle(evhttp_request* req) override;
-  void connection_closing(evhttp_connection* conn) override;
-  std::size_t pending() const override { return pending_count_.load(); }
-  void rejected(int status) override { count(status); }
+  void handle(const http::Request& request, http::Responder& responder) override;
+  void refused(int status, std::string_view message, http::Responder& responder) override;
+  void connection_refused() override { count(503); }
 
   // Drops this loop's reference to the runtime snapshot so a replaced cache
   // can drain even while this loop is idle. Loop thread only.
   void release_runtime() { view_.release(); }
 
  private:
-  struct Pending;
+  struct Miss;
 
-  void handle_fib(evhttp_request* req, std::string_view n_text, bool head);
-  void submit(evhttp_request* req, std::uint64_t n, bool head,
-              const std::shared_ptr<const Runtime>& rt, bool lookup_cache);
-  void complete(std::uint64_t id, const std::shared_ptr<const FibResult>& result);
-  void client_gone(std::uint64_t id);
-  void timed_out(std::uint64_t id);
-  // Removes the pending entry (and its watchers) and returns it.
-  std::unique_ptr<Pending> take(std::uint64_t id);
-
-  // Bodies at least this large are referenced by the output buffer, not copied.
-  static constexpr std::size_t kReferenceBytes = 64 * 1024;
-  void send_fib(evhttp_request* req, std::string_view digits, bool hit, bool head);
-  void send_fib(evhttp_request* req, std::shared_ptr<const std::string> digits, bool hit,
-                bool head);
-  void send_json(evhttp_request* req, int code, std::string_view body, bool head);
-  void send_error(evhttp_request* req, int code, std::string_view message, bool head);
+  void handle_fib(std::string_view n_text, http::Responder& responder);
+  void compute_inline(std::uint64_t n, http::Responder& responder);
+  void submit(std::uint64_t n, const std::shared_ptr<const Runtime>& rt,
+              bool lookup_cache, http::Responder& responder);
+  void complete(const Miss& miss, const FibResult& result, http::Responder& responder);
+  void send_fib(http::Responder& responder, std::string_view digits, bool hit,
+                std::shared_ptr<const std::string> owner = nullptr);
+  void send_error(http::Responder& responder, int status, std::string_view message,
+                  bool retry_later = false);
   void count(int status) { ctx_.metrics.count_request(status); }
 
-  HttpLoop& loop_;
+  // Misses up to this n are computed on the loop (fast algorithm only): up
+  // to here mpz_fib_ui and the decimal conversion (a few microseconds) cost
+  // less server CPU than the hop to a worker and back; beyond, the worker
+  // path wins because concurrent misses for one n share one computation
+  // (measured: docs/performance.md, "Inline misses").
+  static constexpr std::uint64_t kInlineMaxN = 3000;
+
   ApiContext ctx_;
   RuntimeView view_;
   std::string value_;  // cache lookups on this loop, reused
   std::string error_;
-  std::uint64_t next_id_ = 1;
-  std::unordered_map<std::uint64_t, std::unique_ptr<Pending>> pending_;
-  std::unordered_map<evhttp_connection*, std::uint64_t> by_conn_;
-  std::atomic<std::size_t> pending_count_{0};
-  bool early_close_ = false;  // the backend reports peer FIN (EV_CLOSED)
+  std::string body_;  // error bodies, reused
 };
 
 }  // namespace fibd

@@ -28,8 +28,17 @@ bool same_cache_settings(const CacheSettings& a, const CacheSettings& b) {
          a.trust_check == b.trust_check && a.options == b.options;
 }
 
-EventPtr make_event(event_base* base, int fd, short what, event_callback_fn cb,
-                    void* arg) {
+http::Limits http_limits(const HttpSettings& s) {
+  http::Limits limits;
+  limits.max_connections = s.max_connections;
+  limits.head_timeout = s.head_timeout;
+  limits.idle_timeout = s.idle_timeout;
+  limits.max_request_line = s.max_request_line;
+  limits.max_header_bytes = s.max_header_bytes;
+  return limits;
+}
+
+EventPtr make_event(event_base* base, int fd, short what, event_callback_fn cb, void* arg) {
   return EventPtr(event_new(base, fd, what, cb, arg));
 }
 
@@ -80,7 +89,7 @@ int Application::run() {
   //    pretend to be ready.
   std::shared_ptr<Cache> cache;
   try {
-    cache = open_cache(config_.cache);
+    cache = open_cache(config_.cache, &reaper_);
   } catch (const CacheLoadError& e) {
     // Most loader messages already start with this; say it once.
     constexpr std::string_view kWhat = "cannot load cache plugin";
@@ -122,9 +131,8 @@ int Application::run() {
     return 1;
   }
   ApiContext ctx{runtime_, fib_, metrics_};
-  server_ = std::make_unique<HttpServer>(
-      socket_.fd.get(), loop_threads(), HttpLimits{},
-      [ctx](HttpLoop& loop) { return std::make_unique<ApiHandler>(loop, ctx); });
+  server_ = std::make_unique<http::Server>(socket_.fd.get(), loop_threads(), http_limits(config_.http),
+                                           [ctx] { return std::make_unique<ApiHandler>(ctx); });
   server_->start();
 
   // 3. Control: reload thread, D-Bus, signals, watchdog.
@@ -261,7 +269,7 @@ ReloadResult Application::reload(bool reread_config) {
   if (!reread_config || !same_cache_settings(next.cache, config_.cache) ||
       !(identify(cache->path()) == plugin_file_)) {
     try {
-      cache = open_cache(next.cache);
+      cache = open_cache(next.cache, &reaper_);
     } catch (const CacheLoadError& e) {
       return fail(ReloadResult::Kind::PluginLoadFailed, e.what());
     }
@@ -274,8 +282,8 @@ ReloadResult Application::reload(bool reread_config) {
   current.reset();
   config_ = std::move(next);
   // Idle loops would otherwise keep the old snapshot (and cache) alive.
-  server_->for_each_loop(
-      [](HttpLoop& loop) { static_cast<ApiHandler&>(loop.handler()).release_runtime(); });
+  server_->for_each_handler(
+      [](http::Handler& handler) { static_cast<ApiHandler&>(handler).release_runtime(); });
 
   metrics_.reload_ok();
   const auto ms = std::chrono::duration_cast<std::chrono::microseconds>(

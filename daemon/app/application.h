@@ -16,10 +16,12 @@
 #include "compute/runtime.h"
 #include "config/config.h"
 #include "control/control.h"
-#include "http/http_server.h"
+#include "compute/fib_service.h"
+#include "http/server.h"
 #include "http/libevent_ptr.h"
 #include "http/listen_socket.h"
 #include "metrics/metrics.h"
+#include "plugin_host/plugin_reaper.h"
 
 namespace fibd {
 
@@ -65,12 +67,14 @@ class Application final : public Control {
 
   CommandLine command_line_;
   Config config_;  // written only by the reload thread after start
+  // Declared before everything that holds a cache, so it outlives them all.
+  PluginReaper reaper_;
   FileId plugin_file_;
   Metrics metrics_;
   RuntimeHolder runtime_;
   FibService fib_;
   ListenSocket socket_;
-  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<http::Server> server_;
   std::unique_ptr<DBusService> dbus_;
 
   mutable std::mutex listeners_mutex_;

@@ -2,30 +2,54 @@
 
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <chrono>
 
 #include "base/escape.h"
 
 namespace fibd {
 
-void log_cache_error(const char* operation, const std::string& plugin,
-                     const std::string& message) {
-  static std::atomic<std::int64_t> next_allowed_ms{0};
-  static std::atomic<std::uint64_t> suppressed{0};
+namespace {
+
+std::string held_back(std::uint64_t held, const char* what) {
+  return held ? "; " + std::to_string(held) + " similar " + what + " suppressed" : "";
+}
+
+}  // namespace
+
+bool LogRateLimit::allow(std::uint64_t& held) {
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::steady_clock::now().time_since_epoch())
                           .count();
-  auto allowed = next_allowed_ms.load(std::memory_order_relaxed);
+  auto allowed = next_allowed_ms_.load(std::memory_order_relaxed);
   if (now_ms < allowed ||
-      !next_allowed_ms.compare_exchange_strong(allowed, now_ms + 1000)) {
-    suppressed.fetch_add(1, std::memory_order_relaxed);
-    return;
+      !next_allowed_ms_.compare_exchange_strong(allowed, now_ms + 1000)) {
+    suppressed_.fetch_add(1, std::memory_order_relaxed);
+    return false;
   }
-  auto held = suppressed.exchange(0);
+  held = suppressed_.exchange(0);
+  return true;
+}
+
+void log_cache_error(const char* operation, const std::string& plugin,
+                     const std::string& message) {
+  static LogRateLimit limit;
+  std::uint64_t held = 0;
+  if (!limit.allow(held)) return;
   spdlog::warn("cache {} failed in plugin {}: {} (serving without the cache{})",
                operation, plugin, escape_untrusted(message, 256),
-               held ? "; " + std::to_string(held) + " similar errors suppressed" : "");
+               held_back(held, "errors"));
+}
+
+void log_rejected_cache_value(const std::string& plugin, std::string_view key,
+                              const char* reason, std::string_view value) {
+  static LogRateLimit limit;
+  std::uint64_t held = 0;
+  if (!limit.allow(held)) return;
+  spdlog::warn(
+      "cache plugin {} returned a value for key \"{}\" that is not F({}) ({}, {} bytes: "
+      "\"{}\"); serving the computed value and overwriting the entry{}",
+      plugin, escape_untrusted(key), escape_untrusted(key), reason, value.size(),
+      escape_untrusted(value, 64), held_back(held, "values"));
 }
 
 }  // namespace fibd

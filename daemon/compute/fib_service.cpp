@@ -8,6 +8,7 @@
 
 #include "base/rate_limited_log.h"
 #include "compute/cache_key.h"
+#include "compute/cached_value.h"
 #include "compute/fib.h"
 #include "metrics/metrics.h"
 
@@ -23,7 +24,8 @@ struct FibService::Job {
   bool finished = false;
 };
 
-FibService::FibService(unsigned workers, Metrics& metrics) : metrics_(metrics) {
+FibService::FibService(unsigned workers, Metrics& metrics)
+    : metrics_(metrics), writer_(metrics) {
   workers = std::max(1u, workers);
   workers_.reserve(workers);
   for (unsigned i = 0; i < workers; ++i) {
@@ -47,6 +49,7 @@ void FibService::stop() {
   for (auto& w : workers_) w.request_stop();
   work_ready_.notify_all();
   workers_.clear();  // joins
+  writer_.stop();
 }
 
 FibService::Submit FibService::submit(std::uint64_t n, std::shared_ptr<const Runtime> rt,
@@ -123,6 +126,10 @@ void FibService::run(const std::shared_ptr<Job>& job) {
     std::string value;
     switch (rt.cache->get(key, value, error)) {
       case CacheOutcome::Hit:
+        if (!accept_cached_fib(job->n, value, *rt.cache, metrics_)) {
+          metrics_.cache_miss();  // computed below, served, and written back
+          break;
+        }
         metrics_.cache_hit();
         result->status = FibResult::Status::Ok;
         result->digits = std::make_shared<const std::string>(std::move(value));
@@ -154,10 +161,6 @@ void FibService::run(const std::shared_ptr<Job>& job) {
     if (digits) {
       result->status = FibResult::Status::Ok;
       result->digits = std::make_shared<const std::string>(std::move(*digits));
-      if (!rt.cache->set(key, *result->digits, rt.ttl, error)) {
-        metrics_.cache_error();
-        log_cache_error("set", rt.cache->name(), error);
-      }
     } else if (result->error.empty()) {
       result->status = FibResult::Status::Cancelled;
     }
@@ -173,6 +176,11 @@ void FibService::run(const std::shared_ptr<Job>& job) {
     --inflight_;
   }
   metrics_.computation_finished();
+  // Queued (never waited for) before the answers go out, so a client that
+  // has its answer sees the write pending (fibd_cache_writes_pending).
+  if (result->status == FibResult::Status::Ok && !result->from_cache) {
+    writer_.enqueue(job->runtime, job->n, result->digits);
+  }
   for (auto& [id, done] : waiters) done(result);
 }
 

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "compute/cache_writer.h"
 #include "compute/runtime.h"
 
 namespace fibd {
@@ -58,6 +59,13 @@ class FibService {
   // if its callback will not run. The last waiter leaving cancels the job.
   bool detach(const Ticket& ticket);
 
+  // Writes F(n), computed elsewhere, into rt's cache after its answer (the
+  // same bounded writer the workers use). Never blocks. Thread-safe.
+  void store(std::shared_ptr<const Runtime> rt, std::uint64_t n,
+             std::shared_ptr<const std::string> digits) {
+    writer_.enqueue(std::move(rt), n, std::move(digits));
+  }
+
   // Computations queued or running, including cancelled ones still unwinding.
   std::size_t inflight() const;
 
@@ -76,6 +84,7 @@ class FibService {
   std::size_t inflight_ = 0;
   std::uint64_t next_waiter_ = 1;
   bool stopped_ = false;
+  CacheWriter writer_;  // computed values go to the cache after their answer
   std::vector<std::jthread> workers_;
 };
 

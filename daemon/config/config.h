@@ -31,6 +31,16 @@ struct CacheSettings {
   std::uint64_t near_max_bytes = 0;
 };
 
+// The `http:` section: limits and timeouts of the HTTP layer.
+struct HttpSettings {
+  std::size_t max_connections = 10000;
+  std::chrono::milliseconds head_timeout{
+      15000};  // a whole request head must arrive within
+  std::chrono::milliseconds idle_timeout{60000};  // keep-alive wait for the next request
+  std::size_t max_request_line = 8 * 1024;        // longer: 414
+  std::size_t max_header_bytes = 32 * 1024;       // request line and fields; longer: 431
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8080";
   LogLevel log_level = LogLevel::Info;
@@ -40,6 +50,7 @@ struct Config {
   unsigned max_inflight = 64;
   std::chrono::milliseconds compute_timeout{30000};
   CacheSettings cache;
+  HttpSettings http;
   BusKind bus = BusKind::None;
   std::string source;  // the file it was read from; empty for built-in defaults
 

@@ -16,6 +16,11 @@ std::string lowercase(std::string s);
 inline constexpr std::uint64_t kMaxMaxN = 100000000;
 inline constexpr unsigned kMaxWorkers = 1024;
 inline constexpr unsigned kMaxInflight = 1000000;
+inline constexpr std::uint64_t kMaxConnections = 10000000;
+// http.max_request_line and http.max_header_bytes: at least a short request
+// line, at most what a connection may buffer for one head.
+inline constexpr std::uint64_t kMinRequestLine = 64;
+inline constexpr std::uint64_t kMaxHead = 1024 * 1024;
 
 // Plain decimal digits within [min, max]; `expected` completes messages.
 std::uint64_t parse_unsigned(const std::string& text, std::uint64_t min,

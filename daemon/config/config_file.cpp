@@ -1,7 +1,6 @@
 // The YAML file: strict reading of /etc/fibd.yaml into a Config, with every
 // refusal naming file:line and the key.
 #include <sys/stat.h>
-#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -14,6 +13,7 @@
 
 #include "config/config.h"
 #include "config/config_checks.h"
+#include "config/yaml_documents.h"
 
 namespace fibd {
 
@@ -46,57 +46,6 @@ struct Entry {
   int line;          // 0-based; of the value, or of the key when it has none
 };
 
-// The first two documents of a YAML stream: where each starts, and the line
-// of its first node. yaml-cpp 0.7's YAML::LoadAll() never returns on some
-// malformed streams (a stray ',' at the top level): its parser then yields
-// empty documents forever without consuming input, and memory grows until
-// the process dies (upstream issue 1040; found by fuzz_config). Here the
-// loop is bounded, and a second document that starts where the first did
-// means the parser is stuck.
-struct DocumentStart {
-  YAML::Mark start;
-  int first_line = -1;  // of the document's first node
-};
-
-class DocumentStarts final : public YAML::EventHandler {
- public:
-  std::vector<DocumentStart> docs;
-  void OnDocumentStart(const YAML::Mark& mark) override { docs.push_back({mark}); }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                const std::string&) override {
-    node(mark);
-  }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {
-    node(mark);
-  }
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {
-    node(mark);
-  }
-  void OnMapEnd() override {}
-
- private:
-  void node(const YAML::Mark& mark) {
-    if (!docs.empty() && docs.back().first_line < 0 && !mark.is_null()) {
-      docs.back().first_line = mark.line;
-    }
-  }
-};
-
-std::vector<DocumentStart> document_starts(const std::string& text) {
-  std::istringstream in(text);
-  YAML::Parser parser(in);
-  DocumentStarts handler;
-  while (handler.docs.size() < 2 && parser.HandleNextDocument(handler)) {
-  }
-  return std::move(handler.docs);
-}
-
 class Parser {
  public:
   explicit Parser(std::string source) : source_(std::move(source)) {}
@@ -104,7 +53,7 @@ class Parser {
   Config parse(const std::string& text) {
     YAML::Node root;
     try {
-      const std::vector<DocumentStart> docs = document_starts(text);
+      const std::vector<detail::DocumentStart> docs = detail::document_starts(text);
       config_.source = source_;
       if (docs.empty()) return config_;
       if (docs.size() > 1) {
@@ -271,7 +220,51 @@ class Parser {
           {"fib", [this](const Entry& e) { read_fib(e); }},
           {"limits", [this](const Entry& e) { read_limits(e); }},
           {"cache", [this](const Entry& e) { read_cache(e); }},
+          {"http", [this](const Entry& e) { read_http(e); }},
           {"dbus", [this](const Entry& e) { read_dbus(e); }}});
+  }
+
+  std::uint64_t byte_size(const Entry& e, std::uint64_t min, std::uint64_t max) const {
+    const std::string expected = "a size in bytes such as 8KiB, " + std::to_string(min) +
+                                 ".." + std::to_string(max);
+    const std::uint64_t size =
+        checked(e, [&] { return parse_size(scalar(e, expected)); });
+    if (size < min || size > max) {
+      fail(e.line, e.path,
+           "'" + e.value.Scalar() + "' is out of range (expected " + expected + ")");
+    }
+    return size;
+  }
+
+  void read_http(const Entry& section_entry) {
+    HttpSettings& http = config_.http;
+    section(section_entry,
+            {{"max_connections",
+              [&](const Entry& e) {
+                http.max_connections =
+                    integer(e, 1, detail::kMaxConnections,
+                            "1.." + std::to_string(detail::kMaxConnections));
+              }},
+             {"head_timeout",
+              [&](const Entry& e) { http.head_timeout = duration(e, false); }},
+             {"idle_timeout",
+              [&](const Entry& e) { http.idle_timeout = duration(e, false); }},
+             {"max_request_line",
+              [&](const Entry& e) {
+                http.max_request_line =
+                    byte_size(e, detail::kMinRequestLine, detail::kMaxHead);
+              }},
+             {"max_header_bytes", [&](const Entry& e) {
+                http.max_header_bytes =
+                    byte_size(e, detail::kMinRequestLine, detail::kMaxHead);
+              }}});
+    if (http.max_request_line > http.max_header_bytes) {
+      fail(section_entry.line, section_entry.path,
+           "max_request_line (" + std::to_string(http.max_request_line) +
+               ") is larger than max_header_bytes (" +
+               std::to_string(http.max_header_bytes) +
+               "), which also counts the request line");
+    }
   }
 
   void read_fib(const Entry& section_entry) {

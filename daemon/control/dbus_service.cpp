@@ -1,6 +1,5 @@
 #include "control/dbus_service.h"
 
-#include <sdbus-c++/sdbus-c++.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -17,6 +16,8 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "control/dbus_object.h"
 
 namespace fibd {
 
@@ -55,9 +56,9 @@ auto guarded(F&& f) -> decltype(f()) {
   } catch (const sdbus::Error&) {
     throw;
   } catch (const std::exception& e) {
-    throw sdbus::Error(kErrorFailed, e.what());
+    throw dbus::error(kErrorFailed, e.what());
   } catch (...) {
-    throw sdbus::Error(kErrorFailed, "unknown error");
+    throw dbus::error(kErrorFailed, "unknown error");
   }
 }
 
@@ -151,9 +152,9 @@ struct DBusService::State {
       spdlog::warn("D-Bus: refusing a reload request: {} are already waiting",
                    kMaxPendingReloads);
       result.returnError(
-          sdbus::Error(kErrorLimitsExceeded, "too many reload requests are waiting (" +
-                                                 std::to_string(kMaxPendingReloads) +
-                                                 "); try again later"));
+          dbus::error(kErrorLimitsExceeded, "too many reload requests are waiting (" +
+                                                std::to_string(kMaxPendingReloads) +
+                                                "); try again later"));
       return;
     }
     try {
@@ -162,7 +163,7 @@ struct DBusService::State {
       });
     } catch (const std::exception& e) {
       self->finish_with_error(
-          id, sdbus::Error(kErrorFailed, std::string("reload: ") + e.what()));
+          id, dbus::error(kErrorFailed, std::string("reload: ") + e.what()));
     }
   }
 
@@ -173,10 +174,10 @@ struct DBusService::State {
         finish_with_error(id, std::nullopt);
         break;
       case ReloadResult::Kind::ConfigInvalid:
-        finish_with_error(id, sdbus::Error(kDBusErrorConfigInvalid, r.message));
+        finish_with_error(id, dbus::error(kDBusErrorConfigInvalid, r.message));
         break;
       case ReloadResult::Kind::PluginLoadFailed:
-        finish_with_error(id, sdbus::Error(kDBusErrorPluginLoadFailed, r.message));
+        finish_with_error(id, dbus::error(kDBusErrorPluginLoadFailed, r.message));
         break;
     }
   }
@@ -207,19 +208,18 @@ struct DBusService::State {
       // PropertiesChanged is built by hand, from the values given, instead of
       // emitPropertiesChangedSignal(): that one calls our getters, and so
       // Control::snapshot(), from the thread the application notifies us on.
-      auto changed = object->createSignal(kPropertiesInterface, "PropertiesChanged");
-      changed
-          << std::string(kDBusInterface)
-          << std::map<std::string, sdbus::Variant>{{"PluginName", sdbus::Variant(name)},
-                                                   {"PluginVersion",
-                                                    sdbus::Variant(version)},
-                                                   {"PluginPath", sdbus::Variant(path)}}
-          << std::vector<std::string>{};
-      object->emitSignal(changed);
-
-      auto signal = object->createSignal(kDBusInterface, "PluginChanged");
-      signal << name << version << path;
-      object->emitSignal(signal);
+      // (The emitter sends the signal when it goes out of scope.)
+      object->emitSignal("PropertiesChanged")
+          .onInterface(kPropertiesInterface)
+          .withArguments(std::string(kDBusInterface),
+                         std::map<std::string, sdbus::Variant>{
+                             {"PluginName", sdbus::Variant(name)},
+                             {"PluginVersion", sdbus::Variant(version)},
+                             {"PluginPath", sdbus::Variant(path)}},
+                         std::vector<std::string>{});
+      object->emitSignal("PluginChanged")
+          .onInterface(kDBusInterface)
+          .withArguments(name, version, path);
     } catch (const std::exception& e) {
       spdlog::debug("D-Bus: could not emit PluginChanged: {}", e.what());
     }
@@ -251,54 +251,51 @@ void register_interface(sdbus::IObject& object,
   const std::weak_ptr<State> weak = self;
   State* s = self.get();  // the object (and its callbacks) die before the state
 
-  object.registerMethod("Reload")
-      .onInterface(kDBusInterface)
-      .implementedAs([weak](sdbus::Result<>&& result) {
-        if (auto st = weak.lock()) State::start_reload(st, std::move(result), true);
-      });
-  object.registerMethod("ReloadPlugin")
-      .onInterface(kDBusInterface)
-      .implementedAs([weak](sdbus::Result<>&& result) {
-        if (auto st = weak.lock()) State::start_reload(st, std::move(result), false);
-      });
-
-  auto string_property = [&](const char* name, std::string StatusSnapshot::*field,
+  auto reload = [weak](bool reread_config) {
+    return [weak, reread_config](sdbus::Result<>&& result) {
+      if (auto st = weak.lock())
+        State::start_reload(st, std::move(result), reread_config);
+    };
+  };
+  auto string_property = [s](const char* name, std::string StatusSnapshot::*field,
                              sdbus::Flags::PropertyUpdateBehaviorFlags behavior) {
-    object.registerProperty(name)
-        .onInterface(kDBusInterface)
-        .withGetter(
-            [s, field] { return guarded([&] { return s->control->snapshot().*field; }); })
-        .withUpdateBehavior(behavior);
+    return dbus::Interface::StringProperty{
+        name,
+        [s, field] { return guarded([&] { return s->control->snapshot().*field; }); },
+        behavior};
   };
-  auto counter_property = [&](const char* name, std::uint64_t StatusSnapshot::*field) {
-    object.registerProperty(name)
-        .onInterface(kDBusInterface)
-        .withGetter(
-            [s, field] { return guarded([&] { return s->control->snapshot().*field; }); })
-        .withUpdateBehavior(sdbus::Flags::EMITS_NO_SIGNAL);
+  auto counter_property = [s](const char* name, std::uint64_t StatusSnapshot::*field) {
+    return dbus::Interface::CounterProperty{
+        name,
+        [s, field] { return guarded([&] { return s->control->snapshot().*field; }); },
+        sdbus::Flags::EMITS_NO_SIGNAL};
   };
-  string_property("Version", &StatusSnapshot::version,
-                  sdbus::Flags::CONST_PROPERTY_VALUE);
-  string_property("PluginName", &StatusSnapshot::plugin_name,
-                  sdbus::Flags::EMITS_CHANGE_SIGNAL);
-  string_property("PluginVersion", &StatusSnapshot::plugin_version,
-                  sdbus::Flags::EMITS_CHANGE_SIGNAL);
-  string_property("PluginPath", &StatusSnapshot::plugin_path,
-                  sdbus::Flags::EMITS_CHANGE_SIGNAL);
-  // The listen address is fixed today, but promising "const" would bind the
-  // daemon forever; clients simply re-read it.
-  string_property("Listen", &StatusSnapshot::listen, sdbus::Flags::EMITS_NO_SIGNAL);
-  counter_property("Requests", &StatusSnapshot::requests);
-  counter_property("CacheHits", &StatusSnapshot::cache_hits);
-  counter_property("CacheMisses", &StatusSnapshot::cache_misses);
-  counter_property("CacheErrors", &StatusSnapshot::cache_errors);
-  counter_property("Reloads", &StatusSnapshot::reloads);
 
-  object.registerSignal("PluginChanged")
-      .onInterface(kDBusInterface)
-      .withParameters<std::string, std::string, std::string>("name", "version", "path");
-
-  object.finishRegistration();
+  dbus::add_interface(
+      object, dbus::Interface{
+                  .name = kDBusInterface,
+                  .methods = {{"Reload", reload(true)}, {"ReloadPlugin", reload(false)}},
+                  .string_properties =
+                      {string_property("Version", &StatusSnapshot::version,
+                                       sdbus::Flags::CONST_PROPERTY_VALUE),
+                       string_property("PluginName", &StatusSnapshot::plugin_name,
+                                       sdbus::Flags::EMITS_CHANGE_SIGNAL),
+                       string_property("PluginVersion", &StatusSnapshot::plugin_version,
+                                       sdbus::Flags::EMITS_CHANGE_SIGNAL),
+                       string_property("PluginPath", &StatusSnapshot::plugin_path,
+                                       sdbus::Flags::EMITS_CHANGE_SIGNAL),
+                       // The listen address is fixed today, but promising "const" would
+                       // bind the daemon forever; clients simply re-read it.
+                       string_property("Listen", &StatusSnapshot::listen,
+                                       sdbus::Flags::EMITS_NO_SIGNAL)},
+                  .counter_properties =
+                      {counter_property("Requests", &StatusSnapshot::requests),
+                       counter_property("CacheHits", &StatusSnapshot::cache_hits),
+                       counter_property("CacheMisses", &StatusSnapshot::cache_misses),
+                       counter_property("CacheErrors", &StatusSnapshot::cache_errors),
+                       counter_property("Reloads", &StatusSnapshot::reloads)},
+                  .signals = {{"PluginChanged", {"name", "version", "path"}}},
+              });
 }
 
 }  // namespace
@@ -327,7 +324,7 @@ DBusService::DBusService(BusKind bus, Control& control)
 
   try {
     s.connection->setMethodCallTimeout(kStartupCallTimeout);
-    s.object = sdbus::createObject(*s.connection, kDBusObjectPath);
+    s.object = dbus::create_object(*s.connection, kDBusObjectPath);
     register_interface(*s.object, state_);
   } catch (const std::exception& e) {
     spdlog::warn(
@@ -340,7 +337,7 @@ DBusService::DBusService(BusKind bus, Control& control)
   }
 
   try {
-    s.connection->requestName(kDBusName);
+    dbus::request_name(*s.connection, kDBusName);
   } catch (const std::exception& e) {
     spdlog::warn(
         "D-Bus: cannot own the name {} on the {} bus at {}: {}; is another fibd running, "
@@ -396,7 +393,7 @@ DBusService::~DBusService() {
   }
   for (auto& [id, result] : waiting) {
     try {
-      result.returnError(sdbus::Error(kErrorFailed, "fibd is shutting down"));
+      result.returnError(dbus::error(kErrorFailed, "fibd is shutting down"));
     } catch (const std::exception&) {
       // bus already gone
     }

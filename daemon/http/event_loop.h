@@ -1,5 +1,5 @@
 // One libevent event_base driven by its own thread, with a thread-safe way to
-// run work on it (post). All evhttp calls for a request happen on its loop.
+// run work on it (post). Everything a connection does happens on its loop.
 #pragma once
 
 #include <functional>

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <event2/event.h>
-#include <event2/http.h>
 #include <event2/listener.h>
 
 #include <memory>
@@ -19,7 +18,6 @@ struct LibeventDeleter {
 
 using EventBasePtr = std::unique_ptr<event_base, LibeventDeleter<event_base_free>>;
 using EventPtr = std::unique_ptr<event, LibeventDeleter<event_free>>;
-using EvhttpPtr = std::unique_ptr<evhttp, LibeventDeleter<evhttp_free>>;
 using ListenerPtr = std::unique_ptr<evconnlistener, LibeventDeleter<evconnlistener_free>>;
 
 }  // namespace fibd

@@ -46,6 +46,18 @@ Metrics::Metrics()
       cache_errors_(counters(*registry_, "fibd_cache_errors_total",
                              "Cache calls that failed (the request was still served)")
                         .Add({})),
+      cache_rejected_(counters(*registry_, "fibd_cache_rejected_total",
+                               "Values from the cache that were not F(n), by reason (the "
+                               "value was computed, served and written back)")),
+      cache_writes_dropped_(
+          counters(*registry_, "fibd_cache_writes_dropped_total",
+                   "Computed values not written to the cache because its write queue was "
+                   "full (a slow or hung cache)")
+              .Add({})),
+      cache_writes_pending_(
+          gauges(*registry_, "fibd_cache_writes_pending",
+                 "Computed values queued for the cache or being written")
+              .Add({})),
       compute_seconds_(
           prometheus::BuildHistogram()
               .Name("fibd_compute_seconds")
@@ -78,6 +90,12 @@ prometheus::Counter& Metrics::status_counter(int status) {
     default:
       return requests_->Add({{"code", std::to_string(status)}});
   }
+}
+
+void Metrics::cache_rejected(const std::string& reason) {
+  cache_errors_.Increment();
+  cache_rejected_.Add({{"reason", reason}})
+      .Increment();  // rare: the lookup's lock is fine
 }
 
 void Metrics::count_request(int status) { status_counter(status).Increment(); }

@@ -47,6 +47,14 @@ class Metrics {
   void cache_hit() { cache_hits_.Increment(); }
   void cache_miss() { cache_misses_.Increment(); }
   void cache_error() { cache_errors_.Increment(); }
+  // A value from the cache that is not F(n): a cache error, and counted in
+  // fibd_cache_rejected_total{reason}.
+  void cache_rejected(const std::string& reason);
+  // A computed value not written to the cache: its write queue was full.
+  void cache_write_dropped() { cache_writes_dropped_.Increment(); }
+  // Cache writes queued or running (CacheWriter).
+  void cache_write_queued() { cache_writes_pending_.Increment(); }
+  void cache_write_finished() { cache_writes_pending_.Decrement(); }
   void observe_compute(double seconds) { compute_seconds_.Observe(seconds); }
   void computation_started() { inflight_.Increment(); }
   void computation_finished() { inflight_.Decrement(); }
@@ -82,6 +90,9 @@ class Metrics {
   prometheus::Counter& cache_hits_;
   prometheus::Counter& cache_misses_;
   prometheus::Counter& cache_errors_;
+  prometheus::Family<prometheus::Counter>& cache_rejected_;
+  prometheus::Counter& cache_writes_dropped_;
+  prometheus::Gauge& cache_writes_pending_;
   prometheus::Histogram& compute_seconds_;
   prometheus::Gauge& inflight_;
   prometheus::Counter& reloads_ok_;

@@ -6,10 +6,11 @@
 
 #include "plugin_host/near_cache.h"
 #include "plugin_host/plugin_loader.h"
+#include "plugin_host/plugin_reaper.h"
 
 namespace fibd {
 
-std::shared_ptr<Cache> open_cache(const CacheSettings& settings) {
+std::shared_ptr<Cache> open_cache(const CacheSettings& settings, PluginReaper* reaper) {
   if (settings.plugin == "none") return make_none_cache();
 
   PluginLoadRequest request;
@@ -19,10 +20,13 @@ std::shared_ptr<Cache> open_cache(const CacheSettings& settings) {
   request.options = settings.options;
   request.default_ttl = settings.expiration;
   try {
-    std::shared_ptr<Cache> plugin = load_plugin(request);
-    if (settings.near_max_bytes == 0) return plugin;
-    return make_near_cache(std::move(plugin), settings.near_max_bytes,
-                           settings.expiration);
+    std::shared_ptr<Cache> cache = load_plugin(request);
+    // The near tier holds the plugin: both are retired together.
+    if (settings.near_max_bytes > 0) {
+      cache = make_near_cache(std::move(cache), settings.near_max_bytes,
+                              settings.expiration);
+    }
+    return reaper ? reaper->adopt(std::move(cache)) : cache;
   } catch (const CacheLoadError& e) {
     // A bare name that matches no file: say where it was looked for.
     struct stat st {};

@@ -16,9 +16,14 @@ class CacheLoadError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+class PluginReaper;
+
 // Builds a new, independent instance (a reload calls it while the old instance
 // still serves). Throws CacheLoadError. The returned object's destructor
-// destroys the plugin instance and unloads its image.
-std::shared_ptr<Cache> open_cache(const CacheSettings& settings);
+// destroys the plugin instance and unloads its image: on `reaper`'s thread
+// when one is given (it must outlive the cache), else on the thread that
+// lets go of it last.
+std::shared_ptr<Cache> open_cache(const CacheSettings& settings,
+                                  PluginReaper* reaper = nullptr);
 
 }  // namespace fibd

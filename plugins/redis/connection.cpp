@@ -1,6 +1,5 @@
 #include "connection.h"
 
-#include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -10,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 #include <vector>
+
+#include "hiredis_connect.h"
 
 namespace fibd_redis {
 
@@ -70,10 +71,9 @@ std::unique_ptr<Connection> Connection::open(const Options& opts, Deadline deadl
     return nullptr;
   }
   timeval tv = to_timeval(std::min(opts.connect_timeout, left));
-  redisContext* c =
-      opts.address.is_unix
-          ? redisConnectUnixWithTimeout(opts.address.path.c_str(), tv)
-          : redisConnectWithTimeout(opts.address.host.c_str(), opts.address.port, tv);
+  // The socket timeout is a safety net only: every wait below is already
+  // bounded by poll().
+  redisContext* c = hiredis_connect(opts.address, tv, to_timeval(opts.command_timeout));
   if (c == nullptr) {
     err = {ErrorKind::Connect, "cannot allocate a Redis context"};
     return nullptr;
@@ -85,11 +85,6 @@ std::unique_ptr<Connection> Connection::open(const Options& opts, Deadline deadl
     return nullptr;
   }
   std::unique_ptr<Connection> conn(new Connection(c));
-  // Not inherited by anything the daemon may exec.
-  int fdflags = ::fcntl(c->fd, F_GETFD);
-  if (fdflags >= 0) ::fcntl(c->fd, F_SETFD, fdflags | FD_CLOEXEC);
-  // Safety net only: every wait below is already bounded by poll().
-  redisSetTimeout(c, to_timeval(opts.command_timeout));
   if (!opts.address.is_unix) redisEnableKeepAlive(c);
 
   if (!opts.password.empty()) {

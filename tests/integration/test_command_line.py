@@ -38,6 +38,15 @@ class CommandLineTest(unittest.TestCase):
             self.assertEqual(r.returncode, 1)
             self.assertIn(f"{bad}:3", r.stderr)
             self.assertIn("fib.max_n", r.stderr)
+            with open(bad, "w") as f:
+                f.write("http:\n  idle_timeout: 1m\n  max_request_line: 2MiB\n")
+            r = run("--check-config", "--config", bad)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(f"{bad}:3: http.max_request_line: '2MiB' is out of range", r.stderr)
+            # The packaged file, http: section included, is valid.
+            packaged = os.path.join(os.environ["FIBD_SOURCE_DIR"], "etc", "fibd.yaml")
+            r = run("--check-config", "--config", packaged)
+            self.assertEqual(r.returncode, 0, r.stderr)
             r = run("--check-config", "--config", os.path.join(tmp, "missing.yaml"))
             self.assertEqual(r.returncode, 1)
             self.assertIn("missing.yaml", r.stderr)

@@ -47,6 +47,7 @@ class FaultTest(unittest.TestCase):
 
     def assert_serving_from_memory(self, d):
         """Answers come from the memory plugin's cache (loaded before)."""
+        d.wait_cache_written()
         status, headers, body = d.get("/fib/30")
         self.assertEqual((status, body), (200, b'{"result":832040}'))
         self.assertEqual(headers["X-Cache"], "hit")
@@ -117,6 +118,7 @@ class FaultTest(unittest.TestCase):
                     self.assertEqual((status, body), (200, b'{"result":%d}' % value))
                     self.assertEqual(headers["X-Cache"], "miss")
             # Every request: one failed get and one failed set.
+            d.wait_cache_written()
             self.assertEqual(d.metric("fibd_cache_errors_total"), 2 * requests)
             self.assertEqual(d.metric("fibd_cache_hits_total"), 0)
             self.assertEqual(d.stop(), 0)

@@ -222,6 +222,7 @@ class MemoryHitPathTest(unittest.TestCase):
 
     def test_head_of_large_hit(self):
         self.assertEqual(self.d.get("/fib/1000000")[0], 200)
+        self.d.wait_cache_written()
         status, headers, body = self.d.request("HEAD", "/fib/1000000")
         self.assertEqual(status, 200)
         self.assertEqual(headers["X-Cache"], "hit")

@@ -16,6 +16,7 @@ class MemoryCacheTest(unittest.TestCase):
         with Daemon(config_text=cfg) as d:
             d.wait_ready()
             self.assertEqual(d.get("/fib/90")[1]["X-Cache"], "miss")
+            d.wait_cache_written()
             self.assertEqual(d.get("/fib/90")[1]["X-Cache"], "hit")
             # canonical keys: 090 is 90
             status, headers, body = d.get("/fib/090")
@@ -23,6 +24,7 @@ class MemoryCacheTest(unittest.TestCase):
                              (200, "hit", b'{"result":2880067194370816120}'))
             time.sleep(1.0)
             self.assertEqual(d.get("/fib/90")[1]["X-Cache"], "miss")
+            d.wait_cache_written()
             self.assertEqual(d.get("/fib/90")[1]["X-Cache"], "hit")
             self.assertGreaterEqual(d.metric("fibd_cache_hits_total"), 3)
             self.assertIn('fibd_plugin_info{name="memory"', d.get("/metrics")[2].decode())
@@ -37,6 +39,7 @@ class MemoryCacheTest(unittest.TestCase):
         with d:
             d.wait_ready()
             self.assertEqual(d.get("/fib/30")[1]["X-Cache"], "miss")
+            d.wait_cache_written()
             self.assertEqual(d.get("/fib/30")[1]["X-Cache"], "hit")
             self.assertIn("[plugin/memory] loaded", d.log())
 

@@ -89,6 +89,7 @@ class RedisDaemonTest(unittest.TestCase):
         d = self.daemon(prefix="e2e-one:", expiration="7s")
         status, headers, data = d.get("/fib/90")
         self.assertEqual((status, headers["X-Cache"], data), (200, "miss", fib_body(90)))
+        d.wait_cache_written()
         self.assertEqual(self.redis.cli("GET", "e2e-one:90"), str(fib(90)))
         pttl = int(self.redis.cli("PTTL", "e2e-one:90"))
         self.assertTrue(5000 < pttl <= 7000, pttl)
@@ -102,10 +103,12 @@ class RedisDaemonTest(unittest.TestCase):
         for n in (123, 1000, 4321):
             status, headers, data = a.get(f"/fib/{n}")
             self.assertEqual((status, headers["X-Cache"], data), (200, "miss", fib_body(n)))
+            a.wait_cache_written()
             status, headers, data = b.get(f"/fib/{n}")
             self.assertEqual((status, headers["X-Cache"], data), (200, "hit", fib_body(n)))
         status, headers, _ = b.get("/fib/77")
         self.assertEqual(headers["X-Cache"], "miss")
+        b.wait_cache_written()
         self.assertEqual(a.get("/fib/77")[1]["X-Cache"], "hit")
         # A daemon with another key_prefix shares nothing.
         c = self.daemon(prefix="other:")
@@ -187,10 +190,12 @@ class RedisDaemonTest(unittest.TestCase):
     def test_restart_between_requests_costs_nothing(self):
         d = self.daemon()
         self.assertEqual(d.get("/fib/50")[1]["X-Cache"], "miss")
+        d.wait_cache_written()
         self.assertEqual(d.get("/fib/50")[1]["X-Cache"], "hit")
         self.redis.restart()  # the pooled connection is now dead; the data gone
         status, headers, data = d.get("/fib/50")
         self.assertEqual((status, headers["X-Cache"], data), (200, "miss", fib_body(50)))
+        d.wait_cache_written()
         self.assertEqual(d.get("/fib/50")[1]["X-Cache"], "hit")
         self.assertEqual(d.metric("fibd_cache_errors_total"), 0)
 
@@ -202,6 +207,7 @@ class RedisDaemonTest(unittest.TestCase):
         bound = timeout + 0.35 * SLOW
         for n in range(10, 20):
             d.get(f"/fib/{n}")
+        d.wait_cache_written()
         self.assertEqual(d.get("/fib/10")[1]["X-Cache"], "hit")
         self.redis.pause()
         try:
@@ -269,6 +275,7 @@ class RedisPasswordTest(unittest.TestCase):
         d.wait_ready()
         self.assertTrue(bus.wait_for_name(10 * SLOW), d.log())
         self.assertEqual(d.get("/fib/30")[1]["X-Cache"], "miss")
+        d.wait_cache_written()
 
         d.write_config(config(d.port, address, password="wrong-password", bus="session"))
         r = bus.call("Reload")

@@ -118,6 +118,18 @@ TEST(ConfigParse, ValidValues) {
   EXPECT_EQ(parse_config("dbus: {bus: none}\n", "t").bus, BusKind::None);
 }
 
+TEST(ConfigParse, HttpSection) {
+  const Config c = parse_config(
+      "http:\n  max_connections: 5\n  head_timeout: 2s\n  idle_timeout: 1m\n"
+      "  max_request_line: 1KiB\n  max_header_bytes: 4096\n",
+      "t.yaml");
+  EXPECT_EQ(c.http.max_connections, 5u);
+  EXPECT_EQ(c.http.head_timeout, milliseconds(2000));
+  EXPECT_EQ(c.http.idle_timeout, milliseconds(60000));
+  EXPECT_EQ(c.http.max_request_line, 1024u);
+  EXPECT_EQ(c.http.max_header_bytes, 4096u);
+}
+
 TEST(ConfigEffective, MaxN) {
   Config c;
   c.max_n = 1000000;
@@ -344,6 +356,26 @@ const ErrorCase kValueErrors[] = {
      "test.yaml:3: cache.options.password: ", "no value (expected a single value"},
     {"cache:\n  options:\n    '': x\n",
      "test.yaml:3: cache.options: ", "not a plain name"},
+    // http.
+    {"http:\n  keepalive: 5s\n", "test.yaml:2: http.keepalive: ",
+     "unknown key (expected one of max_connections, head_timeout, idle_timeout, "
+     "max_request_line, max_header_bytes)"},
+    {"http:\n  max_connections: 0\n",
+     "test.yaml:2: http.max_connections: ", "out of range"},
+    {"http:\n  head_timeout: 0s\n",
+     "test.yaml:2: http.head_timeout: ", "must be longer than zero"},
+    {"http:\n  idle_timeout: 60\n", "test.yaml:2: http.idle_timeout: ", "missing unit"},
+    {"http:\n  max_request_line: 8KB\n",
+     "test.yaml:2: http.max_request_line: ", "invalid size '8KB'"},
+    {"http:\n  max_request_line: 10\n", "test.yaml:2: http.max_request_line: ",
+     "out of range (expected a size in bytes such as 8KiB, 64..1048576)"},
+    {"http:\n  max_header_bytes: 2MiB\n",
+     "test.yaml:2: http.max_header_bytes: ", "out of range"},
+    {"http:\n  max_header_bytes: -1\n",
+     "test.yaml:2: http.max_header_bytes: ", "invalid size"},
+    {"http:\n  max_request_line: 16KiB\n  max_header_bytes: 8KiB\n",
+     "test.yaml:2: http: ",
+     "max_request_line (16384) is larger than max_header_bytes (8192)"},
     // dbus.
     {"dbus:\n  bus: both\n", "test.yaml:2: dbus.bus: ",
      "unknown bus 'both' (expected one of system, session, none)"},

@@ -94,6 +94,11 @@ inline void expect_defaults(const Config& c) {
   EXPECT_TRUE(c.cache.trust_check);
   EXPECT_EQ(c.cache.expiration, milliseconds(15000));
   EXPECT_TRUE(c.cache.options.empty());
+  EXPECT_EQ(c.http.max_connections, 10000u);
+  EXPECT_EQ(c.http.head_timeout, milliseconds(15000));
+  EXPECT_EQ(c.http.idle_timeout, milliseconds(60000));
+  EXPECT_EQ(c.http.max_request_line, 8192u);
+  EXPECT_EQ(c.http.max_header_bytes, 32768u);
   EXPECT_EQ(c.bus, BusKind::None);
 }
 

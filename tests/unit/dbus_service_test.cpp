@@ -21,8 +21,10 @@
 #include <thread>
 #include <vector>
 
+#include "../support/dbus_client.h"
 #include "../support/fake_control.h"
 #include "../support/private_dbus.h"
+#include "control/dbus_object.h"
 
 namespace fibd {
 namespace {
@@ -64,7 +66,7 @@ class DBusServiceTest : public ::testing::Test {
   }
 
   std::unique_ptr<sdbus::IProxy> proxy() {
-    return sdbus::createProxy(
+    return test::create_proxy(
         sdbus::createSessionBusConnectionWithAddress(bus_->address()), kDBusName,
         kDBusObjectPath);
   }
@@ -282,7 +284,7 @@ TEST_F(DBusServiceTest, PluginChangedAndPropertiesChangedReachSubscribers) {
         for (const auto& [k, v] : changed) properties_changed[k] = v.get<std::string>();
         cv.notify_all();
       });
-  p->finishRegistration();
+  test::finish_signal_handlers(*p);
 
   control.swap_plugin("redis", "2.1.0", "/usr/lib/fibd/plugins/redis.so");
   {
@@ -371,24 +373,21 @@ TEST_F(DBusServiceTest, TooManyWaitingReloadsAreRefusedNotQueued) {
   std::condition_variable cv;
   int replies = 0, successes = 0;
   std::vector<std::string> errors;
-  auto on_reply = [&](const sdbus::Error* e) {
+  auto on_reply = [&](const std::string& error_name) {
     std::lock_guard lock(m);
     ++replies;
-    if (e)
-      errors.push_back(e->getName());
+    if (!error_name.empty())
+      errors.push_back(error_name);
     else
       ++successes;
     cv.notify_all();
   };
   const int n = static_cast<int>(DBusService::kMaxPendingReloads);
   for (int i = 0; i < n; ++i)
-    p->callMethodAsync("Reload")
-        .onInterface(kDBusInterface)
-        .withTimeout(20s)
-        .uponReplyInvoke(on_reply);
+    test::call_async(*p, kDBusInterface, "Reload", 20s, on_reply);
   ASSERT_TRUE(control.wait_requested(n, 10s));
 
-  p->callMethodAsync("Reload").onInterface(kDBusInterface).uponReplyInvoke(on_reply);
+  test::call_async(*p, kDBusInterface, "Reload", 20s, on_reply);
   {
     std::unique_lock lock(m);
     ASSERT_TRUE(cv.wait_for(lock, 5s, [&] { return replies == 1; }));
@@ -439,7 +438,7 @@ TEST_F(DBusServiceTest, SurvivesTheBusDaemonDying) {
   std::thread caller([&] {
     try {
       auto connection = sdbus::createSessionBusConnectionWithAddress(bus_->address());
-      auto p = sdbus::createProxy(*connection, kDBusName, kDBusObjectPath);
+      auto p = test::create_proxy(*connection, kDBusName, kDBusObjectPath);
       p->callMethod("Reload").onInterface(kDBusInterface).withTimeout(20s);
     } catch (const sdbus::Error&) {
       // the bus is gone: expected
@@ -479,7 +478,7 @@ TEST_F(DBusServiceTest, UnreachableBusLogsAWarningAndDoesNotThrow) {
 
 TEST_F(DBusServiceTest, NameOwnedByAnotherProcessLogsAWarningAndDoesNotThrow) {
   auto other = sdbus::createSessionBusConnectionWithAddress(bus_->address());
-  other->requestName(kDBusName);
+  dbus::request_name(*other, kDBusName);
 
   FakeControl control;
   std::unique_ptr<DBusService> service;

@@ -151,6 +151,15 @@ class Daemon:
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
 
+    def wait_cache_written(self, timeout=10):
+        """Waits until the values computed so far are in the cache: fibd
+        answers a miss first and writes the cache afterwards."""
+        deadline = time.monotonic() + timeout * SLOW
+        while self.metric("fibd_cache_writes_pending") != 0:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"cache writes still pending after {timeout}s")
+            time.sleep(0.01)
+
     def signal(self, sig):
         self.proc.send_signal(sig)
 

@@ -1,0 +1,103 @@
+// One client connection on a loop: reads request heads from its bufferevent,
+// parses them in place, hands each to the Handler, and writes the answers in
+// request order. Requests are taken one at a time: a pipelined request is
+// parsed only once the one before it is answered, so answers keep the order
+// of the requests even when one is deferred and completes later.
+//
+// States: Reading (waiting for or receiving a head; the idle or head
+// deadline applies), Waiting (a deferred request is open; the handler's
+// timeout applies), Closing (answer sent or framing refused: the rest is
+// written, the write side shut, the input drained for a short linger).
+#pragma once
+
+#include <event2/bufferevent.h>
+#include <event2/event_struct.h>
+#include <sys/uio.h>
+
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string_view>
+
+#include "http/handler.h"
+#include "http/request_parser.h"
+
+namespace fibd::http {
+
+class ServerLoop;
+
+struct DeferredState {
+  ServerLoop* loop = nullptr;
+  Connection* connection = nullptr;  // loop thread only; null once over
+  DeferOptions options;
+};
+
+class Connection {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Connection(ServerLoop& loop, int fd);  // takes the fd
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Where this connection sits in its loop's list (set by the loop).
+  std::list<Connection>::iterator self;
+
+  // Loop thread. Deadline checks (called about once a second).
+  void sweep(Clock::time_point now);
+  // Graceful stop: idle connections close now, the others after their answer.
+  void drain();
+  // Runs a deferred completion (from ServerLoop, on the loop thread).
+  void complete(const std::shared_ptr<DeferredState>& state,
+                const std::function<void(Responder&)>& fn);
+
+ private:
+  friend class Responder;
+  enum class State { Reading, Waiting, Closing };
+
+  static void on_read(bufferevent* bev, void* self);
+  static void on_write(bufferevent* bev, void* self);
+  static void on_event(bufferevent* bev, short what, void* self);
+  static void on_deferred_timeout(evutil_socket_t, short, void* self);
+
+  void process();
+  void dispatch(const Request& request, std::size_t head_length);
+  void refuse(int status, std::string_view message);
+  void answer(const Response& response);
+  void finish_answer();
+  Deferred defer(Responder& responder, DeferOptions options);
+  void end_deferred(bool cancelled);
+  void flush();
+  void write_iov(iovec* iov, int count, const std::shared_ptr<const std::string>& keep);
+  void after_output();
+  void start_closing();
+  void set_idle_deadline();
+  // Frees the connection unless a callback of it is still on the stack (then
+  // the outermost one does, via Entry).
+  void close_now();
+
+  struct Entry;  // marks a callback of this connection as running
+
+  ServerLoop& loop_;
+  bufferevent* bev_ = nullptr;
+  int fd_ = -1;
+  RequestParser parser_;
+  State state_ = State::Reading;
+  bool head_started_ = false;  // bytes of the next head have arrived
+  bool served_one_ = false;    // a request was answered (idle vs first timeout)
+  bool keep_alive_ = true;     // of the request being answered
+  bool is_head_ = false;       // the request being answered is HEAD
+  bool http10_ = false;
+  bool peer_closed_ = false;  // EOF read
+  bool shut_write_ = false;   // closing: write side shut down
+  bool dead_ = false;         // close_now() was asked
+  int depth_ = 0;             // callbacks of this connection on the stack
+  Clock::time_point deadline_{Clock::time_point::max()};
+  std::shared_ptr<DeferredState> deferred_;  // Waiting: the open request
+  event deferred_timer_{};
+  bool deferred_timer_set_ = false;
+};
+
+}  // namespace fibd::http

@@ -1,0 +1,22 @@
+// Opening a hiredis context: the one place where hiredis 0.14 (bookworm) and
+// hiredis 1.x (trixie) differ for this plugin. CMake compiles
+// hiredis_connect_v0.cpp or hiredis_connect_v1.cpp by the major version of
+// the hiredis it finds.
+#pragma once
+
+#include <sys/time.h>
+
+#include "options.h"
+
+struct redisContext;
+
+namespace fibd_redis {
+
+// Connects to `address` within `connect_timeout`, with `command_timeout` on
+// the socket for every later read and write, and close-on-exec. Returns
+// hiredis' context: nullptr when it could not be allocated, ->err set when
+// the connection failed (the caller frees it with redisFree()).
+redisContext* hiredis_connect(const Address& address, const timeval& connect_timeout,
+                              const timeval& command_timeout);
+
+}  // namespace fibd_redis
