@@ -50,6 +50,12 @@ class Cache {
 
   // The metrics the plugin reported through the host services, by name.
   virtual std::vector<PluginMetric> plugin_metrics() const { return {}; }
+  // A lookup in process memory only (the near tier), never blocking: true
+  // with value filled on a hit. Lets a blocking plugin's hits that are near
+  // be answered on the event loop. Never throws.
+  virtual bool get_near(std::string_view /*key*/, std::string& /*value*/) {
+    return false;
+  }
   // Set when a near cache tier is in front of the plugin.
   virtual std::optional<NearCacheStats> near_stats() const { return std::nullopt; }
 };

@@ -91,14 +91,17 @@ class NearCache final : public Cache {
     return remote_->plugin_metrics();
   }
 
+  bool get_near(std::string_view key, std::string& value) override {
+    auto near = shard(key).find(key, Clock::now());
+    if (!near) return false;
+    hits_.fetch_add(1, std::memory_order_relaxed);
+    value.assign(*near);
+    return true;
+  }
+
   CacheOutcome get(std::string_view key, std::string& value,
                    std::string& error) override {
-    const auto now = Clock::now();
-    if (auto near = shard(key).find(key, now)) {
-      hits_.fetch_add(1, std::memory_order_relaxed);
-      value.assign(*near);
-      return CacheOutcome::Hit;
-    }
+    if (get_near(key, value)) return CacheOutcome::Hit;
     misses_.fetch_add(1, std::memory_order_relaxed);
     CacheOutcome outcome = remote_->get(key, value, error);
     if (outcome == CacheOutcome::Hit) keep(key, value, max_ttl_);

@@ -118,6 +118,7 @@ class RedisDaemonTest(unittest.TestCase):
         a, b = self.daemon(near="1MiB"), self.daemon(near="1MiB")
         for n in (123, 1000, 4321):
             self.assertEqual(a.get(f"/fib/{n}")[1]["X-Cache"], "miss")
+            a.wait_cache_written()
             # b has never seen n: its near tier misses, Redis has a's result.
             status, headers, data = b.get(f"/fib/{n}")
             self.assertEqual((status, headers["X-Cache"], data), (200, "hit", fib_body(n)))
@@ -135,6 +136,7 @@ class RedisDaemonTest(unittest.TestCase):
     def test_near_entries_never_outlive_cache_expiration(self):
         d = self.daemon(near="1MiB", expiration="1s")
         self.assertEqual(d.get("/fib/321")[1]["X-Cache"], "miss")
+        d.wait_cache_written()
         self.assertEqual(d.get("/fib/321")[1]["X-Cache"], "hit")
         self.assertEqual(d.metric("fibd_near_cache_hits_total"), 1)
         time.sleep(1.5)

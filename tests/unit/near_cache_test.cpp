@@ -73,6 +73,23 @@ TEST(NearCache, HitsAreAnsweredNearAndCountedApart) {
   EXPECT_EQ(near->plugin_metrics().size(), 1u);
 }
 
+TEST(NearCache, GetNearNeverAsksTheRemoteTier) {
+  auto remote = std::make_shared<CountingRemote>();
+  remote->map["7"] = "13";
+  auto near = make_near_cache(remote, 1 << 20, std::chrono::seconds(10));
+  std::string value, error;
+  EXPECT_FALSE(near->get_near("7", value));
+  EXPECT_EQ(remote->gets, 0);
+  ASSERT_EQ(near->get("7", value, error), CacheOutcome::Hit);
+  value.clear();
+  EXPECT_TRUE(near->get_near("7", value));
+  EXPECT_EQ(value, "13");
+  EXPECT_EQ(remote->gets, 1);
+  EXPECT_EQ(near->near_stats()->hits, 1u);
+  // Without a near tier nothing is near.
+  EXPECT_FALSE(remote->get_near("7", value));
+}
+
 TEST(NearCache, SetsGoThroughAndAreKeptNear) {
   auto remote = std::make_shared<CountingRemote>();
   auto near = make_near_cache(remote, 1 << 20, std::chrono::seconds(10));
