@@ -107,9 +107,9 @@ droot_ensure() { # RELEASE KIND PACKAGES RECIPE [SETUP]
     # man-db index) saves minutes of unpacking and triggers.
     printf '%s\n' 'path-exclude=/usr/share/doc/*' 'path-include=/usr/share/doc/*/copyright' \
       'path-exclude=/usr/share/man/*' 'path-exclude=/usr/share/info/*' \
-      >"$tmp/etc/dpkg/dpkg.cfg.d/01-fibd-nodoc"
+      >"$tmp/etc/dpkg/dpkg.cfg.d/01-nodoc"
     # No fsync per unpacked file: a root that breaks is made again anyway.
-    echo force-unsafe-io >"$tmp/etc/dpkg/dpkg.cfg.d/02-fibd-unsafe-io"
+    echo force-unsafe-io >"$tmp/etc/dpkg/dpkg.cfg.d/02-unsafe-io"
     # The release's updates and security fixes on top of the point release.
     if ! droot_run "$tmp" -- sh -c "apt-get update -q && export DEBIAN_FRONTEND=noninteractive &&
           echo 'man-db man-db/auto-update boolean false' | debconf-set-selections &&

@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
 done
 
 BASE_PACKAGES="systemd systemd-sysv dbus procps curl ca-certificates redis-server redis-tools"
-IMAGE_RECIPE=3 # bump when e2e_image_setup changes
+IMAGE_RECIPE=4 # bump when e2e_image_setup changes
 PORT=8080
 
 T0=$SECONDS

@@ -8,6 +8,8 @@
 namespace fibd::http {
 namespace {
 
+using namespace std::string_literals;
+
 struct Parsed {
   ParseResult result;
   Request request;
@@ -130,7 +132,7 @@ TEST(HttpParser, TargetCharacters) {
   EXPECT_EQ(status_of("GET /a#b HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET /\x7f HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET /\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
-  EXPECT_EQ(status_of(std::string("GET /\0 HTTP/1.1\r\nHost: h\r\n\r\n", 30)), 400);
+  EXPECT_EQ(status_of("GET /\0 HTTP/1.1\r\nHost: h\r\n\r\n"s), 400);
 }
 
 TEST(HttpParser, HostRules) {
@@ -157,7 +159,7 @@ TEST(HttpParser, FieldSyntax) {
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\n: x\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nX(y): 1\r\n\r\n"), 400);
-  EXPECT_EQ(status_of(std::string("GET / HTTP/1.1\r\nHost: a\r\nX: \0\r\n\r\n", 35)),
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nX: \0\r\n\r\n"s),
             400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nX: \x7f\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nX: caf\xc3\xa9\r\n\r\n"),
