@@ -104,6 +104,13 @@ void ApiHandler::handle_fib(std::string_view n_text, http::Responder& responder)
 
   Cache& cache = *rt.cache;
   if (!cache.non_blocking()) {
+    // A hit in the near tier costs no worker; anything else goes to one.
+    if (cache.get_near(cache_key(n), value_) &&
+        accept_cached_fib(n, value_, cache, ctx_.metrics)) {
+      ctx_.metrics.cache_hit();
+      send_fib(responder, value_, true);
+      return;
+    }
     submit(n, view_.snapshot(), /*lookup_cache=*/true, responder);
     return;
   }
@@ -140,8 +147,8 @@ void ApiHandler::handle_fib(std::string_view n_text, http::Responder& responder)
 void ApiHandler::compute_inline(std::uint64_t n, http::Responder& responder) {
   const auto started = std::chrono::steady_clock::now();
   static const std::atomic<bool> kNeverCancelled{false};
-  auto digits =
-      std::make_shared<const std::string>(*compute_fib(Algorithm::Fast, n, kNeverCancelled));
+  auto digits = std::make_shared<const std::string>(
+      *compute_fib(Algorithm::Fast, n, kNeverCancelled));
   ctx_.metrics.observe_compute(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   send_fib(responder, *digits, false);

@@ -95,6 +95,23 @@ int Application::run() {
   }
   runtime_.publish(make_runtime(config_, cache));
   metrics_.set_plugin(cache->name(), cache->version(), cache->path());
+  // The running plugin's own metrics, read at every scrape.
+  metrics_.set_plugin_source([this] {
+    const auto rt = runtime_.get();
+    CacheScrape scrape;
+    scrape.plugin = rt->cache->name();
+    for (const PluginMetric& m : rt->cache->plugin_metrics()) {
+      scrape.samples.push_back(PluginSample{m.name, m.gauge, m.value});
+    }
+    if (auto near = rt->cache->near_stats()) {
+      scrape.near = true;
+      scrape.near_hits = near->hits;
+      scrape.near_misses = near->misses;
+      scrape.near_bytes = near->bytes;
+      scrape.near_max_bytes = near->max_bytes;
+    }
+    return scrape;
+  });
   cache.reset();
 
   // 2. The socket and the loops, as many as the CPUs fibd may use.

@@ -27,6 +27,8 @@ struct CacheSettings {
   bool trust_check = true;
   std::chrono::milliseconds expiration{15000};
   std::vector<std::pair<std::string, std::string>> options;  // file order
+  // cache.near.max_bytes: an in-process tier in front of the plugin; 0 = off.
+  std::uint64_t near_max_bytes = 0;
 };
 
 // The `http:` section: limits and timeouts of the HTTP layer.

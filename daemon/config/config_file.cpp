@@ -317,7 +317,17 @@ class Parser {
           }},
          {"trust_check", [&](const Entry& e) { cache.trust_check = boolean(e); }},
          {"expiration", [&](const Entry& e) { cache.expiration = duration(e, true); }},
+         {"near", [&](const Entry& e) { read_near(e); }},
          {"options", [&](const Entry& e) { read_options(e); }}});
+  }
+
+  void read_near(const Entry& section_entry) {
+    section(section_entry, {{"max_bytes", [this](const Entry& e) {
+                               const std::string text =
+                                   scalar(e, "a size such as 64MiB, or 0 for none");
+                               config_.cache.near_max_bytes =
+                                   checked(e, [&] { return parse_size(text); });
+                             }}});
   }
 
   void read_options(const Entry& e) {

@@ -119,8 +119,66 @@ void Metrics::set_plugin(const std::string& name, const std::string& version,
   plugin_gauge_->Set(1);
 }
 
+void Metrics::set_plugin_source(PluginSource source) {
+  std::lock_guard lock(source_mutex_);
+  plugin_source_ = std::move(source);
+}
+
 std::string Metrics::serialize() const {
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  PluginSource source;
+  {
+    std::lock_guard lock(source_mutex_);
+    source = plugin_source_;
+  }
+  if (source) {
+    CacheScrape scrape = source();
+    const std::string& plugin = scrape.plugin;
+    const std::vector<PluginSample>& samples = scrape.samples;
+    prometheus::MetricFamily counters{"fibd_plugin_counter_total",
+                                      "Counters the cache plugin reports, by name",
+                                      prometheus::MetricType::Counter,
+                                      {}};
+    prometheus::MetricFamily gauges{"fibd_plugin_gauge",
+                                    "Gauges the cache plugin reports, by name",
+                                    prometheus::MetricType::Gauge,
+                                    {}};
+    for (const PluginSample& s : samples) {
+      prometheus::ClientMetric m;
+      m.label = {{"name", s.name}, {"plugin", plugin}};
+      if (s.gauge) {
+        m.gauge.value = s.value;
+        gauges.metric.push_back(std::move(m));
+      } else {
+        m.counter.value = s.value;
+        counters.metric.push_back(std::move(m));
+      }
+    }
+    if (!counters.metric.empty()) families.push_back(std::move(counters));
+    if (!gauges.metric.empty()) families.push_back(std::move(gauges));
+    if (scrape.near) {
+      auto one = [&](const char* name, const char* help, prometheus::MetricType type,
+                     std::uint64_t value) {
+        prometheus::ClientMetric m;
+        if (type == prometheus::MetricType::Counter) {
+          m.counter.value = static_cast<double>(value);
+        } else {
+          m.gauge.value = static_cast<double>(value);
+        }
+        families.push_back(prometheus::MetricFamily{name, help, type, {m}});
+      };
+      one("fibd_near_cache_hits_total", "Lookups answered by the in-process near cache",
+          prometheus::MetricType::Counter, scrape.near_hits);
+      one("fibd_near_cache_misses_total",
+          "Lookups the near cache passed on to the cache plugin",
+          prometheus::MetricType::Counter, scrape.near_misses);
+      one("fibd_near_cache_bytes", "Bytes the near cache holds (keys, values, overhead)",
+          prometheus::MetricType::Gauge, scrape.near_bytes);
+      one("fibd_near_cache_max_bytes", "cache.near.max_bytes",
+          prometheus::MetricType::Gauge, scrape.near_max_bytes);
+    }
+  }
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 }  // namespace fibd

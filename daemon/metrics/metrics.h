@@ -9,14 +9,38 @@
 #include <prometheus/registry.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace fibd {
 
+// One metric a cache plugin reports through the host services.
+struct PluginSample {
+  std::string name;
+  bool gauge = false;  // otherwise a counter
+  double value = 0;
+};
+
+// What the running cache reports at a scrape: the plugin's own metrics and,
+// when a near tier is configured, its counters.
+struct CacheScrape {
+  std::string plugin;
+  std::vector<PluginSample> samples;
+  bool near = false;
+  std::uint64_t near_hits = 0, near_misses = 0, near_bytes = 0, near_max_bytes = 0;
+};
+
 class Metrics {
  public:
+  // What the running cache reports, asked for at every scrape: shown as
+  // fibd_plugin_counter_total / fibd_plugin_gauge {plugin, name} and
+  // fibd_near_cache_{hits_total,misses_total,bytes,max_bytes}.
+  using PluginSource = std::function<CacheScrape()>;
+
   Metrics();
 
   void count_request(int status);
@@ -45,6 +69,8 @@ class Metrics {
   std::uint64_t cache_errors() const { return as_u64(cache_errors_.Value()); }
   std::uint64_t reloads() const { return as_u64(reloads_ok_.Value()); }
 
+  void set_plugin_source(PluginSource source);
+
   // The text exposition format.
   std::string serialize() const;
 
@@ -53,6 +79,8 @@ class Metrics {
   prometheus::Counter& status_counter(int status);
 
   std::shared_ptr<prometheus::Registry> registry_;
+  mutable std::mutex source_mutex_;
+  PluginSource plugin_source_;
   prometheus::Family<prometheus::Counter>* requests_;
   // The common statuses, resolved once so the hot path takes no lock.
   prometheus::Counter* status_200_;

@@ -3,15 +3,33 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "plugin_host/file_identity.h"
 
 namespace fibd {
 
 enum class CacheOutcome { Hit, NotFound, Expired, Error };
+
+// What the near cache tier (near_cache.h) has done so far.
+struct NearCacheStats {
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t max_bytes = 0;
+};
+
+// One metric a plugin reported through the host services.
+struct PluginMetric {
+  std::string name;
+  bool gauge = false;  // otherwise a counter
+  double value = 0;
+};
 
 class Cache {
  public:
@@ -33,6 +51,17 @@ class Cache {
   // False with error filled on failure. Never throws.
   virtual bool set(std::string_view key, std::string_view value,
                    std::chrono::milliseconds ttl, std::string& error) = 0;
+
+  // The metrics the plugin reported through the host services, by name.
+  virtual std::vector<PluginMetric> plugin_metrics() const { return {}; }
+  // A lookup in process memory only (the near tier), never blocking: true
+  // with value filled on a hit. Lets a blocking plugin's hits that are near
+  // be answered on the event loop. Never throws.
+  virtual bool get_near(std::string_view /*key*/, std::string& /*value*/) {
+    return false;
+  }
+  // Set when a near cache tier is in front of the plugin.
+  virtual std::optional<NearCacheStats> near_stats() const { return std::nullopt; }
 };
 
 // The built-in "none" cache: every get misses, every set is dropped.

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "plugin_host/near_cache.h"
 #include "plugin_host/plugin_loader.h"
 #include "plugin_host/plugin_reaper.h"
 
@@ -20,6 +21,11 @@ std::shared_ptr<Cache> open_cache(const CacheSettings& settings, PluginReaper* r
   request.default_ttl = settings.expiration;
   try {
     std::shared_ptr<Cache> cache = load_plugin(request);
+    // The near tier holds the plugin: both are retired together.
+    if (settings.near_max_bytes > 0) {
+      cache = make_near_cache(std::move(cache), settings.near_max_bytes,
+                              settings.expiration);
+    }
     return reaper ? reaper->adopt(std::move(cache)) : cache;
   } catch (const CacheLoadError& e) {
     // A bare name that matches no file: say where it was looked for.

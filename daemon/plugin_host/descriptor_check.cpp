@@ -1,6 +1,7 @@
 #include "plugin_host/descriptor_check.h"
 
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <string_view>
 
@@ -92,8 +93,14 @@ std::optional<std::string> validate_descriptor(const fibd_cache_descriptor* d,
   // abi_version comes first: a different ABI may lay out everything else
   // differently, so nothing else is read before it matches.
   if (d->abi_version != host_abi_version) {
-    return "it was built for cache plugin ABI version " + std::to_string(d->abi_version) +
-           ", but this fibd speaks ABI version " + std::to_string(host_abi_version);
+    std::string why =
+        "it was built for cache plugin ABI version " + std::to_string(d->abi_version) +
+        ", but this fibd speaks ABI version " + std::to_string(host_abi_version);
+    if (d->abi_version < host_abi_version) {
+      why += " (rebuild it against <fibd/cache_plugin.h> of ABI version " +
+             std::to_string(host_abi_version) + ")";
+    }
+    return why;
   }
   if (d->struct_size < kMinDescriptorSize) {
     return "its descriptor struct_size is " + std::to_string(d->struct_size) +
@@ -111,6 +118,21 @@ std::optional<std::string> validate_descriptor(const fibd_cache_descriptor* d,
   need(d->get != nullptr, "get");
   need(d->set != nullptr, "set");
   if (!missing.empty()) return "its descriptor lacks required entry points: " + missing;
+  if (std::uint64_t unknown = d->required_features & ~FIBD_CACHE_FEATURES_KNOWN) {
+    char bits[32];
+    std::snprintf(bits, sizeof bits, "0x%llx", static_cast<unsigned long long>(unknown));
+    return std::string("it requires features this fibd does not know (bits ") + bits +
+           " of required_features): upgrade fibd or rebuild the plugin without them";
+  }
+  if ((d->required_features & FIBD_CACHE_FEATURE_ASYNC) && d->cancel == nullptr) {
+    return "it requires FIBD_CACHE_FEATURE_ASYNC but offers no cancel()";
+  }
+  if ((d->capabilities & FIBD_CACHE_CAP_NON_BLOCKING) &&
+      !(d->capabilities & FIBD_CACHE_CAP_THREAD_SAFE)) {
+    return "it claims FIBD_CACHE_CAP_NON_BLOCKING without FIBD_CACHE_CAP_THREAD_SAFE "
+           "(calls on the event loops would all wait on one lock): a non-blocking "
+           "plugin must be thread-safe";
+  }
   if (auto e = check_name(d->name)) return e;
   if (auto e = check_version(d->version)) return e;
   if (auto e = check_description(d->description)) return e;
@@ -128,10 +150,12 @@ PluginDescriptor copy_descriptor(const fibd_cache_descriptor& d) {
                            bounded_len(d.description, kMaxPluginDescriptionLen));
   }
   out.capabilities = d.capabilities;
+  out.required_features = d.required_features;
   out.create = d.create;
   out.destroy = d.destroy;
   out.get = d.get;
   out.set = d.set;
+  out.cancel = d.cancel;
   if (FIBD_COVERS(d, del)) out.del = d.del;
   if (FIBD_COVERS(d, clear)) out.clear = d.clear;
   if (FIBD_COVERS(d, stats)) out.stats = d.stats;
@@ -160,14 +184,17 @@ std::optional<PluginDescriptor> read_descriptor(fibd_cache_factory_fn factory,
   return copy_descriptor(*descriptor);
 }
 
-std::string describe_capabilities(std::uint64_t capabilities) {
+std::string describe_capabilities(std::uint64_t capabilities,
+                                  std::uint64_t required_features) {
   std::string out;
   if (capabilities & FIBD_CACHE_CAP_THREAD_SAFE) out += "thread-safe";
   if (capabilities & FIBD_CACHE_CAP_NON_BLOCKING) {
     if (!out.empty()) out += ", ";
     out += "non-blocking";
   }
-  return out.empty() ? "none" : out;
+  if (out.empty()) out = "none";
+  if (required_features & FIBD_CACHE_FEATURE_ASYNC) out += ", async";
+  return out;
 }
 
 }  // namespace fibd

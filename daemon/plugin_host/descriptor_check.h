@@ -18,14 +18,16 @@ inline constexpr std::size_t kMaxPluginNameLen = 64;
 inline constexpr std::size_t kMaxPluginVersionLen = 64;
 inline constexpr std::size_t kMaxPluginDescriptionLen = 256;
 
-// The smallest struct_size a descriptor may have: it covers every required
-// field (abi_version .. set).
+// The smallest struct_size a descriptor may have: it covers every field of
+// version 2 up to the last required one (abi_version .. cancel).
 inline constexpr std::uint32_t kMinDescriptorSize = static_cast<std::uint32_t>(
-    offsetof(fibd_cache_descriptor, set) + sizeof(fibd_cache_descriptor::set));
+    offsetof(fibd_cache_descriptor, cancel) + sizeof(fibd_cache_descriptor::cancel));
 
 // nullopt when the descriptor is usable by this host; otherwise what is
-// wrong, as a sentence fragment without the plugin's path ("ABI version 999,
-// but this fibd speaks ABI version 1").
+// wrong, as a sentence fragment without the plugin's path ("ABI version 1,
+// but this fibd speaks ABI version 2"). Refused as well: required feature
+// bits this host does not know, FEATURE_ASYNC without cancel(), and
+// NON_BLOCKING without THREAD_SAFE (one lock across every event loop).
 std::optional<std::string> validate_descriptor(
     const fibd_cache_descriptor* descriptor,
     std::uint32_t host_abi_version = FIBD_CACHE_ABI_VERSION);
@@ -40,17 +42,20 @@ struct PluginDescriptor {
   std::string version;
   std::string description;
   std::uint64_t capabilities = 0;
+  std::uint64_t required_features = 0;
 
   decltype(fibd_cache_descriptor::create) create = nullptr;
   decltype(fibd_cache_descriptor::destroy) destroy = nullptr;
   decltype(fibd_cache_descriptor::get) get = nullptr;
   decltype(fibd_cache_descriptor::set) set = nullptr;
+  decltype(fibd_cache_descriptor::cancel) cancel = nullptr;
   decltype(fibd_cache_descriptor::del) del = nullptr;
   decltype(fibd_cache_descriptor::clear) clear = nullptr;
   decltype(fibd_cache_descriptor::stats) stats = nullptr;
 
   bool thread_safe() const { return (capabilities & FIBD_CACHE_CAP_THREAD_SAFE) != 0; }
   bool non_blocking() const { return (capabilities & FIBD_CACHE_CAP_NON_BLOCKING) != 0; }
+  bool async() const { return (required_features & FIBD_CACHE_FEATURE_ASYNC) != 0; }
 };
 
 // Copies a descriptor that validate_descriptor() accepted.
@@ -65,7 +70,9 @@ std::optional<PluginDescriptor> read_descriptor(
     fibd_cache_factory_fn factory, const std::string& factory_name, std::string& why,
     std::uint32_t host_abi_version = FIBD_CACHE_ABI_VERSION);
 
-// "thread-safe, non-blocking" / "none": for logs and reports.
-std::string describe_capabilities(std::uint64_t capabilities);
+// "thread-safe, non-blocking" / "none"; with required features ", async":
+// for logs and reports.
+std::string describe_capabilities(std::uint64_t capabilities,
+                                  std::uint64_t required_features = 0);
 
 }  // namespace fibd

@@ -29,8 +29,9 @@ struct ValueSink {
   int puts = 0;
   bool failed = false;
 
-  static int put(void* ctx, const void* data, std::size_t len) noexcept {
-    auto* self = static_cast<ValueSink*>(ctx);
+  static std::int32_t put(fibd_cache_sink_ctx* ctx, const void* data,
+                          std::size_t len) noexcept {
+    auto* self = reinterpret_cast<ValueSink*>(ctx);
     if (++self->puts > 1 || (data == nullptr && len > 0)) {
       self->failed = true;
       return -1;
@@ -53,8 +54,9 @@ struct StatsSink {
   std::vector<std::pair<std::string, std::uint64_t>>* out = nullptr;
   bool failed = false;
 
-  static void put(void* ctx, const char* name, std::uint64_t value) noexcept {
-    auto* self = static_cast<StatsSink*>(ctx);
+  static void put(fibd_cache_sink_ctx* ctx, const char* name,
+                  std::uint64_t value) noexcept {
+    auto* self = reinterpret_cast<StatsSink*>(ctx);
     try {
       self->out->emplace_back(name ? std::string(name, strnlen(name, 128)) : "", value);
     } catch (...) {
@@ -63,9 +65,19 @@ struct StatsSink {
   }
 };
 
-bool known_status(int s, std::initializer_list<fibd_cache_status> allowed) {
+bool known_status(fibd_cache_status s, std::initializer_list<fibd_cache_status> allowed) {
   return std::any_of(allowed.begin(), allowed.end(),
-                     [s](fibd_cache_status a) { return static_cast<int>(a) == s; });
+                     [s](fibd_cache_status a) { return a == s; });
+}
+
+template <class T>
+fibd_cache_sink_ctx* sink_ctx(T* state) {
+  return reinterpret_cast<fibd_cache_sink_ctx*>(state);
+}
+
+std::uint64_t steady_ns(std::chrono::steady_clock::time_point t) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch());
+  return ns.count() <= 0 ? 1 : static_cast<std::uint64_t>(ns.count());
 }
 
 fibd_cache_status violation(std::string& error, const std::string& what) {
@@ -73,7 +85,8 @@ fibd_cache_status violation(std::string& error, const std::string& what) {
   return FIBD_CACHE_ERROR;
 }
 
-fibd_cache_status bad_status(std::string& error, const char* call, int status) {
+fibd_cache_status bad_status(std::string& error, const char* call,
+                             fibd_cache_status status) {
   return violation(
       error, std::string(call) + " returned invalid status " + std::to_string(status));
 }
@@ -86,17 +99,20 @@ constexpr std::size_t kKeepBufferBytes = 64 * 1024;
 
 }  // namespace
 
-PluginCache::PluginCache(std::unique_ptr<PluginImage> image, PluginDescriptor descriptor)
+PluginCache::PluginCache(std::unique_ptr<PluginImage> image, PluginDescriptor descriptor,
+                         std::chrono::milliseconds call_timeout)
     : image_(std::move(image)),
       descriptor_(std::move(descriptor)),
-      host_(descriptor_.name) {}
+      host_(descriptor_.name),
+      call_timeout_(call_timeout) {}
 
 std::shared_ptr<PluginCache> PluginCache::start(std::unique_ptr<PluginImage> image,
                                                 PluginDescriptor descriptor,
                                                 const Options& options,
-                                                std::chrono::milliseconds default_ttl) {
+                                                std::chrono::milliseconds default_ttl,
+                                                std::chrono::milliseconds call_timeout) {
   std::shared_ptr<PluginCache> cache(
-      new PluginCache(std::move(image), std::move(descriptor)));
+      new PluginCache(std::move(image), std::move(descriptor), call_timeout));
   const PluginDescriptor& d = cache->descriptor_;
   auto fail = [&](const std::string& why) -> void {
     throw CacheLoadError("cannot load cache plugin " + cache->path() + ": plugin '" +
@@ -106,17 +122,22 @@ std::shared_ptr<PluginCache> PluginCache::start(std::unique_ptr<PluginImage> ima
   std::vector<fibd_cache_option> opts;
   opts.reserve(options.size());
   for (const auto& [key, value] : options) {
-    opts.push_back(fibd_cache_option{key.c_str(), value.c_str()});
+    opts.push_back(
+        fibd_cache_option{sizeof(fibd_cache_option), 0, key.c_str(), value.c_str()});
   }
   fibd_cache_config config{};
   config.struct_size = sizeof config;
+  config.option_size = sizeof(fibd_cache_option);
   config.options = opts.empty() ? nullptr : opts.data();
   config.option_count = opts.size();
   config.default_ttl_ms =
       static_cast<std::uint64_t>(std::max<std::int64_t>(0, default_ttl.count()));
+  config.call_timeout_ns =
+      static_cast<std::uint64_t>(std::max<std::int64_t>(0, call_timeout.count())) *
+      1000000u;
 
   ErrorBuffer err;
-  void* instance = nullptr;
+  fibd_cache_instance* instance = nullptr;
   try {
     instance = d.create(cache->host_.services(), &config, err.text, sizeof err.text);
   } catch (...) {
@@ -129,6 +150,14 @@ std::shared_ptr<PluginCache> PluginCache::start(std::unique_ptr<PluginImage> ima
 
 PluginCache::~PluginCache() {
   if (instance_ != nullptr) {
+    // destroy() comes after every completion: a plugin may still be
+    // completing calls whose callers stopped waiting.
+    while (!pending_->wait_idle_until(std::chrono::steady_clock::now() +
+                                      std::chrono::seconds(10))) {
+      spdlog::default_logger()->warn(
+          "plugin {}: still waiting for {} pending call(s) to complete before destroy()",
+          descriptor_.name, pending_->count());
+    }
     try {
       descriptor_.destroy(instance_);
     } catch (...) {
@@ -145,8 +174,51 @@ std::unique_lock<std::mutex> PluginCache::lock() {
   return std::unique_lock<std::mutex>(mutex_);
 }
 
+fibd_cache_call PluginCache::make_call(const CallOptions& options,
+                                       const PendingCall* pending) {
+  fibd_cache_call c{};
+  c.struct_size = sizeof c;
+  auto deadline = options.deadline ? *options.deadline
+                                   : std::chrono::steady_clock::now() + call_timeout_;
+  c.deadline_ns = steady_ns(deadline);
+  c.request_id = options.request_id;
+  c.call_id = next_call_id_.fetch_add(1, std::memory_order_relaxed);
+  c.completion = pending != nullptr ? pending->completion() : nullptr;
+  return c;
+}
+
+fibd_cache_status PluginCache::await(PendingCall& call, const fibd_cache_call& c,
+                                     std::string& error, CallTrace* trace) {
+  using std::chrono::steady_clock;
+  auto deadline = steady_clock::time_point(std::chrono::nanoseconds(c.deadline_ns));
+  bool done = call.wait_until(deadline);
+  if (!done) {
+    if (trace) trace->cancelled = true;
+    try {
+      descriptor_.cancel(instance_, c.call_id);
+    } catch (...) {
+      return violation(error, kEscaped);
+    }
+    done = call.wait_until(steady_clock::now() + kCancelGrace);
+  }
+  if (trace) {
+    trace->completed = done;
+    trace->completed_inline = call.completed_inline();
+  }
+  if (!done) {
+    error = "the plugin did not complete call " + std::to_string(c.call_id) + " within " +
+            std::to_string(kCancelGrace.count()) + " ms of cancel()";
+    return FIBD_CACHE_ERROR;
+  }
+  fibd_cache_status status = call.status();
+  if (status == FIBD_CACHE_ERROR) error = call.message();
+  if (status == FIBD_CACHE_CANCELLED) error = "cancelled at the call's deadline";
+  return status;
+}
+
 fibd_cache_status PluginCache::get_status(std::string_view key, std::string& value,
-                                          std::string& error) {
+                                          std::string& error, const CallOptions& options,
+                                          CallTrace* trace) {
   ErrorBuffer err;
   ValueSink sink_state;
   // The plugin copies the value into a per-thread buffer that keeps its
@@ -156,17 +228,42 @@ fibd_cache_status PluginCache::get_status(std::string_view key, std::string& val
   thread_local std::string got;
   got.clear();
   sink_state.value = &got;
-  fibd_cache_sink sink{&sink_state, &ValueSink::put};
-  int status;
+  fibd_cache_sink sink{sizeof(fibd_cache_sink), 0, sink_ctx(&sink_state),
+                       &ValueSink::put};
+  std::shared_ptr<PendingCall> pending;
+  if (descriptor_.async()) pending = PendingCall::start(true, pending_);
+  if (trace) trace->call = pending;
+  const fibd_cache_call call = make_call(options, pending.get());
+  fibd_cache_status status;
   try {
     auto guard = lock();
-    status = descriptor_.get(instance_, key.data(), key.size(), &sink, err.text,
+    status = descriptor_.get(instance_, &call, key.data(), key.size(), &sink, err.text,
                              sizeof err.text);
   } catch (...) {
+    if (pending) pending->answered(FIBD_CACHE_ERROR);
     return violation(error, kEscaped);
+  }
+  if (pending) pending->answered(status);
+  if (status == FIBD_CACHE_PENDING && pending) {
+    if (trace) trace->pending = true;
+    status = await(*pending, call, error, trace);
+    if (status == FIBD_CACHE_HIT) {
+      value.swap(pending->value());
+      return status;
+    }
+    if (!known_status(status,
+                      {FIBD_CACHE_NOT_FOUND, FIBD_CACHE_EXPIRED, FIBD_CACHE_CANCELLED})) {
+      return FIBD_CACHE_ERROR;  // error filled by await()
+    }
+    return status;
   }
   if (!known_status(status, {FIBD_CACHE_HIT, FIBD_CACHE_NOT_FOUND, FIBD_CACHE_EXPIRED,
                              FIBD_CACHE_ERROR})) {
+    if (status == FIBD_CACHE_PENDING) {
+      return violation(error,
+                       "get returned PENDING, but the plugin does not require "
+                       "FIBD_CACHE_FEATURE_ASYNC");
+    }
     return bad_status(error, "get", status);
   }
   if (status == FIBD_CACHE_ERROR) {
@@ -177,7 +274,7 @@ fibd_cache_status PluginCache::get_status(std::string_view key, std::string& val
     if (sink_state.puts > 0) {
       return violation(error, "get delivered a value but did not return HIT");
     }
-    return static_cast<fibd_cache_status>(status);
+    return status;
   }
   if (sink_state.puts == 0) return violation(error, "get returned HIT without a value");
   if (sink_state.puts > 1) return violation(error, "get delivered more than one value");
@@ -188,21 +285,37 @@ fibd_cache_status PluginCache::get_status(std::string_view key, std::string& val
 }
 
 fibd_cache_status PluginCache::set_status(std::string_view key, std::string_view value,
-                                          std::uint64_t ttl_ms, std::string& error) {
+                                          std::uint64_t ttl_ms, std::string& error,
+                                          const CallOptions& options, CallTrace* trace) {
   ErrorBuffer err;
-  int status;
+  std::shared_ptr<PendingCall> pending;
+  if (descriptor_.async()) pending = PendingCall::start(false, pending_);
+  if (trace) trace->call = pending;
+  const fibd_cache_call call = make_call(options, pending.get());
+  fibd_cache_status status;
   try {
     auto guard = lock();
-    status = descriptor_.set(instance_, key.data(), key.size(), value.data(),
+    status = descriptor_.set(instance_, &call, key.data(), key.size(), value.data(),
                              value.size(), ttl_ms, err.text, sizeof err.text);
   } catch (...) {
+    if (pending) pending->answered(FIBD_CACHE_ERROR);
     return violation(error, kEscaped);
+  }
+  if (pending) pending->answered(status);
+  if (status == FIBD_CACHE_PENDING && pending) {
+    if (trace) trace->pending = true;
+    return await(*pending, call, error, trace);
   }
   if (status == FIBD_CACHE_ERROR) error = err.message();
   if (!known_status(status, {FIBD_CACHE_OK, FIBD_CACHE_ERROR})) {
+    if (status == FIBD_CACHE_PENDING) {
+      return violation(error,
+                       "set returned PENDING, but the plugin does not require "
+                       "FIBD_CACHE_FEATURE_ASYNC");
+    }
     return bad_status(error, "set", status);
   }
-  return static_cast<fibd_cache_status>(status);
+  return status;
 }
 
 fibd_cache_status PluginCache::del(std::string_view key, std::string& error) {
@@ -211,11 +324,12 @@ fibd_cache_status PluginCache::del(std::string_view key, std::string& error) {
     return FIBD_CACHE_ERROR;
   }
   ErrorBuffer err;
-  int status;
+  const fibd_cache_call call = make_call({}, nullptr);
+  fibd_cache_status status;
   try {
     auto guard = lock();
-    status =
-        descriptor_.del(instance_, key.data(), key.size(), err.text, sizeof err.text);
+    status = descriptor_.del(instance_, &call, key.data(), key.size(), err.text,
+                             sizeof err.text);
   } catch (...) {
     return violation(error, kEscaped);
   }
@@ -223,7 +337,7 @@ fibd_cache_status PluginCache::del(std::string_view key, std::string& error) {
   if (!known_status(status, {FIBD_CACHE_OK, FIBD_CACHE_NOT_FOUND, FIBD_CACHE_ERROR})) {
     return bad_status(error, "del", status);
   }
-  return static_cast<fibd_cache_status>(status);
+  return status;
 }
 
 fibd_cache_status PluginCache::clear(std::string& error) {
@@ -232,10 +346,11 @@ fibd_cache_status PluginCache::clear(std::string& error) {
     return FIBD_CACHE_ERROR;
   }
   ErrorBuffer err;
-  int status;
+  const fibd_cache_call call = make_call({}, nullptr);
+  fibd_cache_status status;
   try {
     auto guard = lock();
-    status = descriptor_.clear(instance_, err.text, sizeof err.text);
+    status = descriptor_.clear(instance_, &call, err.text, sizeof err.text);
   } catch (...) {
     return violation(error, kEscaped);
   }
@@ -243,7 +358,7 @@ fibd_cache_status PluginCache::clear(std::string& error) {
   if (!known_status(status, {FIBD_CACHE_OK, FIBD_CACHE_ERROR})) {
     return bad_status(error, "clear", status);
   }
-  return static_cast<fibd_cache_status>(status);
+  return status;
 }
 
 fibd_cache_status PluginCache::stats(
@@ -256,8 +371,9 @@ fibd_cache_status PluginCache::stats(
   StatsSink sink_state;
   std::vector<std::pair<std::string, std::uint64_t>> got;
   sink_state.out = &got;
-  fibd_cache_stats_sink sink{&sink_state, &StatsSink::put};
-  int status;
+  fibd_cache_stats_sink sink{sizeof(fibd_cache_stats_sink), 0, sink_ctx(&sink_state),
+                             &StatsSink::put};
+  fibd_cache_status status;
   try {
     auto guard = lock();
     status = descriptor_.stats(instance_, &sink, err.text, sizeof err.text);
@@ -273,7 +389,7 @@ fibd_cache_status PluginCache::stats(
     return FIBD_CACHE_ERROR;
   }
   if (status == FIBD_CACHE_OK) out = std::move(got);
-  return static_cast<fibd_cache_status>(status);
+  return status;
 }
 
 CacheOutcome PluginCache::get(std::string_view key, std::string& value,
@@ -285,6 +401,9 @@ CacheOutcome PluginCache::get(std::string_view key, std::string& value,
       return CacheOutcome::NotFound;
     case FIBD_CACHE_EXPIRED:
       return CacheOutcome::Expired;
+    case FIBD_CACHE_CANCELLED:
+      error = "the plugin did not answer by the call's deadline";
+      return CacheOutcome::Error;
     default:
       return CacheOutcome::Error;
   }

@@ -1,14 +1,17 @@
 // A running plugin instance behind the Cache seam: the C ABI calls, the
-// capability rules (a mutex unless the plugin is thread-safe), and the
-// ownership of the instance and of its image.
+// capability rules (a mutex unless the plugin is thread-safe), asynchronous
+// calls waited for until their deadline (then cancelled), and the ownership
+// of the instance and of its image.
 #pragma once
 
 #include <fibd/cache_plugin.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,23 +19,46 @@
 
 #include "plugin_host/cache.h"
 #include "plugin_host/descriptor_check.h"
+#include "plugin_host/pending_call.h"
 #include "plugin_host/plugin_host.h"
 #include "plugin_host/plugin_image.h"
 
 namespace fibd {
 
+// How one call is made: its request id (for the plugin's log lines) and
+// its deadline (none: now + the instance's call timeout).
+struct CallOptions {
+  std::uint64_t request_id = 0;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+};
+
+// What an async call looked like, for the conformance checker.
+struct CallTrace {
+  bool pending = false;               // the plugin answered PENDING
+  bool cancelled = false;             // the host called cancel()
+  bool completed = false;             // complete() ran (within the grace after cancel)
+  bool completed_inline = false;      // ... on the calling thread, before returning
+  std::shared_ptr<PendingCall> call;  // kept to count late extra completions
+};
+
 class PluginCache final : public Cache {
  public:
   using Options = std::vector<std::pair<std::string, std::string>>;
+  // How long a call that was cancelled may take to complete before the
+  // caller stops waiting for it (the instance still waits before destroy()).
+  static constexpr std::chrono::milliseconds kCancelGrace{1000};
 
-  // Calls the plugin's create() with `options` and `default_ttl`. Throws
-  // CacheLoadError with the plugin's own message when create() fails.
+  // Calls the plugin's create() with `options`, `default_ttl` and
+  // `call_timeout`. Throws CacheLoadError with the plugin's own message when
+  // create() fails.
   static std::shared_ptr<PluginCache> start(std::unique_ptr<PluginImage> image,
                                             PluginDescriptor descriptor,
                                             const Options& options,
-                                            std::chrono::milliseconds default_ttl);
+                                            std::chrono::milliseconds default_ttl,
+                                            std::chrono::milliseconds call_timeout);
 
-  // Calls destroy() exactly once, then unloads the image.
+  // Waits for every pending completion, calls destroy() exactly once, then
+  // unloads the image.
   ~PluginCache() override;
 
   PluginCache(const PluginCache&) = delete;
@@ -57,25 +83,43 @@ class PluginCache final : public Cache {
   // exception escaping the plugin) come back as FIBD_CACHE_ERROR with
   // "contract violation: ..." in error. del/clear/stats return ERROR when the
   // plugin does not offer them.
+  // An async call that does not complete by its deadline is cancelled and
+  // answers CANCELLED (or the plugin's late answer).
   fibd_cache_status get_status(std::string_view key, std::string& value,
-                               std::string& error);
+                               std::string& error, const CallOptions& options = {},
+                               CallTrace* trace = nullptr);
   fibd_cache_status set_status(std::string_view key, std::string_view value,
-                               std::uint64_t ttl_ms, std::string& error);
+                               std::uint64_t ttl_ms, std::string& error,
+                               const CallOptions& options = {},
+                               CallTrace* trace = nullptr);
   fibd_cache_status del(std::string_view key, std::string& error);
   fibd_cache_status clear(std::string& error);
   fibd_cache_status stats(std::vector<std::pair<std::string, std::uint64_t>>& out,
                           std::string& error);
 
+  // The metrics the plugin reported through the host services.
+  std::vector<PluginMetric> plugin_metrics() const override { return host_.metrics(); }
+  // Calls still owed a completion.
+  std::uint64_t pending_calls() const { return pending_->count(); }
+
  private:
-  PluginCache(std::unique_ptr<PluginImage> image, PluginDescriptor descriptor);
+  PluginCache(std::unique_ptr<PluginImage> image, PluginDescriptor descriptor,
+              std::chrono::milliseconds call_timeout);
   std::unique_lock<std::mutex> lock();
+  fibd_cache_call make_call(const CallOptions& options, const PendingCall* pending);
+  // Waits for a PENDING call until its deadline, then cancels it.
+  fibd_cache_status await(PendingCall& call, const fibd_cache_call& c, std::string& error,
+                          CallTrace* trace);
 
   // Declaration order is destruction order in reverse: the image goes last.
   std::unique_ptr<PluginImage> image_;
   PluginDescriptor descriptor_;
   PluginHost host_;
-  void* instance_ = nullptr;
+  const std::chrono::milliseconds call_timeout_;
+  fibd_cache_instance* instance_ = nullptr;
   std::mutex mutex_;  // serialises calls unless the plugin is thread-safe
+  std::atomic<std::uint64_t> next_call_id_{1};
+  std::shared_ptr<PendingCounter> pending_ = std::make_shared<PendingCounter>();
 };
 
 }  // namespace fibd

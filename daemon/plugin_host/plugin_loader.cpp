@@ -84,13 +84,13 @@ std::shared_ptr<PluginCache> load_plugin(const PluginLoadRequest& request) {
       reinterpret_cast<fibd_cache_factory_fn>(symbol), request.factory, why);
   if (!copy) throw fail(why);
   auto cache = PluginCache::start(std::move(image), std::move(*copy), request.options,
-                                  request.default_ttl);
+                                  request.default_ttl, request.call_timeout);
   auto elapsed = std::chrono::duration<double, std::milli>(
       std::chrono::steady_clock::now() - started);
   const PluginDescriptor& d = cache->descriptor();
-  spdlog::default_logger()->info("loaded cache plugin {} {} ({}) from {} in {:.2f} ms",
-                                 d.name, d.version, describe_capabilities(d.capabilities),
-                                 path, elapsed.count());
+  spdlog::default_logger()->info(
+      "loaded cache plugin {} {} ({}) from {} in {:.2f} ms", d.name, d.version,
+      describe_capabilities(d.capabilities, d.required_features), path, elapsed.count());
   return cache;
 }
 

@@ -24,6 +24,8 @@ struct PluginLoadRequest {
   bool trust_check = true;
   std::vector<std::pair<std::string, std::string>> options;
   std::chrono::milliseconds default_ttl{0};  // fibd_cache_config.default_ttl_ms
+  // The deadline a cache call gets (fibd_cache_config.call_timeout_ns).
+  std::chrono::milliseconds call_timeout{1000};
 };
 
 // Where cache.plugin points, as an absolute path: a bare name ("memory", or

@@ -30,7 +30,12 @@
  *   - keys and values are byte strings: they may contain NUL bytes, so use
  *     lengths and memcmp/memcpy, never strlen/strcmp;
  *   - on failure write a short reason into err (snprintf does it) and return
- *     FIBD_CACHE_ERROR (or NULL from create).
+ *     FIBD_CACHE_ERROR (or NULL from create);
+ *   - every structure starts with struct_size: read a field of a host
+ *     structure only when FIBD_CACHE_HAS_FIELD says it is there.
+ * A plugin that waits on a network would rather answer FIBD_CACHE_PENDING
+ * and complete later from its own thread: see "Asynchronous get and set" in
+ * the header and docs/plugins.md.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, pthreads */
 
@@ -73,11 +78,21 @@ struct example_cache {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void log_line(const struct example_cache* c, int level, const char* message) {
+static void log_line(const struct example_cache* c, fibd_cache_log_level level,
+                     const char* message) {
   /* Only touch fields the host's struct_size says it has. */
-  if (c->host.struct_size >= offsetof(fibd_cache_host, log) + sizeof c->host.log &&
+  if (FIBD_CACHE_HAS_FIELD(fibd_cache_host, c->host.struct_size, log) &&
       c->host.log != NULL) {
-    c->host.log(c->host.ctx, level, message);
+    c->host.log(c->host.ctx, level, 0, message);
+  }
+}
+
+/* Counts in the host's /metrics, as
+ * fibd_plugin_counter_total{name="...",plugin="example_c"}. */
+static void count(const struct example_cache* c, const char* name) {
+  if (FIBD_CACHE_HAS_FIELD(fibd_cache_host, c->host.struct_size, metric_add) &&
+      c->host.metric_add != NULL) {
+    c->host.metric_add(c->host.ctx, name, 1);
   }
 }
 
@@ -162,8 +177,9 @@ static int parse_count(const char* text, size_t* out) {
 
 /* ---- the entry points ---------------------------------------------------- */
 
-static void* example_create(const fibd_cache_host* host, const fibd_cache_config* config,
-                            char* err, size_t err_len) {
+static fibd_cache_instance* example_create(const fibd_cache_host* host,
+                                           const fibd_cache_config* config, char* err,
+                                           size_t err_len) {
   struct example_cache* c;
   size_t max_entries = DEFAULT_MAX_ENTRIES;
   size_t i;
@@ -172,7 +188,9 @@ static void* example_create(const fibd_cache_host* host, const fibd_cache_config
   /* Options are borrowed for this call only: read them now. Reject keys we
    * do not know, so a typo in the config file is an error, not a surprise. */
   for (i = 0; config != NULL && i < config->option_count; ++i) {
-    const fibd_cache_option* o = &config->options[i];
+    /* Options are option_size bytes apart: the host's options may be larger
+     * than the ones this plugin was built with. */
+    const fibd_cache_option* o = FIBD_CACHE_OPTION_AT(config, i);
     if (strcmp(o->key, "max_entries") == 0) {
       if (parse_count(o->value, &max_entries) != 0 || max_entries == 0 ||
           max_entries > LIMIT_MAX_ENTRIES) {
@@ -206,12 +224,18 @@ static void* example_create(const fibd_cache_host* host, const fibd_cache_config
   }
   snprintf(line, sizeof line, "ready (max_entries=%lu)", (unsigned long)max_entries);
   log_line(c, FIBD_LOG_INFO, line);
-  return c;
+  /* The instance handle is opaque to the host: our struct, under its name. */
+  return (fibd_cache_instance*)c;
 }
 
-static void example_destroy(void* instance) {
+/* This plugin answers every call before returning (it never answers
+ * FIBD_CACHE_PENDING), so it does not require FIBD_CACHE_FEATURE_ASYNC and
+ * offers no cancel(). */
+
+static void example_destroy(fibd_cache_instance* instance) {
   struct example_cache* c = (struct example_cache*)instance;
-  /* No other call runs now, and none will: no locking needed. */
+  /* No other call runs now, and none will: no locking needed. destroy()
+   * runs on the host's reaper thread. */
   remove_all(c);
   log_line(c, FIBD_LOG_INFO, "stopped");
   pthread_mutex_destroy(&c->lock);
@@ -219,13 +243,17 @@ static void example_destroy(void* instance) {
   free(c);
 }
 
-static fibd_cache_status example_get(void* instance, const void* key, size_t key_len,
-                                     const fibd_cache_sink* sink, char* err,
-                                     size_t err_len) {
+static fibd_cache_status example_get(fibd_cache_instance* instance,
+                                     const fibd_cache_call* call, const void* key,
+                                     size_t key_len, const fibd_cache_sink* sink,
+                                     char* err, size_t err_len) {
   struct example_cache* c = (struct example_cache*)instance;
   struct entry** link;
   struct entry* e;
   fibd_cache_status status;
+  /* call->deadline_ns and call->request_id matter to a plugin that waits on
+   * a network; an in-memory table answers at once. */
+  (void)call;
 
   pthread_mutex_lock(&c->lock);
   link = find_link(c, key, key_len);
@@ -247,16 +275,19 @@ static fibd_cache_status example_get(void* instance, const void* key, size_t key
     status = FIBD_CACHE_HIT;
   }
   pthread_mutex_unlock(&c->lock);
+  if (status == FIBD_CACHE_EXPIRED) count(c, "expired_entries_dropped");
   return status;
 }
 
-static fibd_cache_status example_set(void* instance, const void* key, size_t key_len,
-                                     const void* value, size_t value_len, uint64_t ttl_ms,
-                                     char* err, size_t err_len) {
+static fibd_cache_status example_set(fibd_cache_instance* instance,
+                                     const fibd_cache_call* call, const void* key,
+                                     size_t key_len, const void* value, size_t value_len,
+                                     uint64_t ttl_ms, char* err, size_t err_len) {
   struct example_cache* c = (struct example_cache*)instance;
   struct entry** link;
   struct entry* e;
   uint64_t now;
+  (void)call;
 
   if (key_len > SIZE_MAX / 2 || value_len > SIZE_MAX / 2 - key_len - sizeof *e) {
     snprintf(err, err_len, "entry too large");
@@ -298,11 +329,13 @@ static fibd_cache_status example_set(void* instance, const void* key, size_t key
   return FIBD_CACHE_OK;
 }
 
-static fibd_cache_status example_del(void* instance, const void* key, size_t key_len,
-                                     char* err, size_t err_len) {
+static fibd_cache_status example_del(fibd_cache_instance* instance,
+                                     const fibd_cache_call* call, const void* key,
+                                     size_t key_len, char* err, size_t err_len) {
   struct example_cache* c = (struct example_cache*)instance;
   struct entry** link;
   fibd_cache_status status = FIBD_CACHE_NOT_FOUND;
+  (void)call;
   (void)err;
   (void)err_len;
   pthread_mutex_lock(&c->lock);
@@ -315,8 +348,11 @@ static fibd_cache_status example_del(void* instance, const void* key, size_t key
   return status;
 }
 
-static fibd_cache_status example_clear(void* instance, char* err, size_t err_len) {
+static fibd_cache_status example_clear(fibd_cache_instance* instance,
+                                       const fibd_cache_call* call, char* err,
+                                       size_t err_len) {
   struct example_cache* c = (struct example_cache*)instance;
+  (void)call;
   (void)err;
   (void)err_len;
   pthread_mutex_lock(&c->lock);
@@ -325,8 +361,9 @@ static fibd_cache_status example_clear(void* instance, char* err, size_t err_len
   return FIBD_CACHE_OK;
 }
 
-static fibd_cache_status example_stats(void* instance, const fibd_cache_stats_sink* sink,
-                                       char* err, size_t err_len) {
+static fibd_cache_status example_stats(fibd_cache_instance* instance,
+                                       const fibd_cache_stats_sink* sink, char* err,
+                                       size_t err_len) {
   struct example_cache* c = (struct example_cache*)instance;
   uint64_t entries, hits, misses, evictions;
   (void)err;
@@ -352,8 +389,10 @@ static const fibd_cache_descriptor example_descriptor = {
     "Example plugin in C: a mutex-protected hash table with FIFO eviction",
     /* One short mutex around in-memory work: safe to call from many threads
      * at once, and never blocks on I/O. */
-    FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING, example_create,
-    example_destroy, example_get, example_set,
+    FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING,
+    0, /* required_features: none (synchronous) */
+    example_create, example_destroy, example_get, example_set,
+    NULL,          /* cancel: only for FIBD_CACHE_FEATURE_ASYNC plugins */
     example_del,   /* optional: NULL if you do not offer it */
     example_clear, /* optional */
     example_stats, /* optional */

@@ -13,11 +13,11 @@ Logger::Logger(const fibd_cache_host* host, std::chrono::milliseconds interval)
   }
 }
 
-void Logger::log(int level, const std::string& message) const {
-  if (fn_ != nullptr) fn_(ctx_, level, message.c_str());
+void Logger::log(fibd_cache_log_level level, const std::string& message) const {
+  if (fn_ != nullptr) fn_(ctx_, level, 0, message.c_str());
 }
 
-void Logger::log_limited(int level, const std::string& message) {
+void Logger::log_limited(fibd_cache_log_level level, const std::string& message) {
   std::string line;
   {
     std::lock_guard lock(mu_);

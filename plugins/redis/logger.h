@@ -18,17 +18,17 @@ class Logger {
                   std::chrono::milliseconds interval = std::chrono::seconds(1));
 
   // Always written.
-  void log(int level, const std::string& message) const;
+  void log(fibd_cache_log_level level, const std::string& message) const;
 
   // At most one line per interval; the next line written says how many were
   // left out in between.
-  void log_limited(int level, const std::string& message);
+  void log_limited(fibd_cache_log_level level, const std::string& message);
 
   uint64_t suppressed_total() const;
 
  private:
-  void (*fn_)(void*, int, const char*) = nullptr;
-  void* ctx_ = nullptr;
+  decltype(fibd_cache_host::log) fn_ = nullptr;
+  fibd_cache_host_ctx* ctx_ = nullptr;
   std::chrono::milliseconds interval_;
   mutable std::mutex mu_;
   std::chrono::steady_clock::time_point last_{};

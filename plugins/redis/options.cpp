@@ -94,14 +94,14 @@ std::optional<Options> parse_options(const fibd_cache_config* config, EnvLookup 
   size_t count = 0;
   const fibd_cache_option* opts = nullptr;
   if (config != nullptr &&
-      config->struct_size >=
-          offsetof(fibd_cache_config, option_count) + sizeof(config->option_count)) {
+      FIBD_CACHE_HAS_FIELD(fibd_cache_config, config->struct_size, option_count) &&
+      config->option_size >= sizeof(fibd_cache_option)) {
     opts = config->options;
     count = opts != nullptr ? config->option_count : 0;
   }
   for (size_t i = 0; i < count; ++i) {
-    const char* k = opts[i].key;
-    const char* v = opts[i].value;
+    const char* k = FIBD_CACHE_OPTION_AT(config, i)->key;
+    const char* v = FIBD_CACHE_OPTION_AT(config, i)->value;
     if (k == nullptr || v == nullptr) {
       error = "option " + std::to_string(i) + " has a NULL key or value";
       return std::nullopt;

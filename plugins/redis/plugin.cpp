@@ -30,7 +30,17 @@ std::string_view bytes(const void* p, size_t n) {
                       : std::string_view(static_cast<const char*>(p), n);
 }
 
-RedisCache* self(void* instance) { return static_cast<RedisCache*>(instance); }
+RedisCache* self(fibd_cache_instance* instance) {
+  return reinterpret_cast<RedisCache*>(instance);
+}
+
+uint64_t call_deadline(const fibd_cache_call* call) {
+  if (call == nullptr ||
+      !FIBD_CACHE_HAS_FIELD(fibd_cache_call, call->struct_size, deadline_ns)) {
+    return 0;
+  }
+  return call->deadline_ns;
+}
 
 template <typename F>
 fibd_cache_status guarded(char* err, size_t err_len, F&& f) {
@@ -48,8 +58,9 @@ fibd_cache_status guarded(char* err, size_t err_len, F&& f) {
   return FIBD_CACHE_ERROR;
 }
 
-void* redis_create(const fibd_cache_host* host, const fibd_cache_config* config,
-                   char* err, size_t err_len) {
+fibd_cache_instance* redis_create(const fibd_cache_host* host,
+                                  const fibd_cache_config* config, char* err,
+                                  size_t err_len) {
   try {
     std::string msg;
     auto cache = RedisCache::create(host, config, fibd_redis::real_env, msg);
@@ -57,7 +68,7 @@ void* redis_create(const fibd_cache_host* host, const fibd_cache_config* config,
       write_err(err, err_len, msg.empty() ? "create failed" : msg);
       return nullptr;
     }
-    return cache.release();
+    return reinterpret_cast<fibd_cache_instance*>(cache.release());
   } catch (const std::exception& e) {
     write_err(err, err_len, std::string("redis plugin: ") + e.what());
   } catch (...) {
@@ -66,37 +77,42 @@ void* redis_create(const fibd_cache_host* host, const fibd_cache_config* config,
   return nullptr;
 }
 
-void redis_destroy(void* instance) { delete self(instance); }
+void redis_destroy(fibd_cache_instance* instance) { delete self(instance); }
 
-fibd_cache_status redis_get(void* instance, const void* key, size_t key_len,
-                            const fibd_cache_sink* sink, char* err, size_t err_len) {
-  return guarded(err, err_len, [&](std::string& msg) {
-    return self(instance)->get(bytes(key, key_len), sink, msg);
-  });
-}
-
-fibd_cache_status redis_set(void* instance, const void* key, size_t key_len,
-                            const void* value, size_t value_len, uint64_t ttl_ms,
+fibd_cache_status redis_get(fibd_cache_instance* instance, const fibd_cache_call* call,
+                            const void* key, size_t key_len, const fibd_cache_sink* sink,
                             char* err, size_t err_len) {
   return guarded(err, err_len, [&](std::string& msg) {
-    return self(instance)->set(bytes(key, key_len), bytes(value, value_len), ttl_ms, msg);
+    return self(instance)->get(bytes(key, key_len), sink, msg, call_deadline(call));
   });
 }
 
-fibd_cache_status redis_del(void* instance, const void* key, size_t key_len, char* err,
+fibd_cache_status redis_set(fibd_cache_instance* instance, const fibd_cache_call* call,
+                            const void* key, size_t key_len, const void* value,
+                            size_t value_len, uint64_t ttl_ms, char* err,
                             size_t err_len) {
+  return guarded(err, err_len, [&](std::string& msg) {
+    return self(instance)->set(bytes(key, key_len), bytes(value, value_len), ttl_ms, msg,
+                               call_deadline(call));
+  });
+}
+
+fibd_cache_status redis_del(fibd_cache_instance* instance, const fibd_cache_call*,
+                            const void* key, size_t key_len, char* err, size_t err_len) {
   return guarded(err, err_len, [&](std::string& msg) {
     return self(instance)->del(bytes(key, key_len), msg);
   });
 }
 
-fibd_cache_status redis_clear(void* instance, char* err, size_t err_len) {
+fibd_cache_status redis_clear(fibd_cache_instance* instance, const fibd_cache_call*,
+                              char* err, size_t err_len) {
   return guarded(err, err_len,
                  [&](std::string& msg) { return self(instance)->clear(msg); });
 }
 
-fibd_cache_status redis_stats(void* instance, const fibd_cache_stats_sink* sink,
-                              char* err, size_t err_len) {
+fibd_cache_status redis_stats(fibd_cache_instance* instance,
+                              const fibd_cache_stats_sink* sink, char* err,
+                              size_t err_len) {
   return guarded(err, err_len, [&](std::string&) {
     self(instance)->stats(sink);
     return FIBD_CACHE_OK;
@@ -110,10 +126,12 @@ const fibd_cache_descriptor kDescriptor = {
     FIBD_REDIS_PLUGIN_VERSION,
     "Redis cache (hiredis): pooled connections, bounded calls, circuit breaker",
     FIBD_CACHE_CAP_THREAD_SAFE,
+    0,  // required_features: synchronous calls on worker threads
     redis_create,
     redis_destroy,
     redis_get,
     redis_set,
+    nullptr,  // cancel: only for FIBD_CACHE_FEATURE_ASYNC
     redis_del,
     redis_clear,
     redis_stats,

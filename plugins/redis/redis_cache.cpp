@@ -194,11 +194,11 @@ fibd_cache_status RedisCache::reply_failed(const redisReply* r, std::string_view
 }
 
 fibd_cache_status RedisCache::get(std::string_view key, const fibd_cache_sink* sink,
-                                  std::string& error) {
+                                  std::string& error, uint64_t host_deadline_ns) {
   gets_.fetch_add(1, std::memory_order_relaxed);
   std::string k = key_for(key);
   std::string_view args[] = {"GET", k};
-  ReplyPtr r = execute(args, deadline(), error);
+  ReplyPtr r = execute(args, deadline(host_deadline_ns), error);
   if (!r) {
     errors_.fetch_add(1, std::memory_order_relaxed);
     return FIBD_CACHE_ERROR;
@@ -222,12 +222,14 @@ fibd_cache_status RedisCache::get(std::string_view key, const fibd_cache_sink* s
 }
 
 fibd_cache_status RedisCache::set(std::string_view key, std::string_view value,
-                                  uint64_t ttl_ms, std::string& error) {
+                                  uint64_t ttl_ms, std::string& error,
+                                  uint64_t host_deadline_ns) {
   sets_.fetch_add(1, std::memory_order_relaxed);
   std::string k = key_for(key);
   std::string ttl = std::to_string(ttl_ms);
   std::array<std::string_view, 5> args = {"SET", k, value, "PX", ttl};
-  ReplyPtr r = execute(std::span(args.data(), ttl_ms == 0 ? 3 : 5), deadline(), error);
+  ReplyPtr r = execute(std::span(args.data(), ttl_ms == 0 ? 3 : 5),
+                       deadline(host_deadline_ns), error);
   if (!r) {
     errors_.fetch_add(1, std::memory_order_relaxed);
     return FIBD_CACHE_ERROR;

@@ -4,6 +4,7 @@
 
 #include <fibd/cache_plugin.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -28,10 +29,13 @@ class RedisCache {
                                             const fibd_cache_config* config,
                                             EnvLookup env, std::string& error);
 
+  // `host_deadline_ns` is the call's deadline on the host's monotonic clock
+  // (the steady clock), 0 for none: a command never outlives it, nor
+  // command_timeout.
   fibd_cache_status get(std::string_view key, const fibd_cache_sink* sink,
-                        std::string& error);
+                        std::string& error, uint64_t host_deadline_ns = 0);
   fibd_cache_status set(std::string_view key, std::string_view value, uint64_t ttl_ms,
-                        std::string& error);
+                        std::string& error, uint64_t host_deadline_ns = 0);
   fibd_cache_status del(std::string_view key, std::string& error);
   fibd_cache_status clear(std::string& error);
   void stats(const fibd_cache_stats_sink* sink) const;
@@ -50,7 +54,13 @@ class RedisCache {
   fibd_cache_status reply_failed(const redisReply* r, std::string_view what,
                                  std::string& error);
   std::string key_for(std::string_view key) const;
-  Deadline deadline() const { return Clock::now() + opts_.command_timeout; }
+  Deadline deadline(uint64_t host_deadline_ns = 0) const {
+    Deadline own = Clock::now() + opts_.command_timeout;
+    if (host_deadline_ns == 0) return own;
+    Deadline host{std::chrono::nanoseconds(
+        static_cast<int64_t>(std::min<uint64_t>(host_deadline_ns, INT64_MAX)))};
+    return std::min(own, host);
+  }
 
   const Options opts_;
   Logger log_;

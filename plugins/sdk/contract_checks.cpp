@@ -163,6 +163,90 @@ void check_calls(Report& r, PluginCache& c, const std::string& prefix) {
   }
 }
 
+namespace {
+
+// Extra completions arrive after the first, if at all: give them a moment.
+constexpr auto kLateCompletionWait = std::chrono::milliseconds(50);
+
+// "" when the traced call completed exactly once.
+std::string exactly_once(const CallTrace& t, const std::string& what) {
+  if (!t.pending) return "";  // answered directly: nothing to complete
+  if (!t.completed) return what + " was never completed";
+  std::this_thread::sleep_for(kLateCompletionWait);
+  int n = t.call ? t.call->completions() : 0;
+  if (n != 1) return what + " was completed " + std::to_string(n) + " times";
+  return "";
+}
+
+}  // namespace
+
+void check_async(Report& r, PluginCache& c, const std::string& prefix) {
+  if (!c.descriptor().async()) {
+    r.skip("async completion", "synchronous plugin (no FIBD_CACHE_FEATURE_ASYNC)");
+    r.skip("async cancellation", "synchronous plugin");
+    return;
+  }
+  // Completion exactly once, for get and set, on whatever thread.
+  {
+    std::string value, error;
+    CallTrace set_trace, get_trace, miss_trace;
+    fibd_cache_status s =
+        c.set_status(prefix + "async", "async value", kLongTtlMs, error, {}, &set_trace);
+    std::string problem;
+    if (s != FIBD_CACHE_OK) {
+      problem = std::string("set returned ") + status_name(s) + ": " + error;
+    }
+    if (problem.empty()) problem = exactly_once(set_trace, "a set");
+    if (problem.empty()) {
+      s = c.get_status(prefix + "async", value, error, {}, &get_trace);
+      if (s != FIBD_CACHE_HIT || value != "async value") {
+        problem = std::string("get after set returned ") + status_name(s) + " " +
+                  show(value) + (error.empty() ? "" : ": " + error);
+      }
+    }
+    if (problem.empty()) problem = exactly_once(get_trace, "a get");
+    if (problem.empty()) {
+      s = c.get_status(prefix + "async-miss", value, error, {}, &miss_trace);
+      if (s != FIBD_CACHE_NOT_FOUND) {
+        problem = std::string("get of a missing key returned ") + status_name(s);
+      }
+    }
+    if (problem.empty()) problem = exactly_once(miss_trace, "a get of a missing key");
+    std::string where = !get_trace.pending           ? "answered directly"
+                        : get_trace.completed_inline ? "completed before returning"
+                                                     : "completed later";
+    if (problem.empty()) {
+      r.pass("async completion", "each call completed exactly once (" + where + ")");
+    } else {
+      r.fail("async completion", problem);
+    }
+  }
+  // Cancellation: a deadline already past makes the host cancel at once;
+  // the call must still complete exactly once (CANCELLED or its answer).
+  {
+    std::string problem;
+    int cancelled = 0;
+    for (int i = 0; i < 20 && problem.empty(); ++i) {
+      std::string value, error;
+      CallTrace t;
+      CallOptions past;
+      past.deadline = std::chrono::steady_clock::now();
+      fibd_cache_status s =
+          c.get_status(prefix + "cancel" + std::to_string(i), value, error, past, &t);
+      if (s == FIBD_CACHE_ERROR) problem = "a cancelled get failed: " + error;
+      if (problem.empty()) problem = exactly_once(t, "a cancelled get");
+      if (t.cancelled && s == FIBD_CACHE_CANCELLED) ++cancelled;
+    }
+    if (problem.empty()) {
+      r.pass("async cancellation",
+             std::to_string(cancelled) +
+                 " of 20 calls answered CANCELLED, every one completed exactly once");
+    } else {
+      r.fail("async cancellation", problem);
+    }
+  }
+}
+
 void check_stats(Report& r, PluginCache& c) {
   if (c.descriptor().stats == nullptr) {
     r.skip("stats", "not offered");

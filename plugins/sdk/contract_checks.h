@@ -20,6 +20,9 @@ void check_calls(Report& r, PluginCache& c, const std::string& prefix);
 void check_threads(Report& r, PluginCache& c, const std::string& prefix,
                    unsigned threads);
 void check_stats(Report& r, PluginCache& c);
+// For an async plugin (FIBD_CACHE_FEATURE_ASYNC): every call completes exactly
+// once, from whatever thread, also when cancelled at once.
+void check_async(Report& r, PluginCache& c, const std::string& prefix);
 // Drops the last reference: destroy() runs and the image must leave memory.
 void check_unload(Report& r, std::shared_ptr<PluginCache> cache);
 // create() should refuse an option it does not know.

@@ -145,14 +145,15 @@ int main(int argc, char** argv) {
     if (d.del) optional += " del";
     if (d.clear) optional += " clear";
     if (d.stats) optional += " stats";
-    r.pass("load", d.name + " " + d.version +
-                       ", capabilities: " + fibd::describe_capabilities(d.capabilities) +
+    r.pass("load", d.name + " " + d.version + ", capabilities: " +
+                       fibd::describe_capabilities(d.capabilities, d.required_features) +
                        ", optional:" + (optional.empty() ? " none" : optional) + ", " +
                        ms);
   }
   const std::string p = random_prefix();
   check_calls(r, *cache, p);
   check_threads(r, *cache, p, o.threads);
+  check_async(r, *cache, p);
   check_stats(r, *cache);
   check_unload(r, std::move(cache));
   check_unknown_option(r, o.request);

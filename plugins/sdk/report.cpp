@@ -18,6 +18,12 @@ const char* status_name(fibd_cache_status s) {
       return "EXPIRED";
     case FIBD_CACHE_ERROR:
       return "ERROR";
+    case FIBD_CACHE_PENDING:
+      return "PENDING";
+    case FIBD_CACHE_CANCELLED:
+      return "CANCELLED";
+    default:
+      break;
   }
   return "?";
 }

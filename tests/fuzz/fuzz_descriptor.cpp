@@ -24,23 +24,30 @@ using namespace fibd;
 namespace {
 
 // Distinct non-null function pointers; never called.
-void* fake_create(const fibd_cache_host*, const fibd_cache_config*, char*, size_t) {
+fibd_cache_instance* fake_create(const fibd_cache_host*, const fibd_cache_config*, char*,
+                                 size_t) {
   return nullptr;
 }
-void fake_destroy(void*) {}
-fibd_cache_status fake_get(void*, const void*, size_t, const fibd_cache_sink*, char*,
-                           size_t) {
+void fake_destroy(fibd_cache_instance*) {}
+fibd_cache_status fake_get(fibd_cache_instance*, const fibd_cache_call*, const void*,
+                           size_t, const fibd_cache_sink*, char*, size_t) {
   return FIBD_CACHE_ERROR;
 }
-fibd_cache_status fake_set(void*, const void*, size_t, const void*, size_t, uint64_t,
-                           char*, size_t) {
+fibd_cache_status fake_set(fibd_cache_instance*, const fibd_cache_call*, const void*,
+                           size_t, const void*, size_t, uint64_t, char*, size_t) {
   return FIBD_CACHE_ERROR;
 }
-fibd_cache_status fake_del(void*, const void*, size_t, char*, size_t) {
+void fake_cancel(fibd_cache_instance*, uint64_t) {}
+fibd_cache_status fake_del(fibd_cache_instance*, const fibd_cache_call*, const void*,
+                           size_t, char*, size_t) {
   return FIBD_CACHE_ERROR;
 }
-fibd_cache_status fake_clear(void*, char*, size_t) { return FIBD_CACHE_ERROR; }
-fibd_cache_status fake_stats(void*, const fibd_cache_stats_sink*, char*, size_t) {
+fibd_cache_status fake_clear(fibd_cache_instance*, const fibd_cache_call*, char*,
+                             size_t) {
+  return FIBD_CACHE_ERROR;
+}
+fibd_cache_status fake_stats(fibd_cache_instance*, const fibd_cache_stats_sink*, char*,
+                             size_t) {
   return FIBD_CACHE_ERROR;
 }
 
@@ -93,6 +100,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           ? static_cast<uint32_t>(sizeof(fibd_cache_descriptor))
           : in.ConsumeIntegralInRange<uint32_t>(0, sizeof(fibd_cache_descriptor) + 64);
   full.capabilities = in.ConsumeIntegral<uint64_t>();
+  full.required_features = in.ConsumeBool() ? 0 : in.ConsumeIntegral<uint64_t>();
+  full.cancel = in.ConsumeBool() ? fake_cancel : nullptr;
   const uint8_t present = in.ConsumeIntegral<uint8_t>();  // which entry points are set
   full.create = (present & 1) ? fake_create : nullptr;
   full.destroy = (present & 2) ? fake_destroy : nullptr;
@@ -164,5 +173,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       d->del == (covered(offsetof(fibd_cache_descriptor, del)) ? full.del : nullptr),
       "del copy");
   FUZZ_CHECK(d->capabilities == full.capabilities, "capabilities copy");
+  FUZZ_CHECK((full.required_features & ~FIBD_CACHE_FEATURES_KNOWN) == 0,
+             "accepted unknown required features");
+  FUZZ_CHECK(!d->async() || d->cancel, "async without cancel");
+  FUZZ_CHECK(!d->non_blocking() || d->thread_safe(), "non-blocking without thread-safe");
   return 0;
 }

@@ -169,8 +169,8 @@ struct Sink {
   int puts = 0;
   std::string value;
   int refuse = 0;  // put() returns non-zero
-  static int put(void* ctx, const void* data, size_t len) {
-    auto* s = static_cast<Sink*>(ctx);
+  static int32_t put(fibd_cache_sink_ctx* ctx, const void* data, size_t len) {
+    auto* s = reinterpret_cast<Sink*>(ctx);
     ++s->puts;
     FUZZ_CHECK(data != nullptr || len == 0, "NULL data with length %zu", len);
     if (len > 0) s->value.assign(static_cast<const char*>(data), len);
@@ -178,16 +178,16 @@ struct Sink {
   }
 };
 
-void stat_put(void* ctx, const char* name, uint64_t) {
+void stat_put(fibd_cache_sink_ctx* ctx, const char* name, uint64_t) {
   FUZZ_CHECK(name != nullptr && std::strlen(name) < 64, "stat name");
-  ++*static_cast<int*>(ctx);
+  ++*reinterpret_cast<int*>(ctx);
 }
 
-void host_log(void*, int level, const char* message) {
+void host_log(fibd_cache_host_ctx*, fibd_cache_log_level level, uint64_t,
+              const char* message) {
   if (std::getenv("FIBD_FUZZ_VERBOSE") != nullptr)
     std::fprintf(stderr, "log: %s\n", message);
-  FUZZ_CHECK(level >= FIBD_LOG_TRACE && level <= FIBD_LOG_CRITICAL, "log level %d",
-             level);
+  FUZZ_CHECK(level <= FIBD_LOG_CRITICAL, "log level %u", level);
   FUZZ_CHECK(message != nullptr, "NULL log message");
   (void)std::strlen(message);  // must be NUL-terminated
 }
@@ -230,9 +230,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   server.set_script(std::move(script));
 
   std::vector<fibd_cache_option> opts;
-  for (const auto& [k, v] : options) opts.push_back({k.c_str(), v.c_str()});
+  for (const auto& [k, v] : options)
+    opts.push_back({sizeof(fibd_cache_option), 0, k.c_str(), v.c_str()});
   fibd_cache_config config{};
   config.struct_size = sizeof config;
+  config.option_size = sizeof(fibd_cache_option);
   config.options = opts.data();
   config.option_count = opts.size();
   config.default_ttl_ms = 15000;
@@ -244,7 +246,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const fibd_cache_descriptor* d = fibd_cache_plugin();
   char err[256];
   std::memset(err, 0x7f, sizeof err);
-  void* instance = d->create(&host, &config, err, sizeof err);
+  fibd_cache_instance* instance = d->create(&host, &config, err, sizeof err);
+  fibd_cache_call call{};
+  call.struct_size = sizeof call;
   if (std::getenv("FIBD_FUZZ_VERBOSE") != nullptr) {
     std::fprintf(stderr, "create: %s\n", instance ? "ok" : err);
   }
@@ -263,12 +267,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 0: {
         Sink sink;
         sink.refuse = in.ConsumeBool() ? 0 : 1;
-        fibd_cache_sink s{&sink, &Sink::put};
+        fibd_cache_sink s{sizeof(fibd_cache_sink), 0,
+                          reinterpret_cast<fibd_cache_sink_ctx*>(&sink), &Sink::put};
         const fibd_cache_status st =
-            d->get(instance, key.data(), key.size(), &s, err, sizeof err);
+            d->get(instance, &call, key.data(), key.size(), &s, err, sizeof err);
         FUZZ_CHECK(st == FIBD_CACHE_HIT || st == FIBD_CACHE_NOT_FOUND ||
                        st == FIBD_CACHE_EXPIRED || st == FIBD_CACHE_ERROR,
-                   "get status %d", st);
+                   "get status %u", st);
         FUZZ_CHECK(sink.puts == (st == FIBD_CACHE_HIT ? 1 : sink.puts), "puts %d",
                    sink.puts);
         FUZZ_CHECK(sink.puts <= 1, "put() called %d times", sink.puts);
@@ -281,30 +286,32 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 1: {
         const std::string value = in.ConsumeRandomLengthString(64);
         const fibd_cache_status st =
-            d->set(instance, key.data(), key.size(), value.data(), value.size(),
+            d->set(instance, &call, key.data(), key.size(), value.data(), value.size(),
                    in.ConsumeIntegral<uint32_t>(), err, sizeof err);
-        FUZZ_CHECK(st == FIBD_CACHE_OK || st == FIBD_CACHE_ERROR, "set status %d", st);
+        FUZZ_CHECK(st == FIBD_CACHE_OK || st == FIBD_CACHE_ERROR, "set status %u", st);
         check_error(st, err);
         break;
       }
       case 2: {
         const fibd_cache_status st =
-            d->del(instance, key.data(), key.size(), err, sizeof err);
+            d->del(instance, &call, key.data(), key.size(), err, sizeof err);
         FUZZ_CHECK(
             st == FIBD_CACHE_OK || st == FIBD_CACHE_NOT_FOUND || st == FIBD_CACHE_ERROR,
-            "del status %d", st);
+            "del status %u", st);
         check_error(st, err);
         break;
       }
       case 3: {
-        const fibd_cache_status st = d->clear(instance, err, sizeof err);
-        FUZZ_CHECK(st == FIBD_CACHE_OK || st == FIBD_CACHE_ERROR, "clear status %d", st);
+        const fibd_cache_status st = d->clear(instance, &call, err, sizeof err);
+        FUZZ_CHECK(st == FIBD_CACHE_OK || st == FIBD_CACHE_ERROR, "clear status %u", st);
         check_error(st, err);
         break;
       }
       default: {
         int count = 0;
-        fibd_cache_stats_sink s{&count, &stat_put};
+        fibd_cache_stats_sink s{sizeof(fibd_cache_stats_sink), 0,
+                                reinterpret_cast<fibd_cache_sink_ctx*>(&count),
+                                &stat_put};
         FUZZ_CHECK(d->stats(instance, &s, err, sizeof err) == FIBD_CACHE_OK,
                    "stats failed");
         break;

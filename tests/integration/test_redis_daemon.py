@@ -24,15 +24,17 @@ SLACK = 0.5 * SLOW
 
 def config(port, address, *, prefix="e2e:", expiration="15s", password=None,
            command_timeout=f"{int(COMMAND_TIMEOUT * 1000)}ms", connect_timeout="200ms",
-           bus="none"):
+           bus="none", near=None):
     options = {"address": address, "key_prefix": prefix, "command_timeout": command_timeout,
                "connect_timeout": connect_timeout}
     if password is not None:
         options["password"] = password
     lines = "".join(f'    {k}: "{v}"\n' for k, v in options.items())
+    near_lines = f"  near:\n    max_bytes: {near}\n" if near is not None else ""
     return (f'listen: "127.0.0.1:{port}"\nlog_level: info\n'
             f"cache:\n  plugin: redis\n  plugin_dir: {os.path.abspath(PLUGIN_DIR)}\n"
-            f"  trust_check: false\n  expiration: {expiration}\n  options:\n{lines}"
+            f"  trust_check: false\n  expiration: {expiration}\n{near_lines}"
+            f"  options:\n{lines}"
             f"dbus:\n  bus: {bus}\n")
 
 
@@ -111,6 +113,36 @@ class RedisDaemonTest(unittest.TestCase):
         # A daemon with another key_prefix shares nothing.
         c = self.daemon(prefix="other:")
         self.assertEqual(c.get("/fib/123")[1]["X-Cache"], "miss")
+
+    def test_two_daemons_with_near_caches_still_share_one_redis(self):
+        a, b = self.daemon(near="1MiB"), self.daemon(near="1MiB")
+        for n in (123, 1000, 4321):
+            self.assertEqual(a.get(f"/fib/{n}")[1]["X-Cache"], "miss")
+            a.wait_cache_written()
+            # b has never seen n: its near tier misses, Redis has a's result.
+            status, headers, data = b.get(f"/fib/{n}")
+            self.assertEqual((status, headers["X-Cache"], data), (200, "hit", fib_body(n)))
+        self.assertEqual(b.metric("fibd_near_cache_hits_total"), 0)
+        # Asked again, b answers from its near tier, counted apart.
+        self.assertEqual(b.get("/fib/1000")[1]["X-Cache"], "hit")
+        self.assertEqual(b.metric("fibd_near_cache_hits_total"), 1)
+        self.assertEqual(b.metric("fibd_near_cache_misses_total"), 3)
+        self.assertGreater(b.metric("fibd_near_cache_bytes"), 0)
+        self.assertEqual(b.metric("fibd_near_cache_max_bytes"), 1 << 20)
+        # Without the near tier there is no such metric.
+        c = self.daemon()
+        self.assertNotIn("fibd_near_cache", c.get("/metrics")[2].decode())
+
+    def test_near_entries_never_outlive_cache_expiration(self):
+        d = self.daemon(near="1MiB", expiration="1s")
+        self.assertEqual(d.get("/fib/321")[1]["X-Cache"], "miss")
+        d.wait_cache_written()
+        self.assertEqual(d.get("/fib/321")[1]["X-Cache"], "hit")
+        self.assertEqual(d.metric("fibd_near_cache_hits_total"), 1)
+        time.sleep(1.5)
+        # Gone from both tiers: Redis expired it (PX), the near tier as well.
+        self.assertEqual(d.get("/fib/321")[1]["X-Cache"], "miss")
+        self.assertEqual(d.metric("fibd_near_cache_hits_total"), 1)
 
     def test_killed_mid_load_then_restarted(self):
         d = self.daemon()

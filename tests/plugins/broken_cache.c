@@ -18,12 +18,13 @@ struct broken {
   struct slot slots[SLOTS];
 };
 
-static void* create(const fibd_cache_host* host, const fibd_cache_config* config,
-                    char* err, size_t err_len) {
+static fibd_cache_instance* create(const fibd_cache_host* host,
+                                   const fibd_cache_config* config, char* err,
+                                   size_t err_len) {
   (void)host, (void)config, (void)err, (void)err_len;
   return calloc(1, sizeof(struct broken));
 }
-static void destroy(void* instance) {
+static void destroy(fibd_cache_instance* instance) {
   struct broken* b = (struct broken*)instance;
   int i;
   for (i = 0; i < SLOTS; ++i) {
@@ -42,17 +43,21 @@ static struct slot* find(struct broken* b, const void* key, size_t key_len) {
   }
   return NULL;
 }
-static fibd_cache_status get(void* instance, const void* key, size_t key_len,
-                             const fibd_cache_sink* sink, char* err, size_t err_len) {
+static fibd_cache_status get(fibd_cache_instance* instance, const fibd_cache_call* call,
+                             const void* key, size_t key_len, const fibd_cache_sink* sink,
+                             char* err, size_t err_len) {
+  (void)call;
   struct slot* s = find((struct broken*)instance, key, key_len);
   (void)err, (void)err_len;
   if (s == NULL) return FIBD_CACHE_NOT_FOUND;
   sink->put(sink->ctx, s->value, s->value_len);
   return FIBD_CACHE_HIT;
 }
-static fibd_cache_status set(void* instance, const void* key, size_t key_len,
-                             const void* value, size_t value_len, uint64_t ttl_ms,
-                             char* err, size_t err_len) {
+static fibd_cache_status set(fibd_cache_instance* instance, const fibd_cache_call* call,
+                             const void* key, size_t key_len, const void* value,
+                             size_t value_len, uint64_t ttl_ms, char* err,
+                             size_t err_len) {
+  (void)call;
   struct broken* b = (struct broken*)instance;
   int i;
   (void)ttl_ms, (void)err, (void)err_len;
@@ -70,19 +75,17 @@ static fibd_cache_status set(void* instance, const void* key, size_t key_len,
   return FIBD_CACHE_OK; /* full: silently drops */
 }
 
-static const fibd_cache_descriptor descriptor = {FIBD_CACHE_ABI_VERSION,
-                                                 sizeof(fibd_cache_descriptor),
-                                                 "broken_cache",
-                                                 "0.0.1",
-                                                 "deliberately wrong",
-                                                 0,
-                                                 create,
-                                                 destroy,
-                                                 get,
-                                                 set,
-                                                 NULL,
-                                                 NULL,
-                                                 NULL};
+static const fibd_cache_descriptor descriptor = {
+    .abi_version = FIBD_CACHE_ABI_VERSION,
+    .struct_size = sizeof(fibd_cache_descriptor),
+    .name = "broken_cache",
+    .version = "0.0.1",
+    .description = "deliberately wrong",
+    .create = create,
+    .destroy = destroy,
+    .get = get,
+    .set = set,
+};
 
 FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
   return &descriptor;

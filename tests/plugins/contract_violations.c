@@ -11,8 +11,10 @@
 static int is(const void* key, size_t key_len, const char* want) {
   return key_len == strlen(want) && memcmp(key, want, key_len) == 0;
 }
-static fibd_cache_status get(void* instance, const void* key, size_t key_len,
-                             const fibd_cache_sink* sink, char* err, size_t err_len) {
+static fibd_cache_status get(fibd_cache_instance* instance, const fibd_cache_call* call,
+                             const void* key, size_t key_len, const fibd_cache_sink* sink,
+                             char* err, size_t err_len) {
+  (void)call;
   (void)instance, (void)err, (void)err_len;
   if (is(key, key_len, "nohit")) return FIBD_CACHE_HIT;
   if (is(key, key_len, "twice")) {
@@ -27,9 +29,11 @@ static fibd_cache_status get(void* instance, const void* key, size_t key_len,
   if (is(key, key_len, "status")) return (fibd_cache_status)42;
   return FIBD_CACHE_NOT_FOUND;
 }
-static fibd_cache_status set(void* instance, const void* key, size_t key_len,
-                             const void* value, size_t value_len, uint64_t ttl_ms,
-                             char* err, size_t err_len) {
+static fibd_cache_status set(fibd_cache_instance* instance, const fibd_cache_call* call,
+                             const void* key, size_t key_len, const void* value,
+                             size_t value_len, uint64_t ttl_ms, char* err,
+                             size_t err_len) {
+  (void)call;
   (void)instance, (void)value, (void)value_len, (void)ttl_ms, (void)err, (void)err_len;
   if (is(key, key_len, "status")) return (fibd_cache_status)7;
   return FIBD_CACHE_OK;

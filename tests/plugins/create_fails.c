@@ -3,8 +3,9 @@
 
 #include "stub_entry_points.h"
 
-static void* create(const fibd_cache_host* host, const fibd_cache_config* config,
-                    char* err, size_t err_len) {
+static fibd_cache_instance* create(const fibd_cache_host* host,
+                                   const fibd_cache_config* config, char* err,
+                                   size_t err_len) {
   (void)host, (void)config;
   snprintf(err, err_len, "cannot reach backend 192.0.2.1:6379: connection refused");
   return NULL;

@@ -3,8 +3,10 @@
 
 #include "stub_entry_points.h"
 
-static fibd_cache_status get(void* instance, const void* key, size_t key_len,
-                             const fibd_cache_sink* sink, char* err, size_t err_len) {
+static fibd_cache_status get(fibd_cache_instance* instance, const fibd_cache_call* call,
+                             const void* key, size_t key_len, const fibd_cache_sink* sink,
+                             char* err, size_t err_len) {
+  (void)call;
   (void)instance, (void)key, (void)key_len, (void)sink;
   snprintf(err, err_len, "backend timed out after 50 ms");
   return FIBD_CACHE_ERROR;

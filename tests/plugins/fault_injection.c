@@ -29,11 +29,13 @@ static int parse_choice(const char* value, const char* a, const char* b, int* ou
   return -1;
 }
 
-static void* create(const fibd_cache_host* host, const fibd_cache_config* config,
-                    char* err, size_t err_len) {
+static fibd_cache_instance* create(const fibd_cache_host* host,
+                                   const fibd_cache_config* config, char* err,
+                                   size_t err_len) {
   int create_fails = 0, get_error = 0, set_error = 0;
   for (size_t i = 0; config != NULL && i < config->option_count; ++i) {
-    const char *key = config->options[i].key, *value = config->options[i].value;
+    const char *key = FIBD_CACHE_OPTION_AT(config, i)->key,
+               *value = FIBD_CACHE_OPTION_AT(config, i)->value;
     int bad;
     if (strcmp(key, "create") == 0) {
       bad = parse_choice(value, "ok", "fail", &create_fails);
@@ -65,19 +67,21 @@ static void* create(const fibd_cache_host* host, const fibd_cache_config* config
   char line[128];
   snprintf(line, sizeof line, "created (get %s, set %s)", get_error ? "error" : "miss",
            set_error ? "error" : "ok");
-  host->log(host->ctx, FIBD_LOG_INFO, line);
-  return self;
+  host->log(host->ctx, FIBD_LOG_INFO, 0, line);
+  return (fibd_cache_instance*)self;
 }
 
-static void destroy(void* instance) {
-  fault_instance* self = instance;
-  self->host->log(self->host->ctx, FIBD_LOG_INFO, "destroyed");
+static void destroy(fibd_cache_instance* instance) {
+  fault_instance* self = (fault_instance*)instance;
+  self->host->log(self->host->ctx, FIBD_LOG_INFO, 0, "destroyed");
   free(self);
 }
 
-static fibd_cache_status get(void* instance, const void* key, size_t key_len,
-                             const fibd_cache_sink* sink, char* err, size_t err_len) {
-  const fault_instance* self = instance;
+static fibd_cache_status get(fibd_cache_instance* instance, const fibd_cache_call* call,
+                             const void* key, size_t key_len, const fibd_cache_sink* sink,
+                             char* err, size_t err_len) {
+  (void)call;
+  const fault_instance* self = (const fault_instance*)instance;
   (void)key, (void)key_len, (void)sink;
   if (self->get_error) {
     snprintf(err, err_len, "injected get() failure");
@@ -86,10 +90,12 @@ static fibd_cache_status get(void* instance, const void* key, size_t key_len,
   return FIBD_CACHE_NOT_FOUND;
 }
 
-static fibd_cache_status set(void* instance, const void* key, size_t key_len,
-                             const void* value, size_t value_len, uint64_t ttl_ms,
-                             char* err, size_t err_len) {
-  const fault_instance* self = instance;
+static fibd_cache_status set(fibd_cache_instance* instance, const fibd_cache_call* call,
+                             const void* key, size_t key_len, const void* value,
+                             size_t value_len, uint64_t ttl_ms, char* err,
+                             size_t err_len) {
+  (void)call;
+  const fault_instance* self = (const fault_instance*)instance;
   (void)key, (void)key_len, (void)value, (void)value_len, (void)ttl_ms;
   if (self->set_error) {
     snprintf(err, err_len, "injected set() failure");
@@ -98,34 +104,30 @@ static fibd_cache_status set(void* instance, const void* key, size_t key_len,
   return FIBD_CACHE_OK;
 }
 
-static const fibd_cache_descriptor blocking = {FIBD_CACHE_ABI_VERSION,
-                                               sizeof(fibd_cache_descriptor),
-                                               "fault_injection",
-                                               "1.0",
-                                               "fails on demand (tests)",
-                                               0,
-                                               create,
-                                               destroy,
-                                               get,
-                                               set,
-                                               NULL,
-                                               NULL,
-                                               NULL};
+static const fibd_cache_descriptor blocking = {
+    .abi_version = FIBD_CACHE_ABI_VERSION,
+    .struct_size = sizeof(fibd_cache_descriptor),
+    .name = "fault_injection",
+    .version = "1.0",
+    .description = "fails on demand (tests)",
+    .create = create,
+    .destroy = destroy,
+    .get = get,
+    .set = set,
+};
 
 static const fibd_cache_descriptor nonblocking = {
-    FIBD_CACHE_ABI_VERSION,
-    sizeof(fibd_cache_descriptor),
-    "fault_injection",
-    "1.0",
-    "fails on demand (tests)",
-    FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING,
-    create,
-    destroy,
-    get,
-    set,
-    NULL,
-    NULL,
-    NULL};
+    .abi_version = FIBD_CACHE_ABI_VERSION,
+    .struct_size = sizeof(fibd_cache_descriptor),
+    .name = "fault_injection",
+    .version = "1.0",
+    .description = "fails on demand (tests)",
+    .capabilities = FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING,
+    .create = create,
+    .destroy = destroy,
+    .get = get,
+    .set = set,
+};
 
 FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
   return &blocking;

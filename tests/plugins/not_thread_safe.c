@@ -18,16 +18,20 @@ static int enter(char* err, size_t err_len) {
 }
 static void leave(void) { __atomic_store_n(&busy, 0, __ATOMIC_RELEASE); }
 
-static fibd_cache_status get(void* instance, const void* key, size_t key_len,
-                             const fibd_cache_sink* sink, char* err, size_t err_len) {
+static fibd_cache_status get(fibd_cache_instance* instance, const fibd_cache_call* call,
+                             const void* key, size_t key_len, const fibd_cache_sink* sink,
+                             char* err, size_t err_len) {
+  (void)call;
   (void)instance, (void)key, (void)key_len, (void)sink;
   if (!enter(err, err_len)) return FIBD_CACHE_ERROR;
   leave();
   return FIBD_CACHE_NOT_FOUND;
 }
-static fibd_cache_status set(void* instance, const void* key, size_t key_len,
-                             const void* value, size_t value_len, uint64_t ttl_ms,
-                             char* err, size_t err_len) {
+static fibd_cache_status set(fibd_cache_instance* instance, const fibd_cache_call* call,
+                             const void* key, size_t key_len, const void* value,
+                             size_t value_len, uint64_t ttl_ms, char* err,
+                             size_t err_len) {
+  (void)call;
   (void)instance, (void)key, (void)key_len, (void)value, (void)value_len, (void)ttl_ms;
   if (!enter(err, err_len)) return FIBD_CACHE_ERROR;
   leave();

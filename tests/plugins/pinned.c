@@ -9,8 +9,9 @@
 
 FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void);
 
-static void* create(const fibd_cache_host* host, const fibd_cache_config* config,
-                    char* err, size_t err_len) {
+static fibd_cache_instance* create(const fibd_cache_host* host,
+                                   const fibd_cache_config* config, char* err,
+                                   size_t err_len) {
   Dl_info info;
   void* self;
   (void)host, (void)config;
@@ -24,7 +25,7 @@ static void* create(const fibd_cache_host* host, const fibd_cache_config* config
     return NULL;
   }
   dlclose(self);
-  return &stub_instance_tag;
+  return (fibd_cache_instance*)&stub_instance_tag;
 }
 static const fibd_cache_descriptor descriptor = {
     .abi_version = FIBD_CACHE_ABI_VERSION,

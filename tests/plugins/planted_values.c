@@ -49,8 +49,8 @@ static void store(planted* self, const void* key, size_t key_len, const void* va
   e->value_len = value_len;
 }
 
-static void destroy(void* instance) {
-  planted* self = instance;
+static void destroy(fibd_cache_instance* instance) {
+  planted* self = (planted*)instance;
   for (size_t i = 0; i < self->count; ++i) {
     free(self->entries[i].key);
     free(self->entries[i].value);
@@ -82,29 +82,32 @@ static int load_seed(planted* self, const char* path, char* err, size_t err_len)
   return 0;
 }
 
-static void* create(const fibd_cache_host* host, const fibd_cache_config* config,
-                    char* err, size_t err_len) {
+static fibd_cache_instance* create(const fibd_cache_host* host,
+                                   const fibd_cache_config* config, char* err,
+                                   size_t err_len) {
   (void)host;
   planted* self = calloc(1, sizeof *self);
   pthread_mutex_init(&self->mutex, NULL);
   for (size_t i = 0; i < config->option_count; ++i) {
-    if (strcmp(config->options[i].key, "seed_file") != 0 ||
-        load_seed(self, config->options[i].value, err, err_len) != 0) {
-      if (strcmp(config->options[i].key, "seed_file") != 0) {
+    if (strcmp(FIBD_CACHE_OPTION_AT(config, i)->key, "seed_file") != 0 ||
+        load_seed(self, FIBD_CACHE_OPTION_AT(config, i)->value, err, err_len) != 0) {
+      if (strcmp(FIBD_CACHE_OPTION_AT(config, i)->key, "seed_file") != 0) {
         snprintf(err, err_len, "unknown option '%s' (known: seed_file)",
-                 config->options[i].key);
+                 FIBD_CACHE_OPTION_AT(config, i)->key);
       }
-      destroy(self);
+      destroy((fibd_cache_instance*)self);
       return NULL;
     }
   }
-  return self;
+  return (fibd_cache_instance*)self;
 }
 
-static fibd_cache_status get(void* instance, const void* key, size_t key_len,
-                             const fibd_cache_sink* sink, char* err, size_t err_len) {
+static fibd_cache_status get(fibd_cache_instance* instance, const fibd_cache_call* call,
+                             const void* key, size_t key_len, const fibd_cache_sink* sink,
+                             char* err, size_t err_len) {
+  (void)call;
   (void)err, (void)err_len;
-  planted* self = instance;
+  planted* self = (planted*)instance;
   fibd_cache_status status = FIBD_CACHE_NOT_FOUND;
   pthread_mutex_lock(&self->mutex);
   for (size_t i = 0; i < self->count; ++i) {
@@ -119,11 +122,13 @@ static fibd_cache_status get(void* instance, const void* key, size_t key_len,
   return status;
 }
 
-static fibd_cache_status set(void* instance, const void* key, size_t key_len,
-                             const void* value, size_t value_len, uint64_t ttl_ms,
-                             char* err, size_t err_len) {
+static fibd_cache_status set(fibd_cache_instance* instance, const fibd_cache_call* call,
+                             const void* key, size_t key_len, const void* value,
+                             size_t value_len, uint64_t ttl_ms, char* err,
+                             size_t err_len) {
+  (void)call;
   (void)ttl_ms, (void)err, (void)err_len;
-  planted* self = instance;
+  planted* self = (planted*)instance;
   pthread_mutex_lock(&self->mutex);
   store(self, key, key_len, value, value_len);
   pthread_mutex_unlock(&self->mutex);

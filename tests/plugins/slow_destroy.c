@@ -17,16 +17,18 @@ typedef struct slow_destroy {
   char dir[512];
 } slow_destroy;
 
-static void* create(const fibd_cache_host* host, const fibd_cache_config* config,
-                    char* err, size_t err_len) {
+static fibd_cache_instance* create(const fibd_cache_host* host,
+                                   const fibd_cache_config* config, char* err,
+                                   size_t err_len) {
   (void)host;
-  if (config->option_count != 1 || strcmp(config->options[0].key, "marker_dir") != 0) {
+  if (config->option_count != 1 ||
+      strcmp(FIBD_CACHE_OPTION_AT(config, 0)->key, "marker_dir") != 0) {
     snprintf(err, err_len, "needs exactly one option: marker_dir");
     return NULL;
   }
   slow_destroy* self = calloc(1, sizeof *self);
-  snprintf(self->dir, sizeof self->dir, "%s", config->options[0].value);
-  return self;
+  snprintf(self->dir, sizeof self->dir, "%s", FIBD_CACHE_OPTION_AT(config, 0)->value);
+  return (fibd_cache_instance*)self;
 }
 
 static void marker(const slow_destroy* self, const char* name, const char* text) {
@@ -39,8 +41,8 @@ static void marker(const slow_destroy* self, const char* name, const char* text)
   close(fd);
 }
 
-static void destroy(void* instance) {
-  slow_destroy* self = instance;
+static void destroy(fibd_cache_instance* instance) {
+  slow_destroy* self = (slow_destroy*)instance;
   char thread[17] = "";
   prctl(PR_GET_NAME, thread, 0, 0, 0);
   marker(self, "destroy-thread", thread);

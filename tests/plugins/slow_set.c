@@ -14,19 +14,21 @@ typedef struct slow_set {
   char dir[512];
 } slow_set;
 
-static void* create(const fibd_cache_host* host, const fibd_cache_config* config,
-                    char* err, size_t err_len) {
+static fibd_cache_instance* create(const fibd_cache_host* host,
+                                   const fibd_cache_config* config, char* err,
+                                   size_t err_len) {
   (void)host;
-  if (config->option_count != 1 || strcmp(config->options[0].key, "flag_dir") != 0) {
+  if (config->option_count != 1 ||
+      strcmp(FIBD_CACHE_OPTION_AT(config, 0)->key, "flag_dir") != 0) {
     snprintf(err, err_len, "needs exactly one option: flag_dir");
     return NULL;
   }
   slow_set* self = calloc(1, sizeof *self);
-  snprintf(self->dir, sizeof self->dir, "%s", config->options[0].value);
-  return self;
+  snprintf(self->dir, sizeof self->dir, "%s", FIBD_CACHE_OPTION_AT(config, 0)->value);
+  return (fibd_cache_instance*)self;
 }
 
-static void destroy(void* instance) { free(instance); }
+static void destroy(fibd_cache_instance* instance) { free(instance); }
 
 static void flag(const slow_set* self, const char* what, const void* key,
                  size_t key_len) {
@@ -37,20 +39,24 @@ static void flag(const slow_set* self, const char* what, const void* key,
   if (fd >= 0) close(fd);
 }
 
-static fibd_cache_status get(void* instance, const void* key, size_t key_len,
-                             const fibd_cache_sink* sink, char* err, size_t err_len) {
+static fibd_cache_status get(fibd_cache_instance* instance, const fibd_cache_call* call,
+                             const void* key, size_t key_len, const fibd_cache_sink* sink,
+                             char* err, size_t err_len) {
+  (void)call;
   (void)instance, (void)key, (void)key_len, (void)sink, (void)err, (void)err_len;
   return FIBD_CACHE_NOT_FOUND;
 }
 
-static fibd_cache_status set(void* instance, const void* key, size_t key_len,
-                             const void* value, size_t value_len, uint64_t ttl_ms,
-                             char* err, size_t err_len) {
+static fibd_cache_status set(fibd_cache_instance* instance, const fibd_cache_call* call,
+                             const void* key, size_t key_len, const void* value,
+                             size_t value_len, uint64_t ttl_ms, char* err,
+                             size_t err_len) {
+  (void)call;
   (void)value, (void)value_len, (void)ttl_ms, (void)err, (void)err_len;
-  flag(instance, "set-started", key, key_len);
+  flag((const slow_set*)instance, "set-started", key, key_len);
   const struct timespec three_seconds = {3, 0};
   nanosleep(&three_seconds, NULL);
-  flag(instance, "set-done", key, key_len);
+  flag((const slow_set*)instance, "set-done", key, key_len);
   return FIBD_CACHE_OK;
 }
 

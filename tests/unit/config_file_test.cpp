@@ -108,6 +108,11 @@ TEST(ConfigParse, ValidValues) {
   EXPECT_EQ(parse_config("cache: {plugin: /usr/lib/x/memory.so}\n", "t").cache.plugin,
             "/usr/lib/x/memory.so");
   EXPECT_EQ(parse_config("cache: {factory: _f1}\n", "t").cache.factory, "_f1");
+  EXPECT_EQ(parse_config("cache: {near: {max_bytes: 64MiB}}\n", "t").cache.near_max_bytes,
+            64u << 20);
+  EXPECT_EQ(parse_config("cache: {near: {max_bytes: 0}}\n", "t").cache.near_max_bytes,
+            0u);
+  EXPECT_EQ(parse_config("cache: {}\n", "t").cache.near_max_bytes, 0u);
   EXPECT_TRUE(parse_config("cache: {trust_check: yes}\n", "t").cache.trust_check);
   EXPECT_FALSE(parse_config("cache: {trust_check: False}\n", "t").cache.trust_check);
   EXPECT_EQ(parse_config("dbus: {bus: system}\n", "t").bus, BusKind::System);
@@ -332,6 +337,10 @@ const ErrorCase kValueErrors[] = {
     {"cache:\n  trust_check:\n", "test.yaml:2: cache.trust_check: ", "no value"},
     {"cache:\n  expiration: -1s\n",
      "test.yaml:2: cache.expiration: ", "negative duration"},
+    {"cache:\n  near:\n    max_bytes: lots\n",
+     "test.yaml:3: cache.near.max_bytes: ", "lots"},
+    {"cache:\n  near:\n    size: 1MiB\n", "test.yaml:3: cache.near.size: ", "unknown"},
+    {"cache:\n  near: 1MiB\n", "test.yaml:2: cache.near: ", "1MiB"},
     {"cache:\n  expiration: 15\n", "test.yaml:2: cache.expiration: ", "missing unit"},
     {"cache:\n  expiration: 1x\n", "test.yaml:2: cache.expiration: ", "unknown unit 'x'"},
     {"cache:\n  expiration: {s: 1}\n",

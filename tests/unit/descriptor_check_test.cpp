@@ -12,40 +12,48 @@ namespace {
 
 using ::testing::HasSubstr;
 
-void* create_fn(const fibd_cache_host*, const fibd_cache_config*, char*, size_t) {
+fibd_cache_instance* create_fn(const fibd_cache_host*, const fibd_cache_config*, char*,
+                               size_t) {
   return nullptr;
 }
-void destroy_fn(void*) {}
-fibd_cache_status get_fn(void*, const void*, size_t, const fibd_cache_sink*, char*,
-                         size_t) {
+void destroy_fn(fibd_cache_instance*) {}
+fibd_cache_status get_fn(fibd_cache_instance*, const fibd_cache_call*, const void*,
+                         size_t, const fibd_cache_sink*, char*, size_t) {
   return FIBD_CACHE_NOT_FOUND;
 }
-fibd_cache_status set_fn(void*, const void*, size_t, const void*, size_t, uint64_t, char*,
-                         size_t) {
+fibd_cache_status set_fn(fibd_cache_instance*, const fibd_cache_call*, const void*,
+                         size_t, const void*, size_t, uint64_t, char*, size_t) {
   return FIBD_CACHE_OK;
 }
-fibd_cache_status del_fn(void*, const void*, size_t, char*, size_t) {
+void cancel_fn(fibd_cache_instance*, uint64_t) {}
+fibd_cache_status del_fn(fibd_cache_instance*, const fibd_cache_call*, const void*,
+                         size_t, char*, size_t) {
   return FIBD_CACHE_OK;
 }
-fibd_cache_status clear_fn(void*, char*, size_t) { return FIBD_CACHE_OK; }
-fibd_cache_status stats_fn(void*, const fibd_cache_stats_sink*, char*, size_t) {
+fibd_cache_status clear_fn(fibd_cache_instance*, const fibd_cache_call*, char*, size_t) {
+  return FIBD_CACHE_OK;
+}
+fibd_cache_status stats_fn(fibd_cache_instance*, const fibd_cache_stats_sink*, char*,
+                           size_t) {
   return FIBD_CACHE_OK;
 }
 
 fibd_cache_descriptor good() {
-  return fibd_cache_descriptor{FIBD_CACHE_ABI_VERSION,
-                               sizeof(fibd_cache_descriptor),
-                               "good-name_1",
-                               "1.2.3~rc1+deb12",
-                               "A fine plugin",
-                               FIBD_CACHE_CAP_THREAD_SAFE,
-                               create_fn,
-                               destroy_fn,
-                               get_fn,
-                               set_fn,
-                               del_fn,
-                               clear_fn,
-                               stats_fn};
+  fibd_cache_descriptor d{};
+  d.abi_version = FIBD_CACHE_ABI_VERSION;
+  d.struct_size = sizeof(fibd_cache_descriptor);
+  d.name = "good-name_1";
+  d.version = "1.2.3~rc1+deb12";
+  d.description = "A fine plugin";
+  d.capabilities = FIBD_CACHE_CAP_THREAD_SAFE;
+  d.create = create_fn;
+  d.destroy = destroy_fn;
+  d.get = get_fn;
+  d.set = set_fn;
+  d.del = del_fn;
+  d.clear = clear_fn;
+  d.stats = stats_fn;
+  return d;
 }
 
 std::string error_of(const fibd_cache_descriptor& d) {
@@ -76,6 +84,44 @@ TEST(DescriptorCheck, AbiMismatchNamesBoth) {
   d.struct_size = 0;
   d.name = nullptr;
   EXPECT_THAT(validate_descriptor(&d).value_or("OK"), HasSubstr("ABI version 7"));
+}
+
+TEST(DescriptorCheck, VersionOnePluginIsToldToRebuild) {
+  auto d = good();
+  d.abi_version = 1;
+  EXPECT_EQ(
+      error_of(d),
+      "it was built for cache plugin ABI version 1, but this fibd speaks ABI version "
+      "2 (rebuild it against <fibd/cache_plugin.h> of ABI version 2)");
+}
+
+TEST(DescriptorCheck, UnknownRequiredFeaturesAreRefused) {
+  auto d = good();
+  d.required_features = (std::uint64_t{1} << 63) | (std::uint64_t{1} << 40);
+  EXPECT_THAT(error_of(d), HasSubstr("requires features this fibd does not know (bits "
+                                     "0x8000010000000000 of required_features)"));
+  // Unknown compatible bits are ignored.
+  d = good();
+  d.capabilities |= std::uint64_t{1} << 50;
+  EXPECT_EQ(error_of(d), "OK");
+}
+
+TEST(DescriptorCheck, AsyncNeedsCancel) {
+  auto d = good();
+  d.required_features = FIBD_CACHE_FEATURE_ASYNC;
+  EXPECT_EQ(error_of(d), "it requires FIBD_CACHE_FEATURE_ASYNC but offers no cancel()");
+  d.cancel = cancel_fn;
+  EXPECT_EQ(error_of(d), "OK");
+  EXPECT_TRUE(copy_descriptor(d).async());
+  EXPECT_EQ(copy_descriptor(d).cancel, &cancel_fn);
+}
+
+TEST(DescriptorCheck, NonBlockingWithoutThreadSafeIsRefused) {
+  auto d = good();
+  d.capabilities = FIBD_CACHE_CAP_NON_BLOCKING;
+  EXPECT_THAT(error_of(d), HasSubstr("a non-blocking plugin must be thread-safe"));
+  d.capabilities |= FIBD_CACHE_CAP_THREAD_SAFE;
+  EXPECT_EQ(error_of(d), "OK");
 }
 
 TEST(DescriptorCheck, StructSizeTooSmall) {
@@ -187,6 +233,8 @@ TEST(DescriptorCheck, DescribesCapabilities) {
       "thread-safe, non-blocking");
   EXPECT_EQ(describe_capabilities(FIBD_CACHE_CAP_NON_BLOCKING | (1u << 20)),
             "non-blocking");
+  EXPECT_EQ(describe_capabilities(FIBD_CACHE_CAP_THREAD_SAFE, FIBD_CACHE_FEATURE_ASYNC),
+            "thread-safe, async");
 }
 
 }  // namespace

@@ -161,8 +161,8 @@ TEST(PluginHost, Levels) {
   EXPECT_EQ(plugin_log_level(FIBD_LOG_WARN), spdlog::level::warn);
   EXPECT_EQ(plugin_log_level(FIBD_LOG_ERROR), spdlog::level::err);
   EXPECT_EQ(plugin_log_level(FIBD_LOG_CRITICAL), spdlog::level::critical);
-  EXPECT_EQ(plugin_log_level(-3), spdlog::level::trace);
   EXPECT_EQ(plugin_log_level(77), spdlog::level::critical);
+  EXPECT_EQ(plugin_log_level(0xffffffffu), spdlog::level::critical);
 }
 
 TEST(PluginHost, ServicesBlock) {
@@ -172,8 +172,49 @@ TEST(PluginHost, ServicesBlock) {
   EXPECT_EQ(h->abi_version, FIBD_CACHE_ABI_VERSION);
   ASSERT_NE(h->log, nullptr);
   test::LogCapture log;
-  h->log(h->ctx, FIBD_LOG_WARN, "careful");
+  h->log(h->ctx, FIBD_LOG_WARN, 0, "careful");
+  h->log(h->ctx, FIBD_LOG_WARN, 1234, "for one request");
   EXPECT_THAT(log.text(), HasSubstr("warning [plugin/x] careful"));
+  EXPECT_THAT(log.text(), HasSubstr("warning [plugin/x] [req 1234] for one request"));
+}
+
+TEST(PluginHost, MonotonicClockIsTheSteadyClock) {
+  PluginHost host("x");
+  const fibd_cache_host* h = host.services();
+  auto before = std::chrono::steady_clock::now().time_since_epoch();
+  std::uint64_t ns = h->monotonic_ns(h->ctx);
+  auto after = std::chrono::steady_clock::now().time_since_epoch();
+  EXPECT_GE(ns,
+            static_cast<std::uint64_t>(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(before).count()));
+  EXPECT_LE(ns, static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(after).count()));
+}
+
+TEST(PluginHost, MetricsByNameWithBadOnesDropped) {
+  PluginHost host("x");
+  const fibd_cache_host* h = host.services();
+  test::LogCapture log;
+  h->metric_add(h->ctx, "requests", 2);
+  h->metric_add(h->ctx, "requests", 3);
+  h->metric_set(h->ctx, "connections", -4);
+  h->metric_set(h->ctx, "connections", 7);
+  h->metric_add(h->ctx, "Bad Name", 1);
+  h->metric_add(h->ctx, nullptr, 1);
+  h->metric_set(h->ctx, "requests", 1);  // a counter used as a gauge
+  auto m = host.metrics();
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0].name, "connections");
+  EXPECT_TRUE(m[0].gauge);
+  EXPECT_EQ(m[0].value, 7);
+  EXPECT_EQ(m[1].name, "requests");
+  EXPECT_FALSE(m[1].gauge);
+  EXPECT_EQ(m[1].value, 5);
+  EXPECT_THAT(log.text(), HasSubstr("metric dropped: name \"Bad Name\""));
+  for (int i = 0; i < 100; ++i) {
+    h->metric_add(h->ctx, ("m" + std::to_string(i)).c_str(), 1);
+  }
+  EXPECT_EQ(host.metrics().size(), PluginHost::kMaxMetrics);
 }
 
 }  // namespace

@@ -46,7 +46,24 @@ TEST(PluginCheck, MemoryPassesWithOptions) {
 TEST(PluginCheck, ExampleCPasses) {
   auto r = check(shell_quote(shipped_plugin("example_c")));
   EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("SKIP  async completion"));
   EXPECT_THAT(r.output, HasSubstr("RESULT: PASS"));
+}
+
+TEST(PluginCheck, AsyncPluginPassesTheAsyncRules) {
+  auto r = check(shell_quote(test_plugin("async_cache")));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("capabilities: thread-safe, non-blocking, async"));
+  EXPECT_THAT(r.output, HasSubstr("PASS  async completion"));
+  EXPECT_THAT(r.output, HasSubstr("PASS  async cancellation"));
+  EXPECT_THAT(r.output, HasSubstr("RESULT: PASS"));
+}
+
+TEST(PluginCheck, CompletingTwiceFails) {
+  auto r = check(shell_quote(test_plugin("async_twice")));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("FAIL  async completion"));
+  EXPECT_THAT(r.output, HasSubstr("was completed 2 times"));
 }
 
 // A throw-away redis-server on a free loopback port, without persistence.
@@ -149,6 +166,13 @@ TEST(PluginCheck, LoadFailureIsReported) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("FAIL  load"));
   EXPECT_THAT(r.output, HasSubstr("ABI version 999"));
+}
+
+TEST(PluginCheck, VersionOnePluginIsRefused) {
+  auto r = check(shell_quote(test_plugin("v1_plugin")));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("built for cache plugin ABI version 1, but this fibd "
+                                  "speaks ABI version 2"));
 }
 
 TEST(PluginCheck, FactoryOption) {

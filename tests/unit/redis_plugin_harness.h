@@ -40,16 +40,17 @@ struct LogCapture {
   std::mutex mu;
   std::vector<std::pair<int, std::string>> lines;
 
-  static void log(void* ctx, int level, const char* msg) {
-    auto* self = static_cast<LogCapture*>(ctx);
+  static void log(fibd_cache_host_ctx* ctx, fibd_cache_log_level level, uint64_t,
+                  const char* msg) {
+    auto* self = reinterpret_cast<LogCapture*>(ctx);
     std::lock_guard lock(self->mu);
-    self->lines.emplace_back(level, msg);
+    self->lines.emplace_back(static_cast<int>(level), msg);
   }
   std::vector<std::pair<int, std::string>> snapshot() {
     std::lock_guard lock(mu);
     return lines;
   }
-  bool contains(const std::string& needle, int min_level = FIBD_LOG_TRACE) {
+  bool contains(const std::string& needle, int min_level = 0) {
     std::lock_guard lock(mu);
     for (auto& [lvl, l] : lines)
       if (lvl >= min_level && l.find(needle) != std::string::npos) return true;
@@ -77,12 +78,14 @@ class Instance {
       : desc_(p.desc) {
     host_.struct_size = sizeof host_;
     host_.abi_version = FIBD_CACHE_ABI_VERSION;
-    host_.ctx = &log_;
+    host_.ctx = reinterpret_cast<fibd_cache_host_ctx*>(&log_);
     host_.log = &LogCapture::log;
     std::vector<fibd_cache_option> o;
-    for (auto& [k, v] : opts) o.push_back({k.c_str(), v.c_str()});
+    for (auto& [k, v] : opts)
+      o.push_back({sizeof(fibd_cache_option), 0, k.c_str(), v.c_str()});
     fibd_cache_config cfg{};
     cfg.struct_size = sizeof cfg;
+    cfg.option_size = sizeof(fibd_cache_option);
     cfg.options = o.data();
     cfg.option_count = o.size();
     cfg.default_ttl_ms = default_ttl_ms;
@@ -100,39 +103,47 @@ class Instance {
   const std::string& create_error() const { return error_; }
   LogCapture& log() { return log_; }
 
-  GetResult get(const std::string& key) {
+  // `deadline_ns`: the host deadline of the call (steady clock), 0 for none.
+  GetResult get(const std::string& key, uint64_t deadline_ns = 0) {
     GetResult r;
-    fibd_cache_sink sink{&r.value, [](void* ctx, const void* data, size_t len) {
-                           static_cast<std::string*>(ctx)->assign(
+    fibd_cache_sink sink{sizeof(fibd_cache_sink), 0,
+                         reinterpret_cast<fibd_cache_sink_ctx*>(&r.value),
+                         [](fibd_cache_sink_ctx* ctx, const void* data, size_t len) {
+                           reinterpret_cast<std::string*>(ctx)->assign(
                                static_cast<const char*>(data), len);
-                           return 0;
+                           return int32_t{0};
                          }};
     char err[512] = "";
-    r.status = desc_->get(inst_, key.data(), key.size(), &sink, err, sizeof err);
+    fibd_cache_call call = make_call(deadline_ns);
+    r.status = desc_->get(inst_, &call, key.data(), key.size(), &sink, err, sizeof err);
     r.error = err;
     return r;
   }
   fibd_cache_status set(const std::string& key, const std::string& value, uint64_t ttl_ms,
                         std::string* error = nullptr) {
     char err[512] = "";
-    auto s = desc_->set(inst_, key.data(), key.size(), value.data(), value.size(), ttl_ms,
-                        err, sizeof err);
+    fibd_cache_call call = make_call(0);
+    auto s = desc_->set(inst_, &call, key.data(), key.size(), value.data(), value.size(),
+                        ttl_ms, err, sizeof err);
     if (error != nullptr) *error = err;
     return s;
   }
   fibd_cache_status del(const std::string& key) {
     char err[512] = "";
-    return desc_->del(inst_, key.data(), key.size(), err, sizeof err);
+    fibd_cache_call call = make_call(0);
+    return desc_->del(inst_, &call, key.data(), key.size(), err, sizeof err);
   }
   fibd_cache_status clear() {
     char err[512] = "";
-    return desc_->clear(inst_, err, sizeof err);
+    fibd_cache_call call = make_call(0);
+    return desc_->clear(inst_, &call, err, sizeof err);
   }
   std::map<std::string, uint64_t> stats() {
     std::map<std::string, uint64_t> m;
     fibd_cache_stats_sink sink{
-        &m, [](void* ctx, const char* name, uint64_t v) {
-          (*static_cast<std::map<std::string, uint64_t>*>(ctx))[name] = v;
+        sizeof(fibd_cache_stats_sink), 0, reinterpret_cast<fibd_cache_sink_ctx*>(&m),
+        [](fibd_cache_sink_ctx* ctx, const char* name, uint64_t v) {
+          (*reinterpret_cast<std::map<std::string, uint64_t>*>(ctx))[name] = v;
         }};
     char err[256] = "";
     desc_->stats(inst_, &sink, err, sizeof err);
@@ -140,10 +151,19 @@ class Instance {
   }
 
  private:
+  fibd_cache_call make_call(uint64_t deadline_ns) {
+    fibd_cache_call call{};
+    call.struct_size = sizeof call;
+    call.deadline_ns = deadline_ns;
+    call.call_id = ++next_call_id_;
+    return call;
+  }
+
   const fibd_cache_descriptor* desc_;
   fibd_cache_host host_{};
   LogCapture log_;
-  void* inst_ = nullptr;
+  fibd_cache_instance* inst_ = nullptr;
+  std::atomic<uint64_t> next_call_id_{0};
   std::string error_;
 };
 

@@ -1,60 +1,92 @@
 /*
- * <fibd/cache_plugin.h> — the whole cache plugin ABI of fibd.
+ * <fibd/cache_plugin.h> — the whole cache plugin ABI of fibd, version 2.
  *
  * A plugin is a shared object that exports ONE function (default name
  * "fibd_cache_plugin", configurable as cache.factory) returning a pointer to a
  * static, immutable fibd_cache_descriptor. Everything else is reached through
  * that descriptor. The header is plain C99 (and valid C++17): no C++ type, no
- * exception, no allocation ever crosses the boundary.
+ * exception, no enum, no allocation ever crosses the boundary. Every integer
+ * that crosses it has a fixed width.
  *
- * Versioning
+ * Versioning and negotiation
  *   - descriptor.abi_version must equal FIBD_CACHE_ABI_VERSION of the host, or
- *     the host refuses the plugin and names both versions.
- *   - descriptor.struct_size is sizeof(fibd_cache_descriptor) as the plugin saw
- *     it. Fields are only ever appended; the host reads a field only when
- *     struct_size covers it. The same holds for fibd_cache_host.
+ *     the host refuses the plugin and names both versions (a version 1 plugin
+ *     is refused by a version 2 host).
+ *   - Every structure that crosses the boundary starts with struct_size, the
+ *     sizeof() its producer saw. Fields are only ever appended; a reader uses a
+ *     field only when struct_size covers it (FIBD_CACHE_HAS_FIELD).
+ *   - descriptor.capabilities are COMPATIBLE bits: hints the host may ignore.
+ *     descriptor.required_features are INCOMPATIBLE bits: the host must
+ *     understand every bit set there, or refuse the plugin naming the bits.
  *
  * Ownership (who frees what)
  *   - The descriptor and its strings belong to the plugin and must stay valid
  *     and unchanged until the plugin is unloaded. The host copies the strings.
- *   - The host structures passed to create() (host services, options) belong to
- *     the host. The host services object stays valid until destroy() returns;
- *     the options array is valid only during create(): copy what you keep.
- *   - Keys and values passed in by the host are borrowed for the duration of
- *     the call only.
- *   - A value returned by get() is handed over through sink->put(): the host
- *     copies the bytes during that call. The plugin never returns memory that
- *     the host would have to free, and the host never returns memory the plugin
- *     would have to free.
+ *   - The host services (fibd_cache_host) belong to the host and stay valid
+ *     until destroy() returns. The config and its options are valid only
+ *     during create(): copy what you keep.
+ *   - Keys, values, call contexts and sinks passed in by the host are borrowed
+ *     for the duration of the call only (a call that answers PENDING copies
+ *     what it needs before returning; call->completion is the exception: it
+ *     stays valid until complete() has returned).
+ *   - A value is handed over through sink->put() or completion->complete():
+ *     the host copies the bytes during that call. The plugin never returns
+ *     memory the host would have to free, and the reverse.
  *   - Error messages are written by the plugin into the host-owned buffer
  *     `err` of `err_len` bytes (NUL-terminated, truncated if needed). The
  *     host never passes a NULL `err` and always at least 256 bytes.
  *
- * Threading
- *   - create() and destroy() are called from one thread at a time, never
- *     concurrently with any other call on the same instance. destroy() is
- *     called exactly once per successful create(), after every other call on
- *     that instance has returned.
- *   - If capabilities has FIBD_CACHE_CAP_THREAD_SAFE, get/set/del/clear/stats
- *     may be called concurrently from several threads on one instance.
- *     Otherwise the host serialises all calls on an instance.
- *   - If capabilities has FIBD_CACHE_CAP_NON_BLOCKING, get/set never block on
- *     I/O or long locks (they may be called on the host's event-loop threads).
- *     Otherwise the host calls them from worker threads only.
- *   - host->log may be called from any thread, at any time between create()
- *     entry and destroy() return.
+ * Asynchronous get and set
+ *   A plugin that sets FIBD_CACHE_FEATURE_ASYNC in required_features may
+ *   answer get() or set() with FIBD_CACHE_PENDING. It then calls
+ *   call->completion->complete() exactly once for that call, from any thread
+ *   (its own I/O thread, or even before get()/set() has returned), with the
+ *   final status. For a plugin without that bit call->completion is NULL and
+ *   PENDING is a contract violation. After answering PENDING a plugin must not
+ *   use `sink` or `err` of that call: the value or message goes through
+ *   complete().
+ *   Cancellation: when nobody waits for a pending call any more (its deadline
+ *   passed, every requester went away) the host calls cancel(instance,
+ *   call_id). The plugin still completes that call exactly once, with
+ *   FIBD_CACHE_CANCELLED unless its real answer was already on its way (the
+ *   host accepts either then). cancel() may race with the plugin's own
+ *   complete(): a cancel for a call already completed, or being completed, is
+ *   ignored by the plugin. cancel() must not block and may call complete()
+ *   itself before it returns.
+ *
+ * Threading, call by call
+ *   - factory: any thread, possibly concurrently; returns the same descriptor.
+ *   - create(): one thread, never concurrently with another call on the same
+ *     instance (other instances of the same plugin may exist concurrently,
+ *     across a reload).
+ *   - get/set/del/clear/stats/cancel: with FIBD_CACHE_CAP_THREAD_SAFE, from
+ *     several threads at once on one instance; otherwise the host serialises
+ *     get/set/del/clear/stats on an instance (cancel and complete are never
+ *     serialised: an async plugin is thread-safe by nature).
+ *   - With FIBD_CACHE_CAP_NON_BLOCKING, get/set never block on I/O or long
+ *     locks and may run on the host's event-loop threads; otherwise only on
+ *     worker threads. NON_BLOCKING requires THREAD_SAFE: the host refuses a
+ *     plugin that claims the first without the second (one lock shared by
+ *     every event loop would serialise the whole daemon).
+ *   - completion->complete(): any thread, exactly once per PENDING call; it
+ *     never blocks for long and never calls back into the plugin.
+ *   - host services (log, monotonic_ns, metric_add, metric_set): any thread,
+ *     concurrently, between create() entry and destroy() return.
+ *   - destroy(): exactly once per successful create(), after every other call
+ *     on that instance has returned AND every pending completion has fired.
+ *     It runs on the host's reaper thread, never on an event loop, so it may
+ *     block briefly (join its own threads). After it returns the plugin runs
+ *     no code for that instance: no thread, no timer, no callback.
  *
  * Loading and unloading
  *   The host copies the plugin file into an anonymous in-memory file and loads
  *   that copy, so every load (a reload after the .so was replaced on disk, as
  *   dpkg does) runs the code that is on disk now. A plugin must therefore not
  *   locate data files relative to its own path (dladdr() sees the copy).
- *   The host dlclose()s the plugin after destroy(). A plugin must not leave
- *   threads running or callbacks registered after destroy() returns, and
- *   nothing may pin it in memory:
- *     - C++ plugins built with g++ must use -fno-gnu-unique: STB_GNU_UNIQUE
- *       symbols (static locals of inline functions, static members of
- *       templates) make a library impossible to unload;
+ *   The host dlclose()s the plugin after destroy(). Nothing may pin it:
+ *     - C++ plugins built with g++ must use -fno-gnu-unique (pkg-config
+ *       --cflags fibd-plugin gives it): STB_GNU_UNIQUE symbols make a library
+ *       impossible to unload;
  *     - thread_local objects with destructors keep the library loaded until
  *       every thread that touched them has exited;
  *     - no RTLD_NODELETE, no -z nodelete.
@@ -72,109 +104,193 @@ extern "C" {
 #endif
 
 /* Bumped on any incompatible change. Appending fields does not bump it. */
-#define FIBD_CACHE_ABI_VERSION 1u
+#define FIBD_CACHE_ABI_VERSION 2u
 
 /* The default name of the exported factory function. */
 #define FIBD_CACHE_DEFAULT_FACTORY "fibd_cache_plugin"
 
-/* Result of every instance call. */
-typedef enum fibd_cache_status {
-  FIBD_CACHE_OK = 0,        /* set/del/clear/stats succeeded */
-  FIBD_CACHE_HIT = 1,       /* get: value delivered through the sink */
-  FIBD_CACHE_NOT_FOUND = 2, /* get/del: no such key */
-  FIBD_CACHE_EXPIRED = 3,   /* get: key existed but its TTL has passed */
-  FIBD_CACHE_ERROR = 4      /* any call: failed, message written to err */
-} fibd_cache_status;
+/* True when a structure whose struct_size is `size` holds `field` of `type`. */
+#define FIBD_CACHE_HAS_FIELD(type, size, field) \
+  ((size) >= offsetof(type, field) + sizeof(((type*)0)->field))
 
-/* Capability bits of fibd_cache_descriptor.capabilities. */
+/* Result of every call. A fixed-width integer, never an enum: a value outside
+ * the list below is a contract violation the host reports, not undefined
+ * behaviour. */
+typedef uint32_t fibd_cache_status;
+#define FIBD_CACHE_OK ((fibd_cache_status)0)        /* set/del/clear/stats done */
+#define FIBD_CACHE_HIT ((fibd_cache_status)1)       /* get: value delivered */
+#define FIBD_CACHE_NOT_FOUND ((fibd_cache_status)2) /* get/del: no such key */
+#define FIBD_CACHE_EXPIRED ((fibd_cache_status)3)   /* get: its TTL has passed */
+#define FIBD_CACHE_ERROR ((fibd_cache_status)4)     /* failed, with a message */
+#define FIBD_CACHE_PENDING ((fibd_cache_status)5)   /* get/set: complete() later */
+#define FIBD_CACHE_CANCELLED ((fibd_cache_status)6) /* complete() after cancel() */
+
+/* Compatible capability bits (descriptor.capabilities): unknown ones are
+ * ignored by the host. */
 #define FIBD_CACHE_CAP_THREAD_SAFE ((uint64_t)1u << 0)
 #define FIBD_CACHE_CAP_NON_BLOCKING ((uint64_t)1u << 1)
 
+/* Incompatible feature bits (descriptor.required_features): the host refuses
+ * a plugin that sets a bit it does not know. */
+/* get/set may answer FIBD_CACHE_PENDING and complete through
+ * call->completion; the plugin offers cancel(). */
+#define FIBD_CACHE_FEATURE_ASYNC ((uint64_t)1u << 0)
+/* Every incompatible bit a version 2 host understands. */
+#define FIBD_CACHE_FEATURES_KNOWN (FIBD_CACHE_FEATURE_ASYNC)
+
 /* Log levels for fibd_cache_host.log (same order as the daemon's log_level). */
-typedef enum fibd_cache_log_level {
-  FIBD_LOG_TRACE = 0,
-  FIBD_LOG_DEBUG = 1,
-  FIBD_LOG_INFO = 2,
-  FIBD_LOG_WARN = 3,
-  FIBD_LOG_ERROR = 4,
-  FIBD_LOG_CRITICAL = 5
-} fibd_cache_log_level;
+typedef uint32_t fibd_cache_log_level;
+#define FIBD_LOG_TRACE ((fibd_cache_log_level)0)
+#define FIBD_LOG_DEBUG ((fibd_cache_log_level)1)
+#define FIBD_LOG_INFO ((fibd_cache_log_level)2)
+#define FIBD_LOG_WARN ((fibd_cache_log_level)3)
+#define FIBD_LOG_ERROR ((fibd_cache_log_level)4)
+#define FIBD_LOG_CRITICAL ((fibd_cache_log_level)5)
+
+/* Plugin metric kinds for fibd_cache_host.metric_*. */
+typedef uint32_t fibd_cache_metric_kind;
+#define FIBD_METRIC_COUNTER ((fibd_cache_metric_kind)0)
+#define FIBD_METRIC_GAUGE ((fibd_cache_metric_kind)1)
+
+/* Opaque handles: each side defines its own, the other only passes it back. */
+typedef struct fibd_cache_instance fibd_cache_instance;             /* plugin: create() */
+typedef struct fibd_cache_host_ctx fibd_cache_host_ctx;             /* host: services */
+typedef struct fibd_cache_completion_ctx fibd_cache_completion_ctx; /* host: one call */
+typedef struct fibd_cache_sink_ctx fibd_cache_sink_ctx;             /* host: one sink */
 
 /* Services the host offers to one plugin instance. Owned by the host, valid
- * from create() until destroy() returns. */
+ * from create() until destroy() returns; every function may be called from
+ * any thread, concurrently. */
 typedef struct fibd_cache_host {
-  uint32_t struct_size; /* sizeof(fibd_cache_host) as the host built it */
-  uint32_t abi_version; /* FIBD_CACHE_ABI_VERSION of the host */
-  void* ctx;            /* pass back as the first argument of the calls below */
-  /* Writes one log line; it appears as "[plugin/NAME] message" at `level`
-   * (a fibd_cache_log_level; other values are clamped into that range).
-   * `message` is a NUL-terminated string, borrowed for the call; control
-   * characters in it are escaped. */
-  void (*log)(void* ctx, int level, const char* message);
+  uint32_t struct_size;     /* sizeof(fibd_cache_host) as the host built it */
+  uint32_t abi_version;     /* FIBD_CACHE_ABI_VERSION of the host */
+  fibd_cache_host_ctx* ctx; /* first argument of every call below */
+  /* One log line, shown as "[plugin/NAME] message", or with "[req ID] " in
+   * front of the message when request_id is not 0 (fibd_cache_call's).
+   * `message` is NUL-terminated, borrowed for the call; control characters
+   * are escaped; levels outside FIBD_LOG_* are clamped. */
+  void (*log)(fibd_cache_host_ctx* ctx, fibd_cache_log_level level, uint64_t request_id,
+              const char* message);
+  /* The host's monotonic clock (CLOCK_MONOTONIC) in nanoseconds: the clock of
+   * fibd_cache_call.deadline_ns. */
+  uint64_t (*monotonic_ns)(fibd_cache_host_ctx* ctx);
+  /* Plugin metrics, shown in /metrics as fibd_plugin_counter_total (add) or
+   * fibd_plugin_gauge (set) with labels plugin="PLUGIN", name="NAME". `name` is
+   * [a-z0-9_], 1..64 bytes, borrowed; other names are dropped (and logged
+   * once). The host keeps at most 64 names per instance. */
+  void (*metric_add)(fibd_cache_host_ctx* ctx, const char* name, uint64_t delta);
+  void (*metric_set)(fibd_cache_host_ctx* ctx, const char* name, int64_t value);
 } fibd_cache_host;
 
 /* One configuration option: cache.options in /etc/fibd.yaml. */
 typedef struct fibd_cache_option {
-  const char* key;   /* NUL-terminated, borrowed during create() */
-  const char* value; /* NUL-terminated, borrowed during create() */
+  uint32_t struct_size; /* sizeof(fibd_cache_option) as the host built it */
+  uint32_t reserved;    /* zero */
+  const char* key;      /* NUL-terminated, borrowed during create() */
+  const char* value;    /* NUL-terminated, borrowed during create() */
 } fibd_cache_option;
 
 /* Everything create() is configured with. Borrowed during create() only. */
 typedef struct fibd_cache_config {
   uint32_t struct_size;             /* sizeof(fibd_cache_config) of the host */
-  uint32_t reserved;                /* zero */
+  uint32_t option_size;             /* distance in bytes between two options */
   const fibd_cache_option* options; /* `option_count` entries, keys unique */
-  size_t option_count;
-  uint64_t default_ttl_ms; /* cache.expiration, 0 = entries never expire */
+  uint64_t option_count;
+  uint64_t default_ttl_ms;  /* cache.expiration, 0 = entries never expire */
+  uint64_t call_timeout_ns; /* the deadline a call usually gets, 0 = none */
 } fibd_cache_config;
 
-/* Where get() delivers a hit. put() copies `len` bytes from `data` during the
- * call (`data` may be NULL when `len` is 0); call it exactly once per get()
- * that returns FIBD_CACHE_HIT, and never otherwise. It returns 0 on success,
- * non-zero if the host could not take the value (get() should then return
- * FIBD_CACHE_ERROR). A HIT without a put() is reported as an error. */
+/* Option i of a config, whatever size the host's options have. */
+#define FIBD_CACHE_OPTION_AT(config, i)                                              \
+  ((const fibd_cache_option*)(const void*)((const unsigned char*)(config)->options + \
+                                           (size_t)(i) * (config)->option_size))
+
+/* How one asynchronous call ends (see "Asynchronous get and set"). */
+typedef struct fibd_cache_completion {
+  uint32_t struct_size;
+  uint32_t reserved;
+  fibd_cache_completion_ctx* ctx;
+  /* Exactly once per PENDING call, from any thread. get: HIT with `data` and
+   * `len` (copied during the call), NOT_FOUND, EXPIRED, ERROR or CANCELLED.
+   * set: OK, ERROR or CANCELLED. `message` (NUL-terminated, borrowed; may be
+   * NULL) says why for ERROR. */
+  void (*complete)(fibd_cache_completion_ctx* ctx, fibd_cache_status status,
+                   const void* data, size_t len, const char* message);
+} fibd_cache_completion;
+
+/* Per-call context, borrowed for the call. */
+typedef struct fibd_cache_call {
+  uint32_t struct_size;
+  uint32_t reserved;
+  uint64_t deadline_ns; /* host monotonic ns after which nobody waits; 0 = none */
+  uint64_t request_id;  /* for log lines; 0 when no request caused the call */
+  uint64_t call_id;     /* unique per call of an instance; what cancel() names */
+  /* NULL unless the plugin requires FIBD_CACHE_FEATURE_ASYNC. */
+  const fibd_cache_completion* completion;
+} fibd_cache_call;
+
+/* Where a synchronous get() delivers a hit. put() copies `len` bytes from
+ * `data` during the call (`data` may be NULL when `len` is 0); call it exactly
+ * once per get() that returns FIBD_CACHE_HIT, and never otherwise. It returns
+ * 0 on success, non-zero if the host could not take the value (get() should
+ * then return FIBD_CACHE_ERROR). */
 typedef struct fibd_cache_sink {
-  void* ctx;
-  int (*put)(void* ctx, const void* data, size_t len);
+  uint32_t struct_size;
+  uint32_t reserved;
+  fibd_cache_sink_ctx* ctx;
+  int32_t (*put)(fibd_cache_sink_ctx* ctx, const void* data, size_t len);
 } fibd_cache_sink;
 
 /* Where stats() delivers counters: one call per counter, `name` borrowed for
  * the call (lowercase letters, digits and '_'). */
 typedef struct fibd_cache_stats_sink {
-  void* ctx;
-  void (*put)(void* ctx, const char* name, uint64_t value);
+  uint32_t struct_size;
+  uint32_t reserved;
+  fibd_cache_sink_ctx* ctx;
+  void (*put)(fibd_cache_sink_ctx* ctx, const char* name, uint64_t value);
 } fibd_cache_stats_sink;
 
 /* The descriptor. Static and immutable in the plugin. */
 typedef struct fibd_cache_descriptor {
-  uint32_t abi_version;    /* FIBD_CACHE_ABI_VERSION the plugin was built with */
-  uint32_t struct_size;    /* sizeof(fibd_cache_descriptor) the plugin saw */
-  const char* name;        /* short name, [a-z0-9_-], 1..64 bytes: "memory" */
-  const char* version;     /* printable ASCII, 1..64 bytes, e.g. "1.2.0" */
-  const char* description; /* one line, at most 256 bytes, may be NULL */
-  uint64_t capabilities;   /* FIBD_CACHE_CAP_* bits; unknown bits are ignored */
+  uint32_t abi_version;       /* FIBD_CACHE_ABI_VERSION the plugin was built with */
+  uint32_t struct_size;       /* sizeof(fibd_cache_descriptor) the plugin saw */
+  const char* name;           /* short name, [a-z0-9_-], 1..64 bytes: "memory" */
+  const char* version;        /* printable ASCII, 1..64 bytes, e.g. "1.2.0" */
+  const char* description;    /* one line, at most 256 bytes, may be NULL */
+  uint64_t capabilities;      /* FIBD_CACHE_CAP_* (compatible bits) */
+  uint64_t required_features; /* FIBD_CACHE_FEATURE_* (incompatible bits) */
 
   /* Required. Builds an instance. Returns NULL on failure after writing the
    * reason to err. Unknown option keys should be rejected here. */
-  void* (*create)(const fibd_cache_host* host, const fibd_cache_config* config, char* err,
-                  size_t err_len);
-  /* Required. Frees everything the instance owns. */
-  void (*destroy)(void* instance);
-  /* Required. HIT (value given to sink), NOT_FOUND, EXPIRED or ERROR. */
-  fibd_cache_status (*get)(void* instance, const void* key, size_t key_len,
-                           const fibd_cache_sink* sink, char* err, size_t err_len);
-  /* Required. Stores a copy of value; ttl_ms 0 means no expiry. OK or ERROR. */
-  fibd_cache_status (*set)(void* instance, const void* key, size_t key_len,
-                           const void* value, size_t value_len, uint64_t ttl_ms,
+  fibd_cache_instance* (*create)(const fibd_cache_host* host,
+                                 const fibd_cache_config* config, char* err,
+                                 size_t err_len);
+  /* Required. Frees everything the instance owns (see Threading). */
+  void (*destroy)(fibd_cache_instance* instance);
+  /* Required. HIT (value given to sink), NOT_FOUND, EXPIRED, ERROR, or
+   * PENDING for an async plugin. */
+  fibd_cache_status (*get)(fibd_cache_instance* instance, const fibd_cache_call* call,
+                           const void* key, size_t key_len, const fibd_cache_sink* sink,
                            char* err, size_t err_len);
+  /* Required. Stores a copy of value; ttl_ms 0 means no expiry. OK, ERROR, or
+   * PENDING for an async plugin. */
+  fibd_cache_status (*set)(fibd_cache_instance* instance, const fibd_cache_call* call,
+                           const void* key, size_t key_len, const void* value,
+                           size_t value_len, uint64_t ttl_ms, char* err, size_t err_len);
+  /* Required with FIBD_CACHE_FEATURE_ASYNC, NULL otherwise: give up the
+   * pending call `call_id` (see "Asynchronous get and set"). */
+  void (*cancel)(fibd_cache_instance* instance, uint64_t call_id);
 
-  /* Optional (NULL when not offered). OK, NOT_FOUND or ERROR. */
-  fibd_cache_status (*del)(void* instance, const void* key, size_t key_len, char* err,
-                           size_t err_len);
+  /* Optional (NULL when not offered), always synchronous. OK, NOT_FOUND or
+   * ERROR. */
+  fibd_cache_status (*del)(fibd_cache_instance* instance, const fibd_cache_call* call,
+                           const void* key, size_t key_len, char* err, size_t err_len);
   /* Optional. Removes every entry. OK or ERROR. */
-  fibd_cache_status (*clear)(void* instance, char* err, size_t err_len);
+  fibd_cache_status (*clear)(fibd_cache_instance* instance, const fibd_cache_call* call,
+                             char* err, size_t err_len);
   /* Optional. Reports counters through sink. OK or ERROR. */
-  fibd_cache_status (*stats)(void* instance, const fibd_cache_stats_sink* sink, char* err,
+  fibd_cache_status (*stats)(fibd_cache_instance* instance,
+                             const fibd_cache_stats_sink* sink, char* err,
                              size_t err_len);
 } fibd_cache_descriptor;
 

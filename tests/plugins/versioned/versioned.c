@@ -19,8 +19,9 @@ struct instance {
   fibd_cache_host host;
 };
 
-static void* create(const fibd_cache_host* host, const fibd_cache_config* config,
-                    char* err, size_t err_len) {
+static fibd_cache_instance* create(const fibd_cache_host* host,
+                                   const fibd_cache_config* config, char* err,
+                                   size_t err_len) {
   struct instance* in = (struct instance*)malloc(sizeof *in);
   (void)config;
   if (in == NULL) {
@@ -29,23 +30,26 @@ static void* create(const fibd_cache_host* host, const fibd_cache_config* config
   }
   in->host = *host;
   __atomic_add_fetch(&instances_created, 1, __ATOMIC_RELAXED);
-  in->host.log(in->host.ctx, FIBD_LOG_INFO, "created v" STR(PLUGIN_VERSION));
-  return in;
+  in->host.log(in->host.ctx, FIBD_LOG_INFO, 0, "created v" STR(PLUGIN_VERSION));
+  return (fibd_cache_instance*)in;
 }
-static void destroy(void* instance) {
+static void destroy(fibd_cache_instance* instance) {
   struct instance* in = (struct instance*)instance;
-  in->host.log(in->host.ctx, FIBD_LOG_INFO, "destroyed v" STR(PLUGIN_VERSION));
+  in->host.log(in->host.ctx, FIBD_LOG_INFO, 0, "destroyed v" STR(PLUGIN_VERSION));
   free(in);
 }
-static fibd_cache_status get(void* instance, const void* key, size_t key_len,
-                             const fibd_cache_sink* sink, char* err, size_t err_len) {
+static fibd_cache_status get(fibd_cache_instance* instance, const fibd_cache_call* call,
+                             const void* key, size_t key_len, const fibd_cache_sink* sink,
+                             char* err, size_t err_len) {
+  (void)call;
   static const char value[] = "v" STR(PLUGIN_VERSION);
   (void)instance, (void)key, (void)key_len, (void)err, (void)err_len;
   if (sink->put(sink->ctx, value, sizeof value - 1) != 0) return FIBD_CACHE_ERROR;
   return FIBD_CACHE_HIT;
 }
-static fibd_cache_status stats(void* instance, const fibd_cache_stats_sink* sink,
-                               char* err, size_t err_len) {
+static fibd_cache_status stats(fibd_cache_instance* instance,
+                               const fibd_cache_stats_sink* sink, char* err,
+                               size_t err_len) {
   (void)instance, (void)err, (void)err_len;
   sink->put(sink->ctx, "instances",
             __atomic_load_n(&instances_created, __ATOMIC_RELAXED));
