@@ -7,13 +7,14 @@
 
 #include "stub_entry_points.h"
 
-static fibd_cache_status get(void* instance, const void* key, size_t key_len,
-                             const fibd_cache_sink* sink, char* err, size_t err_len) {
+static fibd_cache_status get(fibd_cache_instance* instance, const fibd_cache_call* call,
+                             const void* key, size_t key_len, const fibd_cache_sink* sink,
+                             char* err, size_t err_len) {
   if (key_len == 2 && memcmp(key, "13", 2) == 0) {
     const struct timespec hour = {3600, 0};
     for (;;) nanosleep(&hour, NULL);
   }
-  return stub_get_not_found(instance, key, key_len, sink, err, err_len);
+  return stub_get_not_found(instance, call, key, key_len, sink, err, err_len);
 }
 
 static const fibd_cache_descriptor descriptor = {
