@@ -114,11 +114,19 @@ class RedisDaemonTest(unittest.TestCase):
         c = self.daemon(prefix="other:")
         self.assertEqual(c.get("/fib/123")[1]["X-Cache"], "miss")
 
+    def wait_in_redis(self, key, timeout=10):
+        """Until Redis holds key: a's write reached the shared tier."""
+        deadline = time.monotonic() + timeout * SLOW
+        while self.redis.cli("EXISTS", key) != "1":
+            self.assertLess(time.monotonic(), deadline, f"{key} never reached Redis")
+            time.sleep(0.01)
+
     def test_two_daemons_with_near_caches_still_share_one_redis(self):
         a, b = self.daemon(near="1MiB"), self.daemon(near="1MiB")
         for n in (123, 1000, 4321):
             self.assertEqual(a.get(f"/fib/{n}")[1]["X-Cache"], "miss")
             a.wait_cache_written()
+            self.wait_in_redis(f"e2e:{n}")
             # b has never seen n: its near tier misses, Redis has a's result.
             status, headers, data = b.get(f"/fib/{n}")
             self.assertEqual((status, headers["X-Cache"], data), (200, "hit", fib_body(n)))
