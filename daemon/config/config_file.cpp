@@ -384,22 +384,4 @@ Config parse_config(const std::string& yaml_text, const std::string& source) {
   return Parser(source).parse(yaml_text);
 }
 
-Config load_config_file(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    throw ConfigError(path + ": is a directory (expected a YAML file)");
-  }
-  errno = 0;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno != 0 ? errno : EIO;
-    throw ConfigError(path + ": cannot open: " +
-                      std::error_code(err, std::generic_category()).message());
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw ConfigError(path + ": read error");
-  return parse_config(text.str(), path);
-}
-
 }  // namespace fibd

@@ -1,12 +1,33 @@
-// The effective configuration: the file (or the built-in defaults), then
-// the command line's flags over it.
+// Reading the config file, and the effective configuration: the file (or
+// the built-in defaults), then the command line's flags over it.
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <system_error>
 
 #include "config/config.h"
 
 namespace fibd {
+
+Config load_config_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw ConfigError(path + ": is a directory (expected a YAML file)");
+  }
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno != 0 ? errno : EIO;
+    throw ConfigError(path + ": cannot open: " +
+                      std::error_code(err, std::generic_category()).message());
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(path + ": read error");
+  return parse_config(text.str(), path);
+}
 
 Config resolve_config(const CommandLine& cl, const std::string& default_path) {
   Config config;

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "control/bus_names.h"
 #include "control/dbus_object.h"
 
 namespace fibd {
@@ -30,22 +31,6 @@ constexpr const char* kPropertiesInterface = "org.freedesktop.DBus.Properties";
 // Bounds the round trips made while starting (Hello is part of the
 // connection; RequestName uses the default method-call timeout).
 constexpr std::chrono::seconds kStartupCallTimeout{5};
-
-const char* bus_label(BusKind bus) {
-  return bus == BusKind::System ? "system" : "session";
-}
-
-// Where libsystemd looks for the bus, for log messages only.
-std::string bus_address_for_log(BusKind bus) {
-  if (bus == BusKind::System) {
-    const char* a = std::getenv("DBUS_SYSTEM_BUS_ADDRESS");
-    return a && *a ? a : "unix:path=/run/dbus/system_bus_socket";
-  }
-  if (const char* a = std::getenv("DBUS_SESSION_BUS_ADDRESS"); a && *a) return a;
-  if (const char* r = std::getenv("XDG_RUNTIME_DIR"); r && *r)
-    return std::string("unix:path=") + r + "/bus";
-  return "(DBUS_SESSION_BUS_ADDRESS and XDG_RUNTIME_DIR unset)";
-}
 
 // Only sdbus::Error may leave a callback: sdbus-c++ turns it into an error
 // reply, while any other exception would unwind through sd-bus's C frames.

@@ -7,12 +7,9 @@
  *   cc -std=c99 -O2 -shared -fPIC -fvisibility=hidden \
  *      $(pkg-config --cflags fibd-plugin) -o example_c.so example_c.c
  *
- * check it with `fibd-plugin-check ./example_c.so`, then point fibd at it:
- *
- *   cache:
- *     plugin: /usr/local/lib/fibd/example_c.so    # or copy it to plugin_dir
- *     options:
- *       max_entries: "4096"
+ * check it with `fibd-plugin-check ./example_c.so`, then point fibd at it
+ * (cache.plugin: /usr/local/lib/fibd/example_c.so, cache.options:
+ * {max_entries: "4096"}).
  *
  * What it is: a hash table of at most max_entries entries behind one mutex.
  * When full, the oldest entry goes (FIFO, to keep the example short; a real
