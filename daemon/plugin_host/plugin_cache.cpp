@@ -269,26 +269,34 @@ fibd_cache_status PluginCache::set_status(std::string_view key, std::string_view
   return status;
 }
 
+template <class Call>
+fibd_cache_status PluginCache::checked_call(
+    const char* name, std::initializer_list<fibd_cache_status> allowed,
+    std::string& error, Call&& call) {
+  ErrorBuffer err;
+  fibd_cache_status status;
+  try {
+    auto guard = lock();
+    status = call(err.text, sizeof err.text);
+  } catch (...) {
+    return violation(error, kEscaped);
+  }
+  if (status == FIBD_CACHE_ERROR) error = err.message();
+  if (!known_status(status, allowed)) return bad_status(error, name, status);
+  return status;
+}
+
 fibd_cache_status PluginCache::del(std::string_view key, std::string& error) {
   if (descriptor_.del == nullptr) {
     error = "the plugin does not offer del";
     return FIBD_CACHE_ERROR;
   }
-  ErrorBuffer err;
   const fibd_cache_call call = make_call({}, nullptr);
-  fibd_cache_status status;
-  try {
-    auto guard = lock();
-    status = descriptor_.del(instance_, &call, key.data(), key.size(), err.text,
-                             sizeof err.text);
-  } catch (...) {
-    return violation(error, kEscaped);
-  }
-  if (status == FIBD_CACHE_ERROR) error = err.message();
-  if (!known_status(status, {FIBD_CACHE_OK, FIBD_CACHE_NOT_FOUND, FIBD_CACHE_ERROR})) {
-    return bad_status(error, "del", status);
-  }
-  return status;
+  return checked_call("del", {FIBD_CACHE_OK, FIBD_CACHE_NOT_FOUND, FIBD_CACHE_ERROR},
+                      error, [&](char* err, std::size_t err_len) {
+                        return descriptor_.del(instance_, &call, key.data(), key.size(),
+                                               err, err_len);
+                      });
 }
 
 fibd_cache_status PluginCache::clear(std::string& error) {
@@ -296,20 +304,11 @@ fibd_cache_status PluginCache::clear(std::string& error) {
     error = "the plugin does not offer clear";
     return FIBD_CACHE_ERROR;
   }
-  ErrorBuffer err;
   const fibd_cache_call call = make_call({}, nullptr);
-  fibd_cache_status status;
-  try {
-    auto guard = lock();
-    status = descriptor_.clear(instance_, &call, err.text, sizeof err.text);
-  } catch (...) {
-    return violation(error, kEscaped);
-  }
-  if (status == FIBD_CACHE_ERROR) error = err.message();
-  if (!known_status(status, {FIBD_CACHE_OK, FIBD_CACHE_ERROR})) {
-    return bad_status(error, "clear", status);
-  }
-  return status;
+  return checked_call("clear", {FIBD_CACHE_OK, FIBD_CACHE_ERROR}, error,
+                      [&](char* err, std::size_t err_len) {
+                        return descriptor_.clear(instance_, &call, err, err_len);
+                      });
 }
 
 fibd_cache_status PluginCache::stats(
@@ -318,24 +317,17 @@ fibd_cache_status PluginCache::stats(
     error = "the plugin does not offer stats";
     return FIBD_CACHE_ERROR;
   }
-  ErrorBuffer err;
   StatsSink sink_state;
   std::vector<std::pair<std::string, std::uint64_t>> got;
   sink_state.out = &got;
   fibd_cache_stats_sink sink{sizeof(fibd_cache_stats_sink), 0, sink_ctx(&sink_state),
                              &StatsSink::put};
-  fibd_cache_status status;
-  try {
-    auto guard = lock();
-    status = descriptor_.stats(instance_, &sink, err.text, sizeof err.text);
-  } catch (...) {
-    return violation(error, kEscaped);
-  }
-  if (status == FIBD_CACHE_ERROR) error = err.message();
-  if (!known_status(status, {FIBD_CACHE_OK, FIBD_CACHE_ERROR})) {
-    return bad_status(error, "stats", status);
-  }
-  if (sink_state.failed) {
+  const fibd_cache_status status =
+      checked_call("stats", {FIBD_CACHE_OK, FIBD_CACHE_ERROR}, error,
+                   [&](char* err, std::size_t err_len) {
+                     return descriptor_.stats(instance_, &sink, err, err_len);
+                   });
+  if (status == FIBD_CACHE_OK && sink_state.failed) {
     error = "out of memory while collecting stats";
     return FIBD_CACHE_ERROR;
   }

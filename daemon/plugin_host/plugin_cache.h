@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -106,6 +107,14 @@ class PluginCache final : public Cache {
   PluginCache(std::unique_ptr<PluginImage> image, PluginDescriptor descriptor,
               std::chrono::milliseconds call_timeout);
   std::unique_lock<std::mutex> lock();
+  // One synchronous call of an optional entry point (del, clear, stats):
+  // under the instance's lock, no exception escaping, the status checked
+  // against `allowed`, the plugin's message kept on error. `call` gets the
+  // error buffer and its size.
+  template <class Call>
+  fibd_cache_status checked_call(const char* name,
+                                 std::initializer_list<fibd_cache_status> allowed,
+                                 std::string& error, Call&& call);
   fibd_cache_call make_call(const CallOptions& options, const PendingCall* pending);
   // Waits for a PENDING call until its deadline, then cancels it.
   fibd_cache_status await(PendingCall& call, const fibd_cache_call& c, std::string& error,
