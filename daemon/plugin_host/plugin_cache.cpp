@@ -125,6 +125,29 @@ std::unique_lock<std::mutex> PluginCache::lock() {
   return std::unique_lock<std::mutex>(mutex_);
 }
 
+template <class Call>
+std::optional<fibd_cache_status> PluginCache::locked(Call&& call) {
+  try {
+    auto guard = lock();
+    return call();
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+template <class Call>
+fibd_cache_status PluginCache::checked_call(
+    const char* name, std::initializer_list<fibd_cache_status> allowed,
+    std::string& error, Call&& call) {
+  ErrorBuffer err;
+  const auto called = locked([&] { return call(err.text, sizeof err.text); });
+  if (!called) return violation(error, kEscaped);
+  const fibd_cache_status status = *called;
+  if (status == FIBD_CACHE_ERROR) error = err.message();
+  if (!known_status(status, allowed)) return bad_status(error, name, status);
+  return status;
+}
+
 fibd_cache_call PluginCache::make_call(const CallOptions& options,
                                        const PendingCall* pending) {
   fibd_cache_call c{};
@@ -185,16 +208,13 @@ fibd_cache_status PluginCache::get_status(std::string_view key, std::string& val
   if (descriptor_.async()) pending = PendingCall::start(true, pending_);
   if (trace) trace->call = pending;
   const fibd_cache_call call = make_call(options, pending.get());
-  fibd_cache_status status;
-  try {
-    auto guard = lock();
-    status = descriptor_.get(instance_, &call, key.data(), key.size(), &sink, err.text,
-                             sizeof err.text);
-  } catch (...) {
-    if (pending) pending->answered(FIBD_CACHE_ERROR);
-    return violation(error, kEscaped);
-  }
-  if (pending) pending->answered(status);
+  const auto called = locked([&] {
+    return descriptor_.get(instance_, &call, key.data(), key.size(), &sink, err.text,
+                           sizeof err.text);
+  });
+  if (pending) pending->answered(called.value_or(FIBD_CACHE_ERROR));
+  if (!called) return violation(error, kEscaped);
+  fibd_cache_status status = *called;
   if (status == FIBD_CACHE_PENDING && pending) {
     if (trace) trace->pending = true;
     status = await(*pending, call, error, trace);
@@ -243,16 +263,13 @@ fibd_cache_status PluginCache::set_status(std::string_view key, std::string_view
   if (descriptor_.async()) pending = PendingCall::start(false, pending_);
   if (trace) trace->call = pending;
   const fibd_cache_call call = make_call(options, pending.get());
-  fibd_cache_status status;
-  try {
-    auto guard = lock();
-    status = descriptor_.set(instance_, &call, key.data(), key.size(), value.data(),
-                             value.size(), ttl_ms, err.text, sizeof err.text);
-  } catch (...) {
-    if (pending) pending->answered(FIBD_CACHE_ERROR);
-    return violation(error, kEscaped);
-  }
-  if (pending) pending->answered(status);
+  const auto called = locked([&] {
+    return descriptor_.set(instance_, &call, key.data(), key.size(), value.data(),
+                           value.size(), ttl_ms, err.text, sizeof err.text);
+  });
+  if (pending) pending->answered(called.value_or(FIBD_CACHE_ERROR));
+  if (!called) return violation(error, kEscaped);
+  const fibd_cache_status status = *called;
   if (status == FIBD_CACHE_PENDING && pending) {
     if (trace) trace->pending = true;
     return await(*pending, call, error, trace);
@@ -266,23 +283,6 @@ fibd_cache_status PluginCache::set_status(std::string_view key, std::string_view
     }
     return bad_status(error, "set", status);
   }
-  return status;
-}
-
-template <class Call>
-fibd_cache_status PluginCache::checked_call(
-    const char* name, std::initializer_list<fibd_cache_status> allowed,
-    std::string& error, Call&& call) {
-  ErrorBuffer err;
-  fibd_cache_status status;
-  try {
-    auto guard = lock();
-    status = call(err.text, sizeof err.text);
-  } catch (...) {
-    return violation(error, kEscaped);
-  }
-  if (status == FIBD_CACHE_ERROR) error = err.message();
-  if (!known_status(status, allowed)) return bad_status(error, name, status);
   return status;
 }
 

@@ -107,6 +107,10 @@ class PluginCache final : public Cache {
   PluginCache(std::unique_ptr<PluginImage> image, PluginDescriptor descriptor,
               std::chrono::milliseconds call_timeout);
   std::unique_lock<std::mutex> lock();
+  // Runs `call` under the instance's lock; nullopt when an exception escaped
+  // the plugin (a contract violation).
+  template <class Call>
+  std::optional<fibd_cache_status> locked(Call&& call);
   // One synchronous call of an optional entry point (del, clear, stats):
   // under the instance's lock, no exception escaping, the status checked
   // against `allowed`, the plugin's message kept on error. `call` gets the
