@@ -232,13 +232,18 @@ class LimitsTest(unittest.TestCase):
         with Daemon(extra_config="fib:\n  algorithm: naive\n") as d:
             d.wait_ready()
             with socket.create_connection(("127.0.0.1", d.port), timeout=30 * SLOW) as s:
-                # A computation of about a second (sanitized builds run -O0).
-                n = 36 if SANITIZED else 42
+                # A computation of a second or more (sanitized builds run -O0),
+                # running when SIGTERM arrives: an answer sent before it would
+                # rightly keep the connection open.
+                n = 38 if SANITIZED else 42
                 s.sendall(b"GET /fib/%d HTTP/1.1\r\nHost: x\r\n\r\n" % n)
-                time.sleep(0.2)
+                deadline = time.monotonic() + 10 * SLOW
+                while d.metric("fibd_computations_in_flight") == 0:
+                    self.assertLess(time.monotonic(), deadline, "the computation never started")
+                    time.sleep(0.01)
                 d.signal(signal.SIGTERM)
                 answers, closed = read_answers(s, 1)
-            self.assertEqual(answers[0][2], b'{"result":%d}' % {36: 14930352, 42: 267914296}[n])
+            self.assertEqual(answers[0][2], b'{"result":%d}' % {38: 39088169, 42: 267914296}[n])
             self.assertEqual(answers[0][1].get("connection"), "close")
             self.assertTrue(closed)
             self.assertEqual(d.stop(), 0)
