@@ -48,8 +48,9 @@ EventPtr make_event(event_base* base, int fd, short what, event_callback_fn cb,
 Application::Application(CommandLine command_line, Config config)
     : command_line_(std::move(command_line)),
       config_(std::move(config)),
+      cpus_(usable_cpus()),
       runtime_(nullptr),
-      fib_(config_.effective_workers(), metrics_) {}
+      fib_(config_.effective_workers(cpus_.cpus), metrics_) {}
 
 Application::~Application() {
   reload_thread_ = {};  // stop and join before the parts it uses go away
@@ -115,10 +116,9 @@ int Application::run() {
   cache.reset();
 
   // 2. The socket and the loops, as many as the CPUs fibd may use.
-  const CpuBudget cpus = usable_cpus();
-  spdlog::info("sizing: {} event loops and {} workers{}; {}", cpus.cpus,
-               config_.effective_workers(), config_.workers != 0 ? " (workers: set)" : "",
-               cpus.why);
+  spdlog::info("sizing: {} event loops and {} workers{}; {}", cpus_.cpus,
+               config_.effective_workers(cpus_.cpus),
+               config_.workers != 0 ? " (workers: set)" : "", cpus_.why);
   try {
     socket_ = open_listen_socket(config_.listen);
   } catch (const ListenError& e) {
@@ -127,7 +127,7 @@ int Application::run() {
   }
   ApiContext ctx{runtime_, fib_, metrics_};
   server_ = std::make_unique<http::Server>(
-      socket_.fd.get(), cpus.cpus, http_limits(config_.http),
+      socket_.fd.get(), cpus_.cpus, http_limits(config_.http),
       [ctx] { return std::make_unique<ApiHandler>(ctx); });
   server_->start();
 
@@ -160,7 +160,7 @@ int Application::run() {
   event_add(on_int.get(), nullptr);
 
   EventPtr watchdog;
-  Liveness liveness(*server_, cpus.cpus, fib_);
+  Liveness liveness(*server_, cpus_.cpus, fib_);
   if (auto interval = notify::watchdog_interval()) {
     // WATCHDOG=1 only while every loop and the worker pool answer.
     watchdog = make_event(

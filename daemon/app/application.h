@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/cpu_budget.h"
 #include "compute/fib_service.h"
 #include "compute/runtime.h"
 #include "config/config.h"
@@ -52,7 +53,8 @@ class Application final : public Control {
   void begin_shutdown(event_base* main_base);
 
   CommandLine command_line_;
-  Config config_;  // written only by the reload thread after start
+  Config config_;         // written only by the reload thread after start
+  const CpuBudget cpus_;  // measured once: sizes the loops and the workers
   // Declared before everything that holds a cache, so it outlives them all.
   PluginReaper reaper_;
   Metrics metrics_;

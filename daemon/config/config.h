@@ -56,9 +56,9 @@ struct Config {
 
   // max_n as it applies to the configured algorithm (naive is capped at 92).
   std::uint64_t effective_max_n() const;
-  // workers, with 0 resolved to the CPUs fibd may use (affinity, cgroup
-  // quota: base/cpu_budget.h).
-  unsigned effective_workers() const;
+  // workers, with 0 resolved to `usable_cpus`: the CPUs fibd may use
+  // (affinity, cgroup quota), measured once by the caller (base/cpu_budget.h).
+  unsigned effective_workers(unsigned usable_cpus) const;
 };
 
 // Thrown for any invalid configuration or command line. what() is the whole

@@ -5,7 +5,6 @@
 #include <string_view>
 #include <thread>
 
-#include "base/cpu_budget.h"
 #include "config/config.h"
 #include "config/config_checks.h"
 #include "config/names.h"
@@ -16,8 +15,8 @@ std::uint64_t Config::effective_max_n() const {
   return algorithm == Algorithm::Naive ? std::min(max_n, kNaiveMaxN) : max_n;
 }
 
-unsigned Config::effective_workers() const {
-  return workers != 0 ? workers : usable_cpus().cpus;
+unsigned Config::effective_workers(unsigned usable_cpus) const {
+  return workers != 0 ? workers : std::max(1u, usable_cpus);
 }
 
 // ---------------------------------------------------------------------------

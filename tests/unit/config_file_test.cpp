@@ -2,8 +2,8 @@
 #include <string>
 #include <thread>
 
-#include "config_test_support.h"
 #include "base/cpu_budget.h"
+#include "config_test_support.h"
 
 namespace fibd {
 namespace {
@@ -59,7 +59,7 @@ dbus:
   EXPECT_EQ(c.listen, "[::1]:9090");
   EXPECT_EQ(c.log_level, LogLevel::Debug);
   EXPECT_EQ(c.workers, 4u);
-  EXPECT_EQ(c.effective_workers(), 4u);
+  EXPECT_EQ(c.effective_workers(8), 4u);
   EXPECT_EQ(c.algorithm, Algorithm::Naive);
   EXPECT_EQ(c.max_n, 50u);
   EXPECT_EQ(c.max_inflight, 8u);
@@ -143,10 +143,11 @@ TEST(ConfigEffective, MaxN) {
 
 TEST(ConfigEffective, Workers) {
   Config c;
-  EXPECT_EQ(c.effective_workers(), usable_cpus().cpus);  // affinity, cgroup quota
-  EXPECT_GE(c.effective_workers(), 1u);
+  EXPECT_EQ(c.effective_workers(usable_cpus().cpus), usable_cpus().cpus);
+  EXPECT_EQ(c.effective_workers(5), 5u);
+  EXPECT_GE(c.effective_workers(0), 1u);
   c.workers = 3;
-  EXPECT_EQ(c.effective_workers(), 3u);
+  EXPECT_EQ(c.effective_workers(5), 3u);
 }
 
 // ---------------------------------------------------------------------------
