@@ -5,9 +5,16 @@
 // The tests, cheapest first: the exact number of decimal digits of F(n)
 // (from n*log10(phi), exact tie-break with GMP in the rare case the estimate
 // is too close to an integer to trust), no leading zero, decimal digits only,
-// and an arithmetic fingerprint: the value modulo the prime R19 =
-// (10^19 - 1) / 9 against F(n) modulo R19 by fast doubling. F(n) up to F(93)
-// fits in 64 bits and is compared exactly.
+// and an arithmetic fingerprint: the value modulo 10^32 - 1, kept as its
+// residues modulo 10^16 - 1 and 10^16 + 1 (about 106 bits together),
+// against F(n) modulo the same two numbers by fast doubling. F(n) up to
+// F(93) fits in 64 bits and is compared exactly.
+//
+// Why 10^32 - 1: since 10^32 = 1 modulo it, a decimal string reduces by
+// summing the digits of each of 32 place-value classes, which are the byte
+// positions modulo 32: two 16-byte vectors hold one digit of each class, so the bulk is
+// byte additions and a running maximum, close to the speed of reading the value once
+// (docs/performance.md).
 #pragma once
 
 #include <cstddef>
@@ -26,14 +33,21 @@ FibCheck check_fib_value(std::uint64_t n, std::string_view value);
 // The number of decimal digits of F(n) (F(0) = "0" has one).
 std::size_t fib_decimal_digits(std::uint64_t n);
 
-// The repunit prime (10^19 - 1) / 9 = 1111111111111111111: 10^19 = 1 modulo
-// it, so a decimal string reduces with additions only.
-inline constexpr std::uint64_t kFingerprintPrime = 1111111111111111111ULL;
+inline constexpr std::uint64_t kFingerprintBelow = 9'999'999'999'999'999ULL;  // 10^16 - 1
+inline constexpr std::uint64_t kFingerprintAbove =
+    10'000'000'000'000'001ULL;  // 10^16 + 1
 
-// F(n) mod kFingerprintPrime by fast doubling (128-bit products).
-std::uint64_t fib_fingerprint(std::uint64_t n);
+// A number modulo 10^16 - 1 and modulo 10^16 + 1.
+struct Fingerprint {
+  std::uint64_t below = 0;
+  std::uint64_t above = 0;
+  friend bool operator==(const Fingerprint&, const Fingerprint&) = default;
+};
 
-// The decimal `digits` (all '0'..'9', else false) modulo kFingerprintPrime.
-bool decimal_fingerprint(std::string_view digits, std::uint64_t& out);
+// F(n)'s fingerprint by fast doubling (128-bit products).
+Fingerprint fib_fingerprint(std::uint64_t n);
+
+// The decimal `digits`' fingerprint; false if any byte is not '0'..'9'.
+bool decimal_fingerprint(std::string_view digits, Fingerprint& out);
 
 }  // namespace fibd

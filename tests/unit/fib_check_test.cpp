@@ -1,12 +1,16 @@
 #include "compute/fib_check.h"
 
+#include <gmp.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "compute/fib.h"
 
@@ -32,15 +36,19 @@ TEST(FibCheck, DigitCountIsExact) {
 TEST(FibCheck, FingerprintsAgree) {
   for (std::uint64_t n = 0; n <= 20000; n += 7) {
     const std::string digits = fib_fast(n);
-    std::uint64_t from_digits = 0;
+    Fingerprint from_digits;
     ASSERT_TRUE(decimal_fingerprint(digits, from_digits));
     EXPECT_EQ(from_digits, fib_fingerprint(n)) << "n = " << n;
   }
-  std::uint64_t v = 0;
-  ASSERT_TRUE(decimal_fingerprint("1111111111111111111", v));  // R19 itself
-  EXPECT_EQ(v, 0u);
+  Fingerprint v;
+  ASSERT_TRUE(decimal_fingerprint("9999999999999999", v));  // 10^16 - 1
+  EXPECT_EQ(v.below, 0u);
+  EXPECT_EQ(v.above, kFingerprintAbove - 2);
+  ASSERT_TRUE(decimal_fingerprint("10000000000000001", v));  // 10^16 + 1
+  EXPECT_EQ(v.below, 2u);
+  EXPECT_EQ(v.above, 0u);
   ASSERT_TRUE(decimal_fingerprint("", v));
-  EXPECT_EQ(v, 0u);
+  EXPECT_EQ(v, Fingerprint{});
   EXPECT_FALSE(decimal_fingerprint("12345678x", v));
   EXPECT_FALSE(decimal_fingerprint("1234567/12345678", v));
   EXPECT_FALSE(decimal_fingerprint("1234567:12345678", v));
@@ -55,6 +63,39 @@ TEST(FibCheck, FingerprintsAgree) {
       bad[at] = c;
       EXPECT_FALSE(decimal_fingerprint(bad, v)) << at << " " << int(c);
     }
+  }
+}
+
+// Any decimal string, of any length (every split between the vector loop,
+// its batches and the tail), reduces to what GMP says.
+TEST(FibCheck, FingerprintIsTheValueModuloBoth) {
+  std::mt19937_64 random(20261130);
+  // The decimal `digits` modulo m, by GMP.
+  auto gmp_mod = [](const std::string& digits, std::uint64_t m) {
+    mpz_t value, modulus;
+    mpz_init_set_str(value, digits.c_str(), 10);
+    mpz_init_set_str(modulus, std::to_string(m).c_str(), 10);
+    mpz_mod(value, value, modulus);
+    std::string out(mpz_sizeinbase(value, 10) + 2, '\0');
+    mpz_get_str(out.data(), 10, value);
+    out.resize(std::strlen(out.c_str()));
+    mpz_clear(value);
+    mpz_clear(modulus);
+    return out;
+  };
+  std::vector<std::size_t> lengths;
+  for (std::size_t len = 1; len <= 300; ++len) lengths.push_back(len);
+  for (std::size_t len :
+       {1791, 1792, 1793, 4095, 4096, 4097, 456959, 456960, 456961, 2000000})
+    lengths.push_back(len);
+  for (std::size_t len : lengths) {
+    std::string digits(len, '0');
+    for (char& c : digits) c = static_cast<char>('0' + random() % 10);
+    if (len % 3 == 0) std::fill(digits.begin(), digits.end(), '9');  // the largest sums
+    Fingerprint v;
+    ASSERT_TRUE(decimal_fingerprint(digits, v)) << len;
+    EXPECT_EQ(gmp_mod(digits, kFingerprintBelow), std::to_string(v.below)) << len;
+    EXPECT_EQ(gmp_mod(digits, kFingerprintAbove), std::to_string(v.above)) << len;
   }
 }
 
