@@ -13,10 +13,11 @@ end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    'WRKJSON {"requests":%d,"duration_us":%d,"rps":%.1f,"mean_us":%.1f,' ..
+    'WRKJSON {"requests":%d,"bytes":%d,"duration_us":%d,"rps":%.1f,"bytes_per_s":%.1f,"mean_us":%.1f,' ..
     '"p10_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,' ..
     '"connect_errors":%d,"read_errors":%d,"write_errors":%d,"timeouts":%d,"non2xx":%d}\n',
-    summary.requests, summary.duration, summary.requests / (summary.duration / 1e6),
+    summary.requests, summary.bytes, summary.duration, summary.requests / (summary.duration / 1e6),
+    summary.bytes / (summary.duration / 1e6),
     latency.mean, latency:percentile(10), latency:percentile(50), latency:percentile(90), latency:percentile(99),
     latency.max, e.connect, e.read, e.write, e.timeout, e.status))
 end
