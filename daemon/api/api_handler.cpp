@@ -103,12 +103,17 @@ void ApiHandler::handle_fib(std::string_view n_text, http::Responder& responder)
   SPDLOG_DEBUG("GET /fib/{}", n);
 
   Cache& cache = *rt.cache;
-  if (!cache.non_blocking()) {
-    // A hit in the near tier costs no worker; anything else goes to one.
+  if (cache.async() || !cache.non_blocking()) {
+    // A hit in the near tier is answered here; an async cache is asked
+    // without holding a thread; anything else goes to a worker.
     if (cache.get_near(cache_key(n), value_) &&
         accept_cached_fib(n, value_, cache, ctx_.metrics)) {
       ctx_.metrics.cache_hit();
       send_fib(responder, value_, true);
+      return;
+    }
+    if (cache.async()) {
+      lookup_async(n, responder);
       return;
     }
     submit(n, view_.snapshot(), /*lookup_cache=*/true, responder);
@@ -157,11 +162,12 @@ void ApiHandler::compute_inline(std::uint64_t n, http::Responder& responder) {
 }
 
 void ApiHandler::submit(std::uint64_t n, const std::shared_ptr<const Runtime>& rt,
-                        bool lookup_cache, http::Responder& responder) {
+                        bool lookup_cache, http::Responder& responder,
+                        std::chrono::milliseconds timeout) {
   auto miss = std::make_shared<Miss>();
   miss->n = n;
   http::DeferOptions options;
-  options.timeout = rt->compute_timeout;
+  options.timeout = timeout.count() > 0 ? timeout : rt->compute_timeout;
   options.on_timeout = [this, miss,
                         ms = rt->compute_timeout.count()](http::Responder& r) {
     ctx_.fib.detach(miss->ticket);

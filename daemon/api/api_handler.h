@@ -5,6 +5,7 @@
 // answered through a Deferred when the result comes back.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@
 #include "compute/runtime.h"
 #include "http/handler.h"
 #include "metrics/metrics.h"
+#include "plugin_host/cache.h"
 
 namespace fibd {
 
@@ -38,11 +40,22 @@ class ApiHandler final : public http::Handler {
 
  private:
   struct Miss;
+  struct Lookup;
 
   void handle_fib(std::string_view n_text, http::Responder& responder);
   void compute_inline(std::uint64_t n, http::Responder& responder);
+  // `timeout`: what is left of the request's limits.compute_timeout (all
+  // of it when zero).
   void submit(std::uint64_t n, const std::shared_ptr<const Runtime>& rt,
-              bool lookup_cache, http::Responder& responder);
+              bool lookup_cache, http::Responder& responder,
+              std::chrono::milliseconds timeout = {});
+  // Async caches: the lookup holds no worker and no max_inflight slot while
+  // it waits; a miss then goes to compute (api/cache_lookup.cpp).
+  void lookup_async(std::uint64_t n, http::Responder& responder);
+  void lookup_done(std::uint64_t n, const std::shared_ptr<const Runtime>& rt,
+                   const CacheLookup& lookup,
+                   std::chrono::steady_clock::time_point deadline,
+                   http::Responder& responder);
   void complete(const Miss& miss, const FibResult& result, http::Responder& responder);
   void send_fib(http::Responder& responder, std::string_view digits, bool hit,
                 std::shared_ptr<const std::string> owner = nullptr);

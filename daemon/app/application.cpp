@@ -82,7 +82,7 @@ int Application::run() {
   //    pretend to be ready.
   std::shared_ptr<Cache> cache;
   try {
-    cache = open_cache(config_.cache, &reaper_);
+    cache = open_cache(config_.cache, &reaper_, config_.compute_timeout);
   } catch (const CacheLoadError& e) {
     // Most loader messages already start with this; say it once.
     constexpr std::string_view kWhat = "cannot load cache plugin";
@@ -270,7 +270,7 @@ ReloadResult Application::reload(bool reread_config) {
   if (!reread_config || !same_cache_settings(next.cache, config_.cache) ||
       !(identify_path(cache->path()) == cache->file_identity())) {  // replaced on disk
     try {
-      cache = open_cache(next.cache, &reaper_);
+      cache = open_cache(next.cache, &reaper_, next.compute_timeout);
     } catch (const CacheLoadError& e) {
       return fail(ReloadResult::Kind::PluginLoadFailed, e.what());
     }

@@ -306,6 +306,9 @@ void Connection::drain() {
 }
 
 Deferred Connection::defer(Responder& responder, DeferOptions options) {
+  // Deferring again from a completion (a cache lookup that missed, now a
+  // computation) continues the wait: the earlier handle goes quiet.
+  if (deferred_) end_deferred(/*cancelled=*/false);
   auto state = std::make_shared<DeferredState>();
   state->loop = &loop_;
   state->connection = this;
@@ -358,7 +361,7 @@ void Connection::on_deferred_timeout(evutil_socket_t, short, void* self) {
   if (!state) return;
   Responder responder(c, state);
   if (state->options.on_timeout) state->options.on_timeout(responder);
-  if (!responder.answered_) {
+  if (!responder.answered_ && !responder.deferred_now_) {
     c.end_deferred(/*cancelled=*/false);
     static constexpr Header kRetry[] = {{"Retry-After", "1"}};
     c.answer(Response{503, "text/plain", kRetry, {}, "timed out\n", {}, nullptr});

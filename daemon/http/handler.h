@@ -34,6 +34,9 @@ class Responder {
   void respond(const Response& response);
   void respond(const OwnedResponse& response);
   // Keeps the request open, to be answered through the returned handle.
+  // From a function run by Deferred::complete (or on_timeout), it keeps
+  // waiting with the new options; the earlier handle's completions are
+  // then ignored.
   Deferred defer(DeferOptions options);
 
   bool answered() const { return answered_; }

@@ -32,7 +32,7 @@ void Responder::respond(const OwnedResponse& owned) {
 }
 
 Deferred Responder::defer(DeferOptions options) {
-  if (answered_ || deferred_now_ || deferred_) return {};
+  if (answered_ || deferred_now_) return {};
   return connection_.defer(*this, std::move(options));
 }
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,22 @@ struct PluginMetric {
   double value = 0;
 };
 
+// The answer to an asynchronous lookup (Cache::get_async).
+struct CacheLookup {
+  CacheOutcome outcome = CacheOutcome::Error;
+  std::string value;  // Hit: the value, unchecked
+  std::string error;  // Error: why
+};
+using CacheLookupDone = std::function<void(CacheLookup)>;
+
+// A lookup in flight. cancel(): nobody waits for it any more; the plugin is
+// told, and `done` still runs once. Any thread, any number of times.
+class CacheLookupHandle {
+ public:
+  virtual ~CacheLookupHandle() = default;
+  virtual void cancel() = 0;
+};
+
 class Cache {
  public:
   virtual ~Cache() = default;
@@ -51,6 +68,23 @@ class Cache {
   // False with error filled on failure. Never throws.
   virtual bool set(std::string_view key, std::string_view value,
                    std::chrono::milliseconds ttl, std::string& error) = 0;
+
+  // True when get_async() holds no thread while it waits: the plugin
+  // completes lookups later, from threads of its own.
+  virtual bool async() const { return false; }
+  // Starts a lookup that ends by `deadline`. `done` runs exactly once, on any
+  // thread, possibly this one before get_async returns. The handle (null
+  // when the answer came at once) cancels it. The caller keeps the cache
+  // alive until `done` has run. Never throws. This default answers at once
+  // with get().
+  virtual std::shared_ptr<CacheLookupHandle> get_async(
+      std::string_view key, std::chrono::steady_clock::time_point /*deadline*/,
+      CacheLookupDone done) {
+    CacheLookup lookup;
+    lookup.outcome = get(key, lookup.value, lookup.error);
+    done(std::move(lookup));
+    return nullptr;
+  }
 
   // The metrics the plugin reported through the host services, by name.
   virtual std::vector<PluginMetric> plugin_metrics() const { return {}; }

@@ -10,7 +10,8 @@
 
 namespace fibd {
 
-std::shared_ptr<Cache> open_cache(const CacheSettings& settings, PluginReaper* reaper) {
+std::shared_ptr<Cache> open_cache(const CacheSettings& settings, PluginReaper* reaper,
+                                  std::chrono::milliseconds call_timeout) {
   if (settings.plugin == "none") return make_none_cache();
 
   PluginLoadRequest request;
@@ -19,12 +20,13 @@ std::shared_ptr<Cache> open_cache(const CacheSettings& settings, PluginReaper* r
   request.trust_check = settings.trust_check;
   request.options = settings.options;
   request.default_ttl = settings.expiration;
+  request.call_timeout = call_timeout;
   try {
     std::shared_ptr<Cache> cache = load_plugin(request);
     // The near tier holds the plugin: both are retired together.
     if (settings.near_max_bytes > 0) {
-      cache = make_near_cache(std::move(cache), settings.near_max_bytes,
-                              settings.expiration);
+      cache =
+          make_near_cache(std::move(cache), settings.near_max_bytes, settings.expiration);
     }
     return reaper ? reaper->adopt(std::move(cache)) : cache;
   } catch (const CacheLoadError& e) {

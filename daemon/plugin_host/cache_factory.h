@@ -2,6 +2,7 @@
 // through the C ABI (see plugin_loader.h).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 
@@ -23,7 +24,11 @@ class PluginReaper;
 // destroys the plugin instance and unloads its image: on `reaper`'s thread
 // when one is given (it must outlive the cache), else on the thread that
 // lets go of it last.
-std::shared_ptr<Cache> open_cache(const CacheSettings& settings,
-                                  PluginReaper* reaper = nullptr);
+// `call_timeout` is the deadline of a cache call made without one of its
+// own (fibd_cache_config.call_timeout_ns): the daemon passes
+// limits.compute_timeout, the time a request may take.
+std::shared_ptr<Cache> open_cache(
+    const CacheSettings& settings, PluginReaper* reaper = nullptr,
+    std::chrono::milliseconds call_timeout = std::chrono::seconds(1));
 
 }  // namespace fibd

@@ -108,6 +108,27 @@ class NearCache final : public Cache {
     return outcome;
   }
 
+  bool async() const override { return remote_->async(); }
+  // The caller keeps this cache alive until `done` has run (the request
+  // holds its runtime snapshot), so the completion may keep the value here.
+  std::shared_ptr<CacheLookupHandle> get_async(
+      std::string_view key, std::chrono::steady_clock::time_point deadline,
+      CacheLookupDone done) override {
+    CacheLookup near;
+    if (get_near(key, near.value)) {
+      near.outcome = CacheOutcome::Hit;
+      done(std::move(near));
+      return nullptr;
+    }
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return remote_->get_async(
+        key, deadline,
+        [this, key = std::string(key), done = std::move(done)](CacheLookup r) {
+          if (r.outcome == CacheOutcome::Hit) keep(key, r.value, max_ttl_);
+          done(std::move(r));
+        });
+  }
+
   bool set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl,
            std::string& error) override {
     bool ok = remote_->set(key, value, ttl, error);

@@ -104,7 +104,17 @@ void PendingCall::complete(fibd_cache_completion_ctx* ctx, fibd_cache_status sta
     self->message_ = "out of memory while taking the plugin's answer";
   }
   self->done_ = true;
+  // Kept alive past release_plugin_share (which may drop the last
+  // reference) for as long as on_done runs.
+  std::shared_ptr<PendingCall> alive = self->plugin_share_;
+  std::function<void()> done = std::move(self->on_done_);
   self->release_plugin_share(lock);
+  if (!done) return;
+  try {
+    done();
+  } catch (...) {
+    spdlog::default_logger()->error("cache call: the host could not take a completion");
+  }
 }
 
 bool PendingCall::wait_until(std::chrono::steady_clock::time_point deadline) {

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -52,6 +53,10 @@ class PendingCall {
   // plugin's share until complete(); anything else releases it, and a later
   // complete() is a contract violation.
   void answered(fibd_cache_status status);
+  // Runs `fn` once complete() has stored the answer, on the completing
+  // thread, outside the call's lock (the call is alive during `fn`). Set it
+  // before the plugin is called.
+  void on_done(std::function<void()> fn) { on_done_ = std::move(fn); }
   // True once complete() has run, waiting at most until `deadline`.
   bool wait_until(std::chrono::steady_clock::time_point deadline);
 
@@ -79,6 +84,7 @@ class PendingCall {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::shared_ptr<PendingCall> plugin_share_;  // until complete()
+  std::function<void()> on_done_;
   bool answered_ = false;
   bool done_ = false;
   int completions_ = 0;

@@ -193,6 +193,28 @@ fibd_cache_status PluginCache::await(PendingCall& call, const fibd_cache_call& c
 fibd_cache_status PluginCache::get_status(std::string_view key, std::string& value,
                                           std::string& error, const CallOptions& options,
                                           CallTrace* trace) {
+  std::shared_ptr<PendingCall> pending;
+  if (descriptor_.async()) pending = PendingCall::start(true, pending_);
+  if (trace) trace->call = pending;
+  const fibd_cache_call call = make_call(options, pending.get());
+  fibd_cache_status status = start_get(key, value, error, call, pending.get());
+  if (status != FIBD_CACHE_PENDING) return status;
+  if (trace) trace->pending = true;
+  status = await(*pending, call, error, trace);
+  if (status == FIBD_CACHE_HIT) {
+    value.swap(pending->value());
+    return status;
+  }
+  if (!known_status(status,
+                    {FIBD_CACHE_NOT_FOUND, FIBD_CACHE_EXPIRED, FIBD_CACHE_CANCELLED})) {
+    return FIBD_CACHE_ERROR;  // error filled by await()
+  }
+  return status;
+}
+
+fibd_cache_status PluginCache::start_get(std::string_view key, std::string& value,
+                                         std::string& error, const fibd_cache_call& call,
+                                         PendingCall* pending) {
   ErrorBuffer err;
   ValueSink sink_state;
   // The plugin copies the value into a per-thread buffer that keeps its
@@ -204,30 +226,14 @@ fibd_cache_status PluginCache::get_status(std::string_view key, std::string& val
   sink_state.value = &got;
   fibd_cache_sink sink{sizeof(fibd_cache_sink), 0, sink_ctx(&sink_state),
                        &ValueSink::put};
-  std::shared_ptr<PendingCall> pending;
-  if (descriptor_.async()) pending = PendingCall::start(true, pending_);
-  if (trace) trace->call = pending;
-  const fibd_cache_call call = make_call(options, pending.get());
   const auto called = locked([&] {
     return descriptor_.get(instance_, &call, key.data(), key.size(), &sink, err.text,
                            sizeof err.text);
   });
   if (pending) pending->answered(called.value_or(FIBD_CACHE_ERROR));
   if (!called) return violation(error, kEscaped);
-  fibd_cache_status status = *called;
-  if (status == FIBD_CACHE_PENDING && pending) {
-    if (trace) trace->pending = true;
-    status = await(*pending, call, error, trace);
-    if (status == FIBD_CACHE_HIT) {
-      value.swap(pending->value());
-      return status;
-    }
-    if (!known_status(status,
-                      {FIBD_CACHE_NOT_FOUND, FIBD_CACHE_EXPIRED, FIBD_CACHE_CANCELLED})) {
-      return FIBD_CACHE_ERROR;  // error filled by await()
-    }
-    return status;
-  }
+  const fibd_cache_status status = *called;
+  if (status == FIBD_CACHE_PENDING && pending) return status;
   if (!known_status(status, {FIBD_CACHE_HIT, FIBD_CACHE_NOT_FOUND, FIBD_CACHE_EXPIRED,
                              FIBD_CACHE_ERROR})) {
     if (status == FIBD_CACHE_PENDING) {

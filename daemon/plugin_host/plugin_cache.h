@@ -42,7 +42,7 @@ struct CallTrace {
   std::shared_ptr<PendingCall> call;  // kept to count late extra completions
 };
 
-class PluginCache final : public Cache {
+class PluginCache final : public Cache, public std::enable_shared_from_this<PluginCache> {
  public:
   using Options = std::vector<std::pair<std::string, std::string>>;
   // How long a call that was cancelled may take to complete before the
@@ -72,6 +72,12 @@ class PluginCache final : public Cache {
   bool non_blocking() const override { return descriptor_.non_blocking(); }
   FileIdentity file_identity() const override { return image_->identity(); }
   CacheOutcome get(std::string_view key, std::string& value, std::string& error) override;
+  // Async plugins: the lookup holds no thread while it waits; `done` runs
+  // from the thread that completes it (plugin_cache_async.cpp).
+  bool async() const override { return descriptor_.async(); }
+  std::shared_ptr<CacheLookupHandle> get_async(
+      std::string_view key, std::chrono::steady_clock::time_point deadline,
+      CacheLookupDone done) override;
   bool set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl,
            std::string& error) override;
 
@@ -98,6 +104,9 @@ class PluginCache final : public Cache {
   fibd_cache_status stats(std::vector<std::pair<std::string, std::uint64_t>>& out,
                           std::string& error);
 
+  // Tells the plugin nobody waits for call `call_id` any more.
+  void cancel_call(std::uint64_t call_id);
+
   // The metrics the plugin reported through the host services.
   std::vector<PluginMetric> plugin_metrics() const override { return host_.metrics(); }
   // Calls still owed a completion.
@@ -120,6 +129,11 @@ class PluginCache final : public Cache {
                                  std::initializer_list<fibd_cache_status> allowed,
                                  std::string& error, Call&& call);
   fibd_cache_call make_call(const CallOptions& options, const PendingCall* pending);
+  // Calls the plugin's get: its synchronous answer checked (HIT swaps the
+  // value into `value`), or PENDING when `pending` will get the answer.
+  fibd_cache_status start_get(std::string_view key, std::string& value,
+                              std::string& error, const fibd_cache_call& call,
+                              PendingCall* pending);
   // Waits for a PENDING call until its deadline, then cancels it.
   fibd_cache_status await(PendingCall& call, const fibd_cache_call& c, std::string& error,
                           CallTrace* trace);

@@ -1,0 +1,129 @@
+// Lookups of async plugins (FIBD_CACHE_FEATURE_ASYNC) that hold no thread
+// while the plugin works: the answer reaches the caller's `done` from the
+// thread that completes the call (the plugin's), and a handle cancels it.
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+
+#include "plugin_host/plugin_cache.h"
+
+namespace fibd {
+
+namespace {
+
+// The caller's `done`, run by whichever comes first of the plugin's
+// synchronous answer and its completion (a plugin that does both breaks the
+// contract; the caller still hears once).
+struct AsyncGet {
+  CacheLookupDone done;
+  std::atomic<bool> fired{false};
+
+  void finish(CacheLookup lookup) {
+    if (fired.exchange(true, std::memory_order_acq_rel)) return;
+    done(std::move(lookup));
+  }
+};
+
+CacheLookup from_completion(PendingCall& call) {
+  CacheLookup lookup;
+  switch (call.status()) {
+    case FIBD_CACHE_HIT:
+      lookup.outcome = CacheOutcome::Hit;
+      lookup.value = std::move(call.value());
+      break;
+    case FIBD_CACHE_NOT_FOUND:
+      lookup.outcome = CacheOutcome::NotFound;
+      break;
+    case FIBD_CACHE_EXPIRED:
+      lookup.outcome = CacheOutcome::Expired;
+      break;
+    case FIBD_CACHE_CANCELLED:
+      lookup.error = "the lookup was cancelled (deadline passed or client gone)";
+      break;
+    default:
+      lookup.error = call.message();
+      break;
+  }
+  return lookup;
+}
+
+// Cancels one pending call. Holds the instance, so cancel() never reaches
+// a destroyed one; a cancel after completion is ignored by the plugin.
+class PendingLookup final : public CacheLookupHandle {
+ public:
+  PendingLookup(std::shared_ptr<PluginCache> cache, std::uint64_t call_id)
+      : cache_(std::move(cache)), call_id_(call_id) {}
+  void cancel() override {
+    if (cancelled_.exchange(true)) return;
+    cache_->cancel_call(call_id_);
+  }
+
+ private:
+  std::shared_ptr<PluginCache> cache_;
+  const std::uint64_t call_id_;
+  std::atomic<bool> cancelled_{false};
+};
+
+}  // namespace
+
+std::shared_ptr<CacheLookupHandle> PluginCache::get_async(
+    std::string_view key, std::chrono::steady_clock::time_point deadline,
+    CacheLookupDone done) {
+  if (!descriptor_.async()) return Cache::get_async(key, deadline, std::move(done));
+  auto failed = [](const char* why) {
+    CacheLookup lookup;
+    lookup.error = why;
+    return lookup;
+  };
+  std::shared_ptr<AsyncGet> state;
+  try {
+    state = std::make_shared<AsyncGet>();
+  } catch (const std::exception& e) {
+    done(failed(e.what()));
+    return nullptr;
+  }
+  state->done = std::move(done);
+  try {
+    auto pending = PendingCall::start(true, pending_);
+    pending->on_done(
+        [state, call = pending.get()] { state->finish(from_completion(*call)); });
+    CallOptions options;
+    options.deadline = deadline;
+    const fibd_cache_call call = make_call(options, pending.get());
+    CacheLookup now;
+    const fibd_cache_status status =
+        start_get(key, now.value, now.error, call, pending.get());
+    switch (status) {
+      case FIBD_CACHE_PENDING:
+        return std::make_shared<PendingLookup>(shared_from_this(), call.call_id);
+      case FIBD_CACHE_HIT:
+        now.outcome = CacheOutcome::Hit;
+        break;
+      case FIBD_CACHE_NOT_FOUND:
+        now.outcome = CacheOutcome::NotFound;
+        break;
+      case FIBD_CACHE_EXPIRED:
+        now.outcome = CacheOutcome::Expired;
+        break;
+      default:
+        now.outcome = CacheOutcome::Error;
+        break;
+    }
+    state->finish(std::move(now));
+  } catch (const std::exception& e) {  // out of memory around the call
+    state->finish(failed(e.what()));
+  }
+  return nullptr;
+}
+
+void PluginCache::cancel_call(std::uint64_t call_id) {
+  try {
+    descriptor_.cancel(instance_, call_id);
+  } catch (...) {
+    spdlog::default_logger()->error(
+        "plugin {}: contract violation: a C++ exception escaped from cancel()",
+        descriptor_.name);
+  }
+}
+
+}  // namespace fibd
