@@ -218,6 +218,8 @@ class Nginx:
         locations = "".join(
             f"    location = {path} {{ default_type application/json; return 200 '{body}'; }}\n"
             for path, body in bodies.items())
+        # nginx's workers drop root: the document root must be readable.
+        os.chmod(self.dir, 0o755)
         for path, body in (files or {}).items():
             target = os.path.join(self.dir, "www", path.lstrip("/"))
             os.makedirs(os.path.dirname(target), exist_ok=True)
