@@ -172,6 +172,10 @@ int Application::run() {
     const timeval tv{static_cast<time_t>(interval->count() / 1000000),
                      static_cast<suseconds_t>(interval->count() % 1000000)};
     event_add(watchdog.get(), &tv);
+    // Ping at once: every loop answers within moments and is known by its
+    // thread id from then on, so a loop wedged before the first interval
+    // is still named in the journal.
+    if (liveness.tick()) notify::watchdog();
   }
 
   // Signals were blocked before any thread started; only this thread takes them.
