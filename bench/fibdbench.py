@@ -184,6 +184,46 @@ class Suite:
         mem.close()
         redis.close()
 
+    def redis_stall(self):
+        """Issue 15: a Redis that stops answering (SIGSTOP) costs no request
+        more than its deadline (redis.so's command_timeout here, shorter than
+        limits.compute_timeout), and holds no worker: lookups wait without a
+        thread, the misses that follow (n < 1000) are computed on the loop."""
+        deadline_ms = 200
+        redis = self.keep(Redis())
+        fibd = self.keep(Fibd("redis", workers=1, options={
+            "address": f"127.0.0.1:{redis.port}", "command_timeout": f"{deadline_ms}ms"}))
+        warm(fibd, ["/fib/90"])
+        peak = [0.0]
+        stop = threading.Event()
+
+        def sample():
+            while not stop.wait(0.05):
+                with contextlib.suppress(Exception):
+                    peak[0] = max(peak[0], fibd.metric("fibd_computations_in_flight"))
+
+        os.kill(redis.proc.pid, signal.SIGSTOP)
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            r = wrk(fibd.url("/"), 16, max(self.d, 3), keys=1000)
+        finally:
+            stop.set()
+            sampler.join()
+            os.kill(redis.proc.pid, signal.SIGCONT)
+        log(f"redis stopped: {fmt(r)}, slowest {r['max_us'] / 1000:.1f} ms, "
+            f"computations in flight at most {peak[0]:.0f}")
+        self.raw["redis stall"] = {"a": [r], "b": []}
+        slowest = r["max_us"] / 1000
+        self.row("Redis stopped (SIGSTOP), c16, 1000 keys: slowest request", slowest,
+                 deadline_ms, slowest / deadline_ms, "≤ deadline + 50 ms",
+                 slowest <= deadline_ms + 50 and error_free([r]), "ms",
+                 "the lookup's deadline (command_timeout)")
+        self.row("Redis stopped: computations in flight (workers held), at most", peak[0], 0,
+                 0.0, "0", peak[0] == 0, "", "none")
+        fibd.close()
+        redis.close()
+
     def misses(self):
         none = self.keep(Fibd("none"))
         for n in (1000, 100000, 1000000):
@@ -400,7 +440,7 @@ def main():
                    help="interleaved rounds per comparison (default 3)")
     p.add_argument("--starts", type=int, default=15, help="launches for exec→READY")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
-    p.add_argument("--only", default="", help="comma list: http,redis,misses,storm,startup,check")
+    p.add_argument("--only", default="", help="comma list: http,redis,stall,misses,storm,startup,check")
     p.add_argument("--ab", metavar="FIBD",
                    help="instead of the suite: compare this build with another fibd binary "
                         "(memory hits at c64 and c1, a 20 kB body), print the table")
@@ -433,6 +473,8 @@ def main():
             suite.http_vs_nginx()
         if not only or "redis" in only:
             suite.redis()
+        if not only or "stall" in only:
+            suite.redis_stall()
         if not only or "misses" in only:
             suite.misses()
         if not only or "storm" in only:
