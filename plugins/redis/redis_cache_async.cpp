@@ -52,19 +52,19 @@ fibd_cache_status RedisCache::start(AsyncCall::Kind kind,
   if (!has_completion(call)) {
     errors_.fetch_add(1, std::memory_order_relaxed);
     error =
-        "redis.so answers get and set asynchronously (FIBD_CACHE_FEATURE_ASYNC): the "
-        "call "
-        "must carry a completion";
+        "redis.so answers get and set asynchronously (FIBD_CACHE_FEATURE_ASYNC): "
+        "the call must carry a completion";
     return FIBD_CACHE_ERROR;
   }
   const uint64_t now = clock_.now_ns();
-  if (call->deadline_ns != 0 && call->deadline_ns <= now) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
-    deadline_expired_.fetch_add(1, std::memory_order_relaxed);
-    error = std::string(command_name(kind)) + " not sent: the call's deadline has passed";
-    return FIBD_CACHE_ERROR;
-  }
   auto pending = std::make_shared<AsyncCall>(kind, *call);
+  if (call->deadline_ns != 0 && call->deadline_ns <= now) {
+    // Nobody waits for it any more (the host cancels it next): given up at
+    // once, without touching Redis or the breaker.
+    deadline_expired_.fetch_add(1, std::memory_order_relaxed);
+    pending->complete(FIBD_CACHE_CANCELLED);
+    return FIBD_CACHE_PENDING;
+  }
   auto cmd = std::make_unique<Command>(
       kind == AsyncCall::Kind::Get ? Command::Kind::Get : Command::Kind::Set,
       format_command(args), pending, now);
