@@ -1,6 +1,8 @@
 #include "io_thread.h"
 
 #include <event2/event.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -37,7 +39,16 @@ IoThread::~IoThread() {
 }
 
 void IoThread::start() {
-  thread_ = std::jthread([this] { event_base_dispatch(base_); });
+  thread_ = std::jthread([this] {
+    // hiredis writes with write(): a Redis that closed the connection must
+    // not kill the host with SIGPIPE (thread-directed, so blocking it here
+    // is enough; the write fails with EPIPE).
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+    event_base_dispatch(base_);
+  });
 }
 
 void IoThread::wake() {
