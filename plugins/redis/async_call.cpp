@@ -27,14 +27,12 @@ AsyncCall::AsyncCall(Kind k, const fibd_cache_call& call)
       deadline_ns(call.deadline_ns),
       completion_(call.completion) {}
 
-bool AsyncCall::complete(fibd_cache_status status, std::string_view value,
-                         const char* message) {
-  if (done_.exchange(true, std::memory_order_acq_rel)) return false;
+void AsyncCall::deliver(fibd_cache_status status, std::string_view value,
+                        const char* message) {
   // After complete() returns the completion is gone: nothing touches it again.
   completion_->complete(completion_->ctx, status,
                         status == FIBD_CACHE_HIT ? value.data() : nullptr,
                         status == FIBD_CACHE_HIT ? value.size() : 0, message);
-  return true;
 }
 
 void CallRegistry::add(const std::shared_ptr<AsyncCall>& call) {
@@ -51,20 +49,20 @@ std::shared_ptr<AsyncCall> CallRegistry::take(uint64_t call_id) {
   return call;
 }
 
-bool CallRegistry::complete(AsyncCall& call, fibd_cache_status status,
-                            std::string_view value, const char* message) {
-  if (call.done()) return false;
-  {
-    std::lock_guard lock(mu_);
-    auto it = calls_.find(call.call_id);
-    if (it != calls_.end() && it->second.get() == &call) calls_.erase(it);
-  }
-  return call.complete(status, value, message);
+bool CallRegistry::claim(AsyncCall& call) {
+  if (!call.claim()) return false;
+  std::lock_guard lock(mu_);
+  auto it = calls_.find(call.call_id);
+  if (it != calls_.end() && it->second.get() == &call) calls_.erase(it);
+  return true;
 }
 
-bool CallRegistry::cancel(uint64_t call_id) {
+bool CallRegistry::cancel(uint64_t call_id, std::atomic<uint64_t>& cancelled) {
   auto call = take(call_id);
-  return call && call->complete(FIBD_CACHE_CANCELLED);
+  if (!call || !call->claim()) return false;
+  cancelled.fetch_add(1, std::memory_order_relaxed);
+  call->deliver(FIBD_CACHE_CANCELLED, {}, nullptr);
+  return true;
 }
 
 void CallRegistry::fail_all(const char* message) {

@@ -39,7 +39,16 @@ class AsyncCall {
   // Hands the answer to the host unless the call already completed: true
   // when this was the one completion. `value` only with HIT.
   bool complete(fibd_cache_status status, std::string_view value = {},
-                const char* message = nullptr);
+                const char* message = nullptr) {
+    if (!claim()) return false;
+    deliver(status, value, message);
+    return true;
+  }
+  // complete() in two steps, so that what the plugin counts about a call is
+  // counted before the host can see its answer: claim() is true for the one
+  // caller that must then deliver().
+  bool claim() { return !done_.exchange(true, std::memory_order_acq_rel); }
+  void deliver(fibd_cache_status status, std::string_view value, const char* message);
   bool done() const { return done_.load(std::memory_order_acquire); }
 
   const Kind kind;
@@ -56,12 +65,12 @@ class AsyncCall {
 class CallRegistry {
  public:
   void add(const std::shared_ptr<AsyncCall>& call);
-  // Completes `call` (see AsyncCall::complete) and forgets it.
-  bool complete(AsyncCall& call, fibd_cache_status status, std::string_view value = {},
-                const char* message = nullptr);
+  // Claims `call` (see AsyncCall::claim) and forgets it; the caller then
+  // delivers the answer.
+  bool claim(AsyncCall& call);
   // cancel(): completes call `call_id` with CANCELLED, here and now, if it is
-  // still owed. Never blocks for long.
-  bool cancel(uint64_t call_id);
+  // still owed (counted in `cancelled` first). Never blocks for long.
+  bool cancel(uint64_t call_id, std::atomic<uint64_t>& cancelled);
   // Drops `call_id` without completing it (the call was answered without
   // PENDING after all).
   void forget(uint64_t call_id) { take(call_id); }

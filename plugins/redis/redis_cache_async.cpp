@@ -82,15 +82,11 @@ fibd_cache_status RedisCache::start(AsyncCall::Kind kind,
   return FIBD_CACHE_PENDING;
 }
 
-void RedisCache::cancel(uint64_t call_id) {
-  if (calls_.cancel(call_id)) cancelled_.fetch_add(1, std::memory_order_relaxed);
-}
+void RedisCache::cancel(uint64_t call_id) { calls_.cancel(call_id, cancelled_); }
 
 void RedisCache::finish(Command& cmd, fibd_cache_status status, std::string_view value,
                         const std::string& message) {
-  if (!calls_.complete(*cmd.call, status, value,
-                       message.empty() ? nullptr : message.c_str()))
-    return;
+  if (!calls_.claim(*cmd.call)) return;
   switch (status) {
     case FIBD_CACHE_HIT:
       hits_.fetch_add(1, std::memory_order_relaxed);
@@ -104,11 +100,12 @@ void RedisCache::finish(Command& cmd, fibd_cache_status status, std::string_view
     default:
       break;
   }
+  cmd.call->deliver(status, value, message.empty() ? nullptr : message.c_str());
 }
 
 void RedisCache::on_deadline(Command& cmd) {
   if (cmd.call->done()) return;
-  deadline_expired_.fetch_add(1, std::memory_order_relaxed);
+  deadline_expired_.fetch_add(1, std::memory_order_relaxed);  // before the answer
   finish(cmd, FIBD_CACHE_ERROR, {},
          std::string(command_name(cmd.call->kind)) +
              ": no answer from Redis by the call's deadline");
