@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <new>
 #include <vector>
 
 #include "hiredis_connect.h"
@@ -63,6 +64,47 @@ std::string_view reply_error_text(const redisReply* r) {
   return std::string_view(r->str, r->len);
 }
 
+bool unavailable_reply(std::string_view text) {
+  for (std::string_view p :
+       {"NOAUTH", "WRONGPASS", "NOPERM", "LOADING", "BUSY", "MASTERDOWN"})
+    if (text.substr(0, p.size()) == p) return true;
+  return false;
+}
+
+std::string format_command(std::span<const std::string_view> args) {
+  std::vector<const char*> argv(args.size());
+  std::vector<size_t> lens(args.size());
+  for (size_t i = 0; i < args.size(); ++i) {
+    argv[i] = args[i].data() != nullptr ? args[i].data() : "";
+    lens[i] = args[i].size();
+  }
+  char* cmd = nullptr;
+  auto len = redisFormatCommandArgv(&cmd, static_cast<int>(args.size()), argv.data(),
+                                    lens.data());
+  if (len < 0 || cmd == nullptr) throw std::bad_alloc();
+  std::string out(cmd, static_cast<size_t>(len));
+  redisFreeCommand(cmd);
+  return out;
+}
+
+Error auth_refused(const Options& opts, std::string_view reply) {
+  std::string who = opts.username.empty() ? std::string("with the configured password")
+                                          : "as user '" + opts.username + "'";
+  return {ErrorKind::Auth, "Redis at " + opts.address.to_string() +
+                               " refused authentication " + who + ": " +
+                               std::string(reply)};
+}
+
+Error select_refused(const Options& opts, std::string_view reply) {
+  const std::string db = std::to_string(opts.db);
+  if (reply.substr(0, 6) == "NOAUTH")
+    return {ErrorKind::Auth, "Redis at " + opts.address.to_string() +
+                                 " requires authentication (set option 'password'): " +
+                                 std::string(reply)};
+  return {ErrorKind::Select,
+          "SELECT " + db + " failed (option 'db'): " + std::string(reply)};
+}
+
 std::unique_ptr<Connection> Connection::open(const Options& opts, Deadline deadline,
                                              Error& err) {
   auto left = duration_cast<microseconds>(deadline - Clock::now());
@@ -94,12 +136,7 @@ std::unique_ptr<Connection> Connection::open(const Options& opts, Deadline deadl
     ReplyPtr r = conn->command(args, deadline, err);
     if (!r) return nullptr;
     if (auto e = reply_error_text(r.get()); !e.empty()) {
-      std::string who = opts.username.empty()
-                            ? std::string("with the configured password")
-                            : "as user '" + opts.username + "'";
-      err = {ErrorKind::Auth, "Redis at " + opts.address.to_string() +
-                                  " refused authentication " + who + ": " +
-                                  std::string(e)};
+      err = auth_refused(opts, e);
       return nullptr;
     }
   }
@@ -109,12 +146,7 @@ std::unique_ptr<Connection> Connection::open(const Options& opts, Deadline deadl
     ReplyPtr r = conn->command(args, deadline, err);
     if (!r) return nullptr;
     if (auto e = reply_error_text(r.get()); !e.empty()) {
-      bool noauth = e.substr(0, 6) == "NOAUTH";
-      err = {noauth ? ErrorKind::Auth : ErrorKind::Select,
-             noauth ? "Redis at " + opts.address.to_string() +
-                          " requires authentication (set option 'password'): " +
-                          std::string(e)
-                    : "SELECT " + db + " failed (option 'db'): " + std::string(e)};
+      err = select_refused(opts, e);
       return nullptr;
     }
   }
@@ -184,22 +216,14 @@ ReplyPtr Connection::command(std::span<const std::string_view> args, Deadline de
     err = {ErrorKind::Io, "connection already broken"};
     return nullptr;
   }
-  std::vector<const char*> argv(args.size());
-  std::vector<size_t> lens(args.size());
-  for (size_t i = 0; i < args.size(); ++i) {
-    argv[i] = args[i].data() != nullptr ? args[i].data() : "";
-    lens[i] = args[i].size();
-  }
-  char* cmd = nullptr;
-  auto len = redisFormatCommandArgv(&cmd, static_cast<int>(args.size()), argv.data(),
-                                    lens.data());
-  if (len < 0 || cmd == nullptr) {
+  std::string cmd;
+  try {
+    cmd = format_command(args);
+  } catch (const std::bad_alloc&) {
     err = {ErrorKind::Protocol, "cannot format the Redis command (out of memory)"};
     return nullptr;
   }
-  bool ok = send_all(cmd, static_cast<size_t>(len), deadline, err);
-  redisFreeCommand(cmd);
-  if (!ok) return nullptr;
+  if (!send_all(cmd.data(), cmd.size(), deadline, err)) return nullptr;
   return read_reply(deadline, err);
 }
 

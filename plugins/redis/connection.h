@@ -30,6 +30,7 @@ enum class ErrorKind {
   Select,    // SELECT db refused
   Busy,      // every pooled connection stayed busy until the deadline
   Reply,     // Redis answered with an error reply
+  Closed,    // the plugin instance is being destroyed
 };
 
 struct Error {
@@ -71,5 +72,17 @@ class Connection {
 
 // The text of an error reply, or "" when `r` is not one.
 std::string_view reply_error_text(const redisReply* r);
+
+// Error replies that mean Redis cannot serve us at all right now (as opposed
+// to one bad command): they count as failures for the circuit breaker.
+bool unavailable_reply(std::string_view text);
+
+// `args` as one RESP command (binary-safe). Throws std::bad_alloc.
+std::string format_command(std::span<const std::string_view> args);
+
+// Redis refused AUTH (`reply` is its error text), or SELECT of option 'db':
+// the error create() reports and a connection that fails its handshake uses.
+Error auth_refused(const Options& opts, std::string_view reply);
+Error select_refused(const Options& opts, std::string_view reply);
 
 }  // namespace fibd_redis

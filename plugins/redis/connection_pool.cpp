@@ -13,8 +13,8 @@ ConnectionPool::Lease::~Lease() {
   if (pool_ != nullptr) pool_->give_back(std::move(conn_));
 }
 
-ConnectionPool::ConnectionPool(const Options& opts)
-    : opts_(opts), capacity_(static_cast<size_t>(opts.pool_size)) {}
+ConnectionPool::ConnectionPool(const Options& opts, size_t capacity)
+    : opts_(opts), capacity_(capacity > 0 ? capacity : 1) {}
 
 ConnectionPool::~ConnectionPool() = default;
 

@@ -1,4 +1,5 @@
-// A bounded, thread-safe pool of Redis connections. At most `pool_size`
+// A bounded, thread-safe pool of blocking Redis connections (redis.so keeps
+// one, for del, clear and create()'s first check). At most `capacity`
 // connections exist; a caller takes an idle one, opens a new one while under
 // the limit, or waits (until its deadline) for one to come back. A
 // connection that failed is closed, never returned to the pool.
@@ -38,7 +39,8 @@ class ConnectionPool {
     bool reused_;
   };
 
-  ConnectionPool(const Options& opts);
+  // At most `capacity` connections (at least 1).
+  ConnectionPool(const Options& opts, size_t capacity);
   // Every lease must have been returned.
   ~ConnectionPool();
   ConnectionPool(const ConnectionPool&) = delete;

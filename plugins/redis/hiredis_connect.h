@@ -9,6 +9,7 @@
 #include "options.h"
 
 struct redisContext;
+struct redisAsyncContext;
 
 namespace fibd_redis {
 
@@ -18,5 +19,11 @@ namespace fibd_redis {
 // the connection failed (the caller frees it with redisFree()).
 redisContext* hiredis_connect(const Address& address, const timeval& connect_timeout,
                               const timeval& command_timeout);
+
+// Starts a non-blocking connect to `address` for hiredis' async API, with
+// close-on-exec. The caller bounds the connect with its own timer (hiredis
+// 0.14 has no async connect timeout) and frees the context with
+// redisAsyncFree() when ->err is set. nullptr when it could not be allocated.
+redisAsyncContext* hiredis_async_connect(const Address& address);
 
 }  // namespace fibd_redis

@@ -34,14 +34,6 @@ RedisCache* self(fibd_cache_instance* instance) {
   return reinterpret_cast<RedisCache*>(instance);
 }
 
-uint64_t call_deadline(const fibd_cache_call* call) {
-  if (call == nullptr ||
-      !FIBD_CACHE_HAS_FIELD(fibd_cache_call, call->struct_size, deadline_ns)) {
-    return 0;
-  }
-  return call->deadline_ns;
-}
-
 template <typename F>
 fibd_cache_status guarded(char* err, size_t err_len, F&& f) {
   try {
@@ -80,10 +72,10 @@ fibd_cache_instance* redis_create(const fibd_cache_host* host,
 void redis_destroy(fibd_cache_instance* instance) { delete self(instance); }
 
 fibd_cache_status redis_get(fibd_cache_instance* instance, const fibd_cache_call* call,
-                            const void* key, size_t key_len, const fibd_cache_sink* sink,
+                            const void* key, size_t key_len, const fibd_cache_sink*,
                             char* err, size_t err_len) {
   return guarded(err, err_len, [&](std::string& msg) {
-    return self(instance)->get(bytes(key, key_len), sink, msg, call_deadline(call));
+    return self(instance)->get(bytes(key, key_len), call, msg);
   });
 }
 
@@ -92,9 +84,17 @@ fibd_cache_status redis_set(fibd_cache_instance* instance, const fibd_cache_call
                             size_t value_len, uint64_t ttl_ms, char* err,
                             size_t err_len) {
   return guarded(err, err_len, [&](std::string& msg) {
-    return self(instance)->set(bytes(key, key_len), bytes(value, value_len), ttl_ms, msg,
-                               call_deadline(call));
+    return self(instance)->set(bytes(key, key_len), bytes(value, value_len), ttl_ms, call,
+                               msg);
   });
+}
+
+void redis_cancel(fibd_cache_instance* instance, uint64_t call_id) {
+  try {
+    self(instance)->cancel(call_id);
+  } catch (...) {
+    // Nothing in cancel() throws; no exception may cross the boundary anyway.
+  }
 }
 
 fibd_cache_status redis_del(fibd_cache_instance* instance, const fibd_cache_call*,
@@ -124,14 +124,16 @@ const fibd_cache_descriptor kDescriptor = {
     sizeof(fibd_cache_descriptor),
     "redis",
     FIBD_REDIS_PLUGIN_VERSION,
-    "Redis cache (hiredis): pooled connections, bounded calls, circuit breaker",
+    "Redis cache (hiredis): asynchronous, pipelined, bounded calls, circuit breaker",
+    // Not NON_BLOCKING, although get/set only queue the command: see
+    // README.md, "Threads and capabilities".
     FIBD_CACHE_CAP_THREAD_SAFE,
-    0,  // required_features: synchronous calls on worker threads
+    FIBD_CACHE_FEATURE_ASYNC,
     redis_create,
     redis_destroy,
     redis_get,
     redis_set,
-    nullptr,  // cancel: only for FIBD_CACHE_FEATURE_ASYNC
+    redis_cancel,
     redis_del,
     redis_clear,
     redis_stats,

@@ -13,15 +13,6 @@ bool starts_with(std::string_view s, std::string_view p) {
   return s.substr(0, p.size()) == p;
 }
 
-// Error replies that mean Redis cannot serve us at all right now (as opposed
-// to one bad command): they count as failures for the circuit breaker.
-bool unavailable_reply(std::string_view text) {
-  for (std::string_view p :
-       {"NOAUTH", "WRONGPASS", "NOPERM", "LOADING", "BUSY", "MASTERDOWN"})
-    if (starts_with(text, p)) return true;
-  return false;
-}
-
 // Escapes glob metacharacters so a key_prefix matches only itself in SCAN.
 std::string glob_escape(std::string_view s) {
   std::string out;
@@ -41,7 +32,14 @@ int64_t now_ns() {
 }  // namespace
 
 RedisCache::RedisCache(const fibd_cache_host* host, Options opts)
-    : opts_(std::move(opts)), log_(host), pool_(opts_) {}
+    : opts_(std::move(opts)), log_(host), clock_(host), pool_(opts_, 1) {}
+
+RedisCache::~RedisCache() {
+  if (pipeline_) pipeline_->stop();
+  // Nothing is left once the pipeline has failed what it held; a call that
+  // never reached it (none should) still gets its one completion.
+  calls_.fail_all("the redis plugin instance is being destroyed");
+}
 
 std::unique_ptr<RedisCache> RedisCache::create(const fibd_cache_host* host,
                                                const fibd_cache_config* config,
@@ -67,7 +65,12 @@ std::unique_ptr<RedisCache> RedisCache::create(const fibd_cache_host* host,
               std::string(reply_error_text(r.get()));
       return nullptr;
     }
-    if (r) self->pool_.adopt(std::move(conn));
+    if (r) {
+      self->pool_.adopt(std::move(conn));
+    } else if (e.kind == ErrorKind::Auth || e.kind == ErrorKind::Select) {
+      error = e.message;
+      return nullptr;
+    }
   } else if (e.kind == ErrorKind::Auth || e.kind == ErrorKind::Select) {
     error = e.message;
     return nullptr;
@@ -79,10 +82,13 @@ std::unique_ptr<RedisCache> RedisCache::create(const fibd_cache_host* host,
                    "Redis at " + addr + " is not reachable now (" + e.message +
                        "); starting anyway: requests skip the cache until Redis answers");
   }
+  self->pipeline_ = std::make_unique<Pipeline>(self->opts_, self->clock_, *self);
+  self->pipeline_->start(/*connect=*/e.kind == ErrorKind::None);
   self->log_.log(FIBD_LOG_INFO,
                  "using Redis at " + addr + ", db " + std::to_string(o.db) +
-                     ", key_prefix '" + o.key_prefix + "', pool_size " +
-                     std::to_string(o.pool_size) + ", connect_timeout " +
+                     ", key_prefix '" + o.key_prefix + "', " +
+                     std::to_string(o.pool_size) +
+                     " pipelined connection(s) (pool_size), connect_timeout " +
                      format_duration(o.connect_timeout) + ", command_timeout " +
                      format_duration(o.command_timeout) +
                      (o.password.empty()   ? ""
@@ -136,16 +142,30 @@ void RedisCache::record_failure(const Error& e, std::string_view what) {
   }
 }
 
+namespace {
+
+std::string breaker_refusal(const Address& address, const CircuitBreaker::Decision& d) {
+  return "Redis at " + address.to_string() +
+         " unavailable (circuit breaker open after repeated failures; " +
+         (d.retry_in.count() > 0
+              ? "next attempt in " + std::to_string(d.retry_in.count()) + "ms)"
+              : std::string("a probe is in flight)"));
+}
+
+}  // namespace
+
+bool RedisCache::admit(std::string& error) {
+  auto decision = breaker_.allow();
+  if (!decision.allowed) error = breaker_refusal(opts_.address, decision);
+  return decision.allowed;
+}
+
 ReplyPtr RedisCache::execute(std::span<const std::string_view> args, Deadline deadline,
                              std::string& error) {
   const std::string_view what = args.empty() ? std::string_view("command") : args[0];
   auto decision = breaker_.allow();
   if (!decision.allowed) {
-    error = "Redis at " + opts_.address.to_string() +
-            " unavailable (circuit breaker open after repeated failures; " +
-            (decision.retry_in.count() > 0
-                 ? "next attempt in " + std::to_string(decision.retry_in.count()) + "ms)"
-                 : std::string("a probe is in flight)"));
+    error = breaker_refusal(opts_.address, decision);
     return nullptr;
   }
   Error e;
@@ -182,60 +202,13 @@ ReplyPtr RedisCache::execute(std::span<const std::string_view> args, Deadline de
   return nullptr;
 }
 
-fibd_cache_status RedisCache::reply_failed(const redisReply* r, std::string_view what,
-                                           std::string& error) {
-  errors_.fetch_add(1, std::memory_order_relaxed);
-  error =
+std::string RedisCache::refused(const redisReply* r, std::string_view what) {
+  std::string error =
       std::string(what) + ": " +
       (r->type == REDIS_REPLY_ERROR ? std::string(reply_error_text(r))
                                     : "unexpected reply type " + std::to_string(r->type));
   log_.log_limited(FIBD_LOG_WARN, "Redis refused " + error);
-  return FIBD_CACHE_ERROR;
-}
-
-fibd_cache_status RedisCache::get(std::string_view key, const fibd_cache_sink* sink,
-                                  std::string& error, uint64_t host_deadline_ns) {
-  gets_.fetch_add(1, std::memory_order_relaxed);
-  std::string k = key_for(key);
-  std::string_view args[] = {"GET", k};
-  ReplyPtr r = execute(args, deadline(host_deadline_ns), error);
-  if (!r) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
-    return FIBD_CACHE_ERROR;
-  }
-  switch (r->type) {
-    case REDIS_REPLY_NIL:
-      misses_.fetch_add(1, std::memory_order_relaxed);
-      return FIBD_CACHE_NOT_FOUND;
-    case REDIS_REPLY_STRING:
-      if (sink == nullptr || sink->put == nullptr ||
-          sink->put(sink->ctx, r->str, static_cast<size_t>(r->len)) != 0) {
-        errors_.fetch_add(1, std::memory_order_relaxed);
-        error = "the host could not take the value";
-        return FIBD_CACHE_ERROR;
-      }
-      hits_.fetch_add(1, std::memory_order_relaxed);
-      return FIBD_CACHE_HIT;
-    default:
-      return reply_failed(r.get(), "GET", error);
-  }
-}
-
-fibd_cache_status RedisCache::set(std::string_view key, std::string_view value,
-                                  uint64_t ttl_ms, std::string& error,
-                                  uint64_t host_deadline_ns) {
-  sets_.fetch_add(1, std::memory_order_relaxed);
-  std::string k = key_for(key);
-  std::string ttl = std::to_string(ttl_ms);
-  std::array<std::string_view, 5> args = {"SET", k, value, "PX", ttl};
-  ReplyPtr r = execute(std::span(args.data(), ttl_ms == 0 ? 3 : 5),
-                       deadline(host_deadline_ns), error);
-  if (!r) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
-    return FIBD_CACHE_ERROR;
-  }
-  if (r->type == REDIS_REPLY_STATUS) return FIBD_CACHE_OK;
-  return reply_failed(r.get(), "SET", error);
+  return error;
 }
 
 fibd_cache_status RedisCache::del(std::string_view key, std::string& error) {
@@ -249,7 +222,9 @@ fibd_cache_status RedisCache::del(std::string_view key, std::string& error) {
   }
   if (r->type == REDIS_REPLY_INTEGER)
     return r->integer > 0 ? FIBD_CACHE_OK : FIBD_CACHE_NOT_FOUND;
-  return reply_failed(r.get(), "DEL", error);
+  errors_.fetch_add(1, std::memory_order_relaxed);
+  error = refused(r.get(), "DEL");
+  return FIBD_CACHE_ERROR;
 }
 
 fibd_cache_status RedisCache::clear(std::string& error) {
@@ -267,7 +242,7 @@ fibd_cache_status RedisCache::clear(std::string& error) {
     std::string_view scan[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"};
     ReplyPtr r = execute(scan, deadline(), error);
     if (!r) return fail(error);
-    if (r->type == REDIS_REPLY_ERROR) return reply_failed(r.get(), "SCAN", error);
+    if (r->type == REDIS_REPLY_ERROR) return fail(refused(r.get(), "SCAN"));
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
         r->element[0]->type != REDIS_REPLY_STRING ||
         r->element[1]->type != REDIS_REPLY_ARRAY)
@@ -281,7 +256,7 @@ fibd_cache_status RedisCache::clear(std::string& error) {
         unlink.emplace_back(keys->element[i]->str, keys->element[i]->len);
     ReplyPtr u = execute(unlink, deadline(), error);
     if (!u) return fail(error);
-    if (u->type == REDIS_REPLY_ERROR) return reply_failed(u.get(), "UNLINK", error);
+    if (u->type == REDIS_REPLY_ERROR) return fail(refused(u.get(), "UNLINK"));
   } while (cursor != "0");
   return FIBD_CACHE_OK;
 }
@@ -301,12 +276,18 @@ void RedisCache::stats(const fibd_cache_stats_sink* sink) const {
   put("errors", ld(errors_));
   put("timeouts", ld(timeouts_));
   put("retries", ld(retries_));
-  put("pool_size", pool_.capacity());
-  put("pool_connections", pool_.open_count());
-  put("pool_idle", pool_.idle_count());
-  put("connects", pool_.connects());
-  put("connect_failures", pool_.connect_failures());
-  put("connections_discarded", pool_.discarded());
+  put("cancelled", ld(cancelled_));
+  put("deadline_expired", ld(deadline_expired_));
+  put("late_replies", ld(late_replies_));
+  put("pending_calls", calls_.size());
+  const PipelineCounters& p = pipeline_->counters();
+  put("in_flight", ld(p.in_flight));
+  put("pool_size", static_cast<uint64_t>(opts_.pool_size));
+  put("pool_connections", pipeline_->connected());
+  put("pool_idle", pipeline_->idle());
+  put("connects", ld(p.connects) + pool_.connects());
+  put("connect_failures", ld(p.connect_failures) + pool_.connect_failures());
+  put("connections_discarded", ld(p.discarded) + pool_.discarded());
   put("breaker_state", static_cast<uint64_t>(breaker_.state()));
   put("breaker_opens", breaker_.opens());
   put("breaker_rejected", breaker_.rejected());

@@ -1,5 +1,7 @@
-// The cache itself: GET/SET/DEL/SCAN+UNLINK on prefixed keys, each call
-// bounded by command_timeout, behind the circuit breaker, over the pool.
+// The cache itself: prefixed keys, the circuit breaker, logging and
+// counters. get and set are asynchronous: pipelined by the I/O thread
+// (redis_cache_async.cpp). del and clear are synchronous, bounded by
+// command_timeout on one blocking connection of their own.
 #pragma once
 
 #include <fibd/cache_plugin.h>
@@ -12,64 +14,81 @@
 #include <string>
 #include <string_view>
 
+#include "async_call.h"
 #include "circuit_breaker.h"
 #include "connection.h"
 #include "connection_pool.h"
 #include "logger.h"
 #include "options.h"
+#include "pipeline.h"
 
 namespace fibd_redis {
 
-class RedisCache {
+class RedisCache final : public PipelineHandler {
  public:
-  // Parses the options and checks Redis once. Fails (nullptr + error) on bad
-  // options or when Redis refuses our credentials or database; succeeds with
-  // a warning when Redis cannot be reached now.
+  // Parses the options, checks Redis once and starts the I/O thread. Fails
+  // (nullptr + error) on bad options or when Redis refuses our credentials
+  // or database; succeeds with a warning when Redis cannot be reached now.
   static std::unique_ptr<RedisCache> create(const fibd_cache_host* host,
                                             const fibd_cache_config* config,
                                             EnvLookup env, std::string& error);
+  // Stops the I/O thread; every call still owed a completion gets one
+  // (ERROR) before this returns.
+  ~RedisCache() override;
 
-  // `host_deadline_ns` is the call's deadline on the host's monotonic clock
-  // (the steady clock), 0 for none: a command never outlives it, nor
-  // command_timeout.
-  fibd_cache_status get(std::string_view key, const fibd_cache_sink* sink,
-                        std::string& error, uint64_t host_deadline_ns = 0);
+  // PENDING (the answer comes through call->completion, exactly once, from
+  // the I/O thread or cancel()), or ERROR + error right away (breaker open,
+  // deadline already passed, no completion). Never blocks on the network.
+  fibd_cache_status get(std::string_view key, const fibd_cache_call* call,
+                        std::string& error);
   fibd_cache_status set(std::string_view key, std::string_view value, uint64_t ttl_ms,
-                        std::string& error, uint64_t host_deadline_ns = 0);
+                        const fibd_cache_call* call, std::string& error);
+  // Completes the pending call `call_id` with CANCELLED now, unless done.
+  void cancel(uint64_t call_id);
+
   fibd_cache_status del(std::string_view key, std::string& error);
   fibd_cache_status clear(std::string& error);
   void stats(const fibd_cache_stats_sink* sink) const;
 
+  // PipelineHandler (I/O thread).
+  void on_result(Command& cmd, const redisReply* reply, const Error& err) override;
+  void on_deadline(Command& cmd) override;
+
  private:
   RedisCache(const fibd_cache_host* host, Options opts);
 
-  // One command under the breaker, before `deadline`; on a connection found
-  // dead after idling, retried once on a fresh one. nullptr + error on
-  // failure; Redis error replies are returned as replies.
+  // Queues one get or set; see get().
+  fibd_cache_status start(AsyncCall::Kind kind, std::span<const std::string_view> args,
+                          const fibd_cache_call* call, std::string& error);
+  // Completes cmd's call (if still owed) and counts it.
+  void finish(Command& cmd, fibd_cache_status status, std::string_view value,
+              const std::string& message);
+  // The breaker's verdict for one call; false + error when it is open.
+  bool admit(std::string& error);
+  // One synchronous command under the breaker, before `deadline`; on a
+  // connection found dead after idling, retried once on a fresh one.
   ReplyPtr execute(std::span<const std::string_view> args, Deadline deadline,
                    std::string& error);
   void record_failure(const Error& e, std::string_view what);
   void record_success();
-  // A command Redis answered with an error reply (or an unexpected type).
-  fibd_cache_status reply_failed(const redisReply* r, std::string_view what,
-                                 std::string& error);
+  // Why Redis' answer to `what` is not what it should be (an error reply or
+  // an unexpected type); logged, rate-limited.
+  std::string refused(const redisReply* r, std::string_view what);
   std::string key_for(std::string_view key) const;
-  Deadline deadline(uint64_t host_deadline_ns = 0) const {
-    Deadline own = Clock::now() + opts_.command_timeout;
-    if (host_deadline_ns == 0) return own;
-    Deadline host{std::chrono::nanoseconds(
-        static_cast<int64_t>(std::min<uint64_t>(host_deadline_ns, INT64_MAX)))};
-    return std::min(own, host);
-  }
+  Deadline deadline() const { return Clock::now() + opts_.command_timeout; }
 
   const Options opts_;
   Logger log_;
-  ConnectionPool pool_;
+  HostClock clock_;
+  ConnectionPool pool_;  // del, clear, create()'s check
   CircuitBreaker breaker_;
+  CallRegistry calls_;
+  std::unique_ptr<Pipeline> pipeline_;         // get, set
   std::atomic<int64_t> outage_started_ns_{0};  // steady clock, 0 = none
 
   std::atomic<uint64_t> gets_{0}, hits_{0}, misses_{0}, sets_{0}, dels_{0}, clears_{0},
-      errors_{0}, timeouts_{0}, retries_{0};
+      errors_{0}, timeouts_{0}, retries_{0}, cancelled_{0}, deadline_expired_{0},
+      late_replies_{0};
 };
 
 }  // namespace fibd_redis

@@ -2,6 +2,9 @@
 // the fixture every redis.so test starts from.
 #pragma once
 
+#include <condition_variable>
+#include <memory>
+
 #include "redis_server.h"
 
 namespace fibd_redis_test {
@@ -71,6 +74,72 @@ struct GetResult {
   std::string error;
 };
 
+// The host's side of one asynchronous call: the completion handed to the
+// plugin, what came back through it, how often and from which thread.
+class Waiter {
+ public:
+  Waiter() {
+    completion_.struct_size = sizeof completion_;
+    completion_.ctx = reinterpret_cast<fibd_cache_completion_ctx*>(this);
+    completion_.complete = &Waiter::complete;
+  }
+  const fibd_cache_completion* completion() const { return &completion_; }
+
+  // True once complete() ran, waiting at most `limit`.
+  bool wait(milliseconds limit = 30s) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, limit, [&] { return count_ > 0; });
+  }
+  int count() const {
+    std::lock_guard lock(mu_);
+    return count_;
+  }
+  GetResult result() const {
+    std::lock_guard lock(mu_);
+    return {status_, value_, message_};
+  }
+  std::thread::id thread() const {
+    std::lock_guard lock(mu_);
+    return thread_;
+  }
+
+ private:
+  static void complete(fibd_cache_completion_ctx* ctx, fibd_cache_status status,
+                       const void* data, size_t len, const char* message) {
+    auto* self = reinterpret_cast<Waiter*>(ctx);
+    std::lock_guard lock(self->mu_);
+    if (++self->count_ == 1) {
+      self->status_ = status;
+      if (data != nullptr) self->value_.assign(static_cast<const char*>(data), len);
+      if (message != nullptr) self->message_ = message;
+      self->thread_ = std::this_thread::get_id();
+    }
+    self->cv_.notify_all();
+  }
+
+  fibd_cache_completion completion_{};
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  int count_ = 0;
+  fibd_cache_status status_ = FIBD_CACHE_ERROR;
+  std::string value_, message_;
+  std::thread::id thread_;
+};
+
+// What get/set answered at once, and the waiter when that was PENDING.
+struct Started {
+  fibd_cache_status status;
+  std::string error;
+  std::shared_ptr<Waiter> waiter;
+  uint64_t call_id;
+};
+
+inline uint64_t steady_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   Clock::now().time_since_epoch())
+                                   .count());
+}
+
 // One instance of the plugin; destroy() in the destructor.
 class Instance {
  public:
@@ -80,6 +149,7 @@ class Instance {
     host_.abi_version = FIBD_CACHE_ABI_VERSION;
     host_.ctx = reinterpret_cast<fibd_cache_host_ctx*>(&log_);
     host_.log = &LogCapture::log;
+    host_.monotonic_ns = [](fibd_cache_host_ctx*) { return steady_ns(); };
     std::vector<fibd_cache_option> o;
     for (auto& [k, v] : opts)
       o.push_back({sizeof(fibd_cache_option), 0, k.c_str(), v.c_str()});
@@ -100,33 +170,41 @@ class Instance {
   Instance& operator=(const Instance&) = delete;
 
   bool ok() const { return inst_ != nullptr; }
+  fibd_cache_instance* raw() const { return inst_; }
   const std::string& create_error() const { return error_; }
   LogCapture& log() { return log_; }
 
-  // `deadline_ns`: the host deadline of the call (steady clock), 0 for none.
-  GetResult get(const std::string& key, uint64_t deadline_ns = 0) {
-    GetResult r;
-    fibd_cache_sink sink{sizeof(fibd_cache_sink), 0,
-                         reinterpret_cast<fibd_cache_sink_ctx*>(&r.value),
-                         [](fibd_cache_sink_ctx* ctx, const void* data, size_t len) {
-                           reinterpret_cast<std::string*>(ctx)->assign(
-                               static_cast<const char*>(data), len);
-                           return int32_t{0};
-                         }};
+  // Starts an asynchronous get/set; `deadline_ns` on the steady clock, 0 for
+  // none. The waiter is kept alive by the instance: a plugin that completes
+  // late never writes to freed memory.
+  Started start_get(const std::string& key, uint64_t deadline_ns = 0) {
+    auto w = keep(std::make_shared<Waiter>());
     char err[512] = "";
-    fibd_cache_call call = make_call(deadline_ns);
-    r.status = desc_->get(inst_, &call, key.data(), key.size(), &sink, err, sizeof err);
-    r.error = err;
-    return r;
+    fibd_cache_call call = make_call(deadline_ns, w.get());
+    auto s =
+        desc_->get(inst_, &call, key.data(), key.size(), &refused_sink_, err, sizeof err);
+    return {s, err, w, call.call_id};
+  }
+  Started start_set(const std::string& key, const std::string& value, uint64_t ttl_ms,
+                    uint64_t deadline_ns = 0) {
+    auto w = keep(std::make_shared<Waiter>());
+    char err[512] = "";
+    fibd_cache_call call = make_call(deadline_ns, w.get());
+    auto s = desc_->set(inst_, &call, key.data(), key.size(), value.data(), value.size(),
+                        ttl_ms, err, sizeof err);
+    return {s, err, w, call.call_id};
+  }
+  void cancel(uint64_t call_id) { desc_->cancel(inst_, call_id); }
+
+  // A get as the daemon makes it: waits for a PENDING answer.
+  GetResult get(const std::string& key, uint64_t deadline_ns = 0) {
+    return settle(start_get(key, deadline_ns));
   }
   fibd_cache_status set(const std::string& key, const std::string& value, uint64_t ttl_ms,
                         std::string* error = nullptr) {
-    char err[512] = "";
-    fibd_cache_call call = make_call(0);
-    auto s = desc_->set(inst_, &call, key.data(), key.size(), value.data(), value.size(),
-                        ttl_ms, err, sizeof err);
-    if (error != nullptr) *error = err;
-    return s;
+    GetResult r = settle(start_set(key, value, ttl_ms));
+    if (error != nullptr) *error = r.error;
+    return r.status;
   }
   fibd_cache_status del(const std::string& key) {
     char err[512] = "";
@@ -151,13 +229,35 @@ class Instance {
   }
 
  private:
-  fibd_cache_call make_call(uint64_t deadline_ns) {
+  fibd_cache_call make_call(uint64_t deadline_ns, const Waiter* w = nullptr) {
     fibd_cache_call call{};
     call.struct_size = sizeof call;
     call.deadline_ns = deadline_ns;
     call.call_id = ++next_call_id_;
+    call.completion = w != nullptr ? w->completion() : nullptr;
     return call;
   }
+  std::shared_ptr<Waiter> keep(std::shared_ptr<Waiter> w) {
+    std::lock_guard lock(waiters_mu_);
+    waiters_.push_back(w);
+    return w;
+  }
+  static GetResult settle(const Started& s) {
+    if (s.status != FIBD_CACHE_PENDING) {
+      EXPECT_EQ(s.waiter->count(), 0) << "completed although not PENDING";
+      return {s.status, {}, s.error};
+    }
+    EXPECT_TRUE(s.waiter->wait()) << "a PENDING call never completed";
+    return s.waiter->result();
+  }
+  // An async plugin never uses the sink: any put() is a failure.
+  static int32_t refuse_put(fibd_cache_sink_ctx*, const void*, size_t) {
+    ADD_FAILURE() << "sink->put() from an asynchronous get";
+    return 1;
+  }
+  fibd_cache_sink refused_sink_{sizeof(fibd_cache_sink), 0, nullptr, &refuse_put};
+  std::mutex waiters_mu_;
+  std::vector<std::shared_ptr<Waiter>> waiters_;
 
   const fibd_cache_descriptor* desc_;
   fibd_cache_host host_{};

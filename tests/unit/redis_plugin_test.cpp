@@ -10,13 +10,15 @@ using namespace fibd_redis_test;
 
 // -------------------------------------------------------------------- tests
 
-TEST_F(RedisPluginTest, DescriptorIsThreadSafeButBlocking) {
+TEST_F(RedisPluginTest, DescriptorIsAsyncAndThreadSafe) {
   const auto* d = plugin_.desc;
   EXPECT_EQ(d->abi_version, FIBD_CACHE_ABI_VERSION);
   EXPECT_EQ(d->struct_size, sizeof(fibd_cache_descriptor));
   EXPECT_STREQ(d->name, "redis");
   EXPECT_NE(d->capabilities & FIBD_CACHE_CAP_THREAD_SAFE, 0u);
   EXPECT_EQ(d->capabilities & FIBD_CACHE_CAP_NON_BLOCKING, 0u);
+  EXPECT_EQ(d->required_features, FIBD_CACHE_FEATURE_ASYNC);
+  EXPECT_NE(d->cancel, nullptr);
   EXPECT_NE(d->del, nullptr);
   EXPECT_NE(d->clear, nullptr);
   EXPECT_NE(d->stats, nullptr);

@@ -1,0 +1,53 @@
+// One command on its way through the pipeline: formatted on the calling
+// thread, queued, written on a connection by the I/O thread, answered (or
+// failed) exactly once, and its timer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "async_call.h"
+#include "connection.h"
+
+struct event;
+struct redisReply;
+
+namespace fibd_redis {
+
+class PipelineLink;
+
+struct Command {
+  enum class Kind { Get, Set, Auth, Select };
+
+  Command(Kind k, std::string resp, std::shared_ptr<AsyncCall> c, uint64_t now_ns)
+      : kind(k), bytes(std::move(resp)), call(std::move(c)), submitted_ns(now_ns) {}
+  ~Command();
+  Command(const Command&) = delete;
+  Command& operator=(const Command&) = delete;
+
+  const Kind kind;
+  std::string bytes;                      // the command in RESP; freed once written
+  const std::shared_ptr<AsyncCall> call;  // null for AUTH/SELECT
+  const uint64_t submitted_ns;            // host clock
+
+  // I/O thread only.
+  PipelineLink* link = nullptr;
+  event* timer = nullptr;
+  bool timer_at_host_deadline = false;  // command_timeout's turn comes after
+  bool reported = false;                // the handler has had its outcome
+};
+
+// What the pipeline tells its user about commands with a call.
+class PipelineHandler {
+ public:
+  virtual ~PipelineHandler() = default;
+  // Exactly once per command with a call, on the I/O thread: Redis' reply
+  // (err.kind None; error replies included), or why there is none.
+  virtual void on_result(Command& cmd, const redisReply* reply, const Error& err) = 0;
+  // The call's own deadline passed before the reply; the command stays in
+  // flight (its reply, if it comes, is still reported by on_result).
+  virtual void on_deadline(Command& cmd) = 0;
+};
+
+}  // namespace fibd_redis

@@ -1,0 +1,142 @@
+// RedisCache's asynchronous get and set: queued from the host's thread,
+// answered on the I/O thread (or by cancel(), or by the call's deadline).
+#include <hiredis/hiredis.h>
+
+#include <array>
+
+#include "redis_cache.h"
+
+namespace fibd_redis {
+
+namespace {
+
+const char* command_name(AsyncCall::Kind kind) {
+  return kind == AsyncCall::Kind::Get ? "GET" : "SET";
+}
+
+bool has_completion(const fibd_cache_call* call) {
+  return call != nullptr &&
+         FIBD_CACHE_HAS_FIELD(fibd_cache_call, call->struct_size, completion) &&
+         call->completion != nullptr &&
+         FIBD_CACHE_HAS_FIELD(fibd_cache_completion, call->completion->struct_size,
+                              complete) &&
+         call->completion->complete != nullptr;
+}
+
+}  // namespace
+
+fibd_cache_status RedisCache::get(std::string_view key, const fibd_cache_call* call,
+                                  std::string& error) {
+  gets_.fetch_add(1, std::memory_order_relaxed);
+  std::string k = key_for(key);
+  std::string_view args[] = {"GET", k};
+  return start(AsyncCall::Kind::Get, args, call, error);
+}
+
+fibd_cache_status RedisCache::set(std::string_view key, std::string_view value,
+                                  uint64_t ttl_ms, const fibd_cache_call* call,
+                                  std::string& error) {
+  sets_.fetch_add(1, std::memory_order_relaxed);
+  std::string k = key_for(key);
+  std::string ttl = std::to_string(ttl_ms);
+  std::array<std::string_view, 5> args = {"SET", k, value, "PX", ttl};
+  return start(AsyncCall::Kind::Set, std::span(args.data(), ttl_ms == 0 ? 3 : 5), call,
+               error);
+}
+
+fibd_cache_status RedisCache::start(AsyncCall::Kind kind,
+                                    std::span<const std::string_view> args,
+                                    const fibd_cache_call* call, std::string& error) {
+  // Checks that cost the breaker nothing come first: a half-open probe must
+  // always reach Redis and report back.
+  if (!has_completion(call)) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    error =
+        "redis.so answers get and set asynchronously (FIBD_CACHE_FEATURE_ASYNC): "
+        "the call must carry a completion";
+    return FIBD_CACHE_ERROR;
+  }
+  const uint64_t now = clock_.now_ns();
+  auto pending = std::make_shared<AsyncCall>(kind, *call);
+  if (call->deadline_ns != 0 && call->deadline_ns <= now) {
+    // Nobody waits for it any more (the host cancels it next): given up at
+    // once, without touching Redis or the breaker.
+    deadline_expired_.fetch_add(1, std::memory_order_relaxed);
+    pending->complete(FIBD_CACHE_CANCELLED);
+    return FIBD_CACHE_PENDING;
+  }
+  auto cmd = std::make_unique<Command>(
+      kind == AsyncCall::Kind::Get ? Command::Kind::Get : Command::Kind::Set,
+      format_command(args), pending, now);
+  if (!admit(error)) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    return FIBD_CACHE_ERROR;
+  }
+  calls_.add(pending);
+  if (!pipeline_->submit(cmd)) {
+    calls_.forget(pending->call_id);  // answered here: no completion follows
+    error = "the redis plugin instance is being destroyed";
+    return FIBD_CACHE_ERROR;
+  }
+  // The I/O thread may have completed it already: the contract allows that.
+  return FIBD_CACHE_PENDING;
+}
+
+void RedisCache::cancel(uint64_t call_id) { calls_.cancel(call_id, cancelled_); }
+
+void RedisCache::finish(Command& cmd, fibd_cache_status status, std::string_view value,
+                        const std::string& message) {
+  if (!calls_.claim(*cmd.call)) return;
+  switch (status) {
+    case FIBD_CACHE_HIT:
+      hits_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case FIBD_CACHE_NOT_FOUND:
+      misses_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case FIBD_CACHE_ERROR:
+      errors_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    default:
+      break;
+  }
+  cmd.call->deliver(status, value, message.empty() ? nullptr : message.c_str());
+}
+
+void RedisCache::on_deadline(Command& cmd) {
+  if (cmd.call->done()) return;
+  deadline_expired_.fetch_add(1, std::memory_order_relaxed);  // before the answer
+  finish(cmd, FIBD_CACHE_ERROR, {},
+         std::string(command_name(cmd.call->kind)) +
+             ": no answer from Redis by the call's deadline");
+}
+
+void RedisCache::on_result(Command& cmd, const redisReply* r, const Error& err) {
+  const char* what = command_name(cmd.call->kind);
+  if (err.kind != ErrorKind::None) {
+    if (err.kind != ErrorKind::Closed) record_failure(err, what);
+    finish(cmd, FIBD_CACHE_ERROR, {}, err.message);
+    return;
+  }
+  // Any answer says whether Redis serves, even one nobody waits for now.
+  auto text = reply_error_text(r);
+  if (!text.empty() && unavailable_reply(text))
+    record_failure({ErrorKind::Reply, std::string(text)}, what);
+  else
+    record_success();
+  if (cmd.call->done()) {
+    late_replies_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (cmd.call->kind == AsyncCall::Kind::Get && r->type == REDIS_REPLY_NIL)
+    finish(cmd, FIBD_CACHE_NOT_FOUND, {}, {});
+  else if (cmd.call->kind == AsyncCall::Kind::Get && r->type == REDIS_REPLY_STRING)
+    finish(cmd, FIBD_CACHE_HIT, std::string_view(r->str, static_cast<size_t>(r->len)),
+           {});
+  else if (cmd.call->kind == AsyncCall::Kind::Set && r->type == REDIS_REPLY_STATUS)
+    finish(cmd, FIBD_CACHE_OK, {}, {});
+  else
+    finish(cmd, FIBD_CACHE_ERROR, {}, refused(r, what));
+}
+
+}  // namespace fibd_redis
