@@ -4,8 +4,10 @@
 // fake Redis on a unix socket answers each command with the next fuzzed
 // chunk of bytes (any RESP, valid or not, several replies in one chunk,
 // truncated ones), and the plugin is driven through its C ABI exactly as
-// fibd drives it. Any crash, sanitizer report, hang, a HIT without exactly
-// one put(), or an error without a message is a failure.
+// fibd drives it: get and set with a completion (redis.so answers them from
+// its I/O thread), del and clear synchronously. Any crash, sanitizer
+// report, hang, a call completed twice or never, an invalid status, or an
+// error without a message is a failure.
 // FIBD_FUZZ_VERBOSE=1 prints what the server sends and what the plugin logs.
 #include <fibd/cache_plugin.h>
 #include <fuzzer/FuzzedDataProvider.h>
@@ -16,6 +18,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -178,6 +182,68 @@ struct Sink {
   }
 };
 
+// The host's side of one get or set: redis.so answers PENDING and completes
+// the call from its I/O thread, exactly once, with a valid status.
+class Completion {
+ public:
+  explicit Completion(bool is_get) : is_get_(is_get) {
+    completion_.struct_size = sizeof completion_;
+    completion_.ctx = reinterpret_cast<fibd_cache_completion_ctx*>(this);
+    completion_.complete = &Completion::complete;
+  }
+  const fibd_cache_completion* get() const { return &completion_; }
+
+  // The status the call ended with: `answered` itself, or what complete()
+  // brought (waiting for it; command_timeout bounds every call).
+  fibd_cache_status settle(fibd_cache_status answered) {
+    std::unique_lock lock(mu_);
+    if (answered != FIBD_CACHE_PENDING) {
+      FUZZ_CHECK(count_ == 0, "completed although answered %u", answered);
+      return answered;
+    }
+    FUZZ_CHECK(
+        cv_.wait_for(lock, std::chrono::seconds(10), [this] { return count_ > 0; }),
+        "a pending call never completed");
+    return status_;
+  }
+  // After settle(): no second completion arrived meanwhile.
+  void check_once() {
+    std::lock_guard lock(mu_);
+    FUZZ_CHECK(count_ <= 1, "completed %d times", count_);
+  }
+  const std::string& value() const { return value_; }
+
+ private:
+  static void complete(fibd_cache_completion_ctx* ctx, fibd_cache_status st,
+                       const void* data, size_t len, const char* message) {
+    auto* self = reinterpret_cast<Completion*>(ctx);
+    std::lock_guard lock(self->mu_);
+    ++self->count_;
+    self->status_ = st;
+    const bool valid = self->is_get_
+                           ? (st == FIBD_CACHE_HIT || st == FIBD_CACHE_NOT_FOUND ||
+                              st == FIBD_CACHE_EXPIRED || st == FIBD_CACHE_ERROR)
+                           : (st == FIBD_CACHE_OK || st == FIBD_CACHE_ERROR);
+    FUZZ_CHECK(valid, "completed with status %u", st);
+    FUZZ_CHECK(st != FIBD_CACHE_HIT || data != nullptr || len == 0, "HIT with NULL data");
+    if (st == FIBD_CACHE_HIT && len > 0)
+      self->value_.assign(static_cast<const char*>(data), len);
+    if (st == FIBD_CACHE_ERROR) {
+      FUZZ_CHECK(message != nullptr && strnlen(message, 1024) > 0,
+                 "ERROR without a message");
+    }
+    self->cv_.notify_all();
+  }
+
+  const bool is_get_;
+  fibd_cache_completion completion_{};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int count_ = 0;
+  fibd_cache_status status_ = FIBD_CACHE_ERROR;
+  std::string value_;
+};
+
 void stat_put(fibd_cache_sink_ctx* ctx, const char* name, uint64_t) {
   FUZZ_CHECK(name != nullptr && std::strlen(name) < 64, "stat name");
   ++*reinterpret_cast<int*>(ctx);
@@ -242,6 +308,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   host.struct_size = sizeof host;
   host.abi_version = FIBD_CACHE_ABI_VERSION;
   host.log = &host_log;
+  host.monotonic_ns = [](fibd_cache_host_ctx*) -> uint64_t {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count());
+  };
 
   const fibd_cache_descriptor* d = fibd_cache_plugin();
   char err[256];
@@ -263,36 +334,48 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (int i = 0; i < ops && in.remaining_bytes() > 0; ++i) {
     const std::string key = in.ConsumeRandomLengthString(24);
     err[0] = '\0';
+    call.call_id = static_cast<uint64_t>(i) + 1;
     switch (in.ConsumeIntegralInRange<int>(0, 4)) {
       case 0: {
         Sink sink;
         sink.refuse = in.ConsumeBool() ? 0 : 1;
         fibd_cache_sink s{sizeof(fibd_cache_sink), 0,
                           reinterpret_cast<fibd_cache_sink_ctx*>(&sink), &Sink::put};
-        const fibd_cache_status st =
+        Completion done(/*is_get=*/true);
+        call.completion = done.get();
+        const fibd_cache_status answered =
             d->get(instance, &call, key.data(), key.size(), &s, err, sizeof err);
-        FUZZ_CHECK(st == FIBD_CACHE_HIT || st == FIBD_CACHE_NOT_FOUND ||
-                       st == FIBD_CACHE_EXPIRED || st == FIBD_CACHE_ERROR,
-                   "get status %u", st);
-        FUZZ_CHECK(sink.puts == (st == FIBD_CACHE_HIT ? 1 : sink.puts), "puts %d",
-                   sink.puts);
-        FUZZ_CHECK(sink.puts <= 1, "put() called %d times", sink.puts);
-        FUZZ_CHECK(st != FIBD_CACHE_HIT || sink.refuse == 0,
-                   "HIT although put() refused");
-        FUZZ_CHECK(st != FIBD_CACHE_HIT || sink.puts == 1, "HIT without put()");
-        check_error(st, err);
+        FUZZ_CHECK(answered == FIBD_CACHE_PENDING || answered == FIBD_CACHE_HIT ||
+                       answered == FIBD_CACHE_NOT_FOUND ||
+                       answered == FIBD_CACHE_EXPIRED || answered == FIBD_CACHE_ERROR,
+                   "get status %u", answered);
+        if (answered != FIBD_CACHE_PENDING) {
+          FUZZ_CHECK(sink.puts <= 1, "put() called %d times", sink.puts);
+          FUZZ_CHECK(answered != FIBD_CACHE_HIT || (sink.puts == 1 && sink.refuse == 0),
+                     "HIT without an accepted put()");
+          check_error(answered, err);
+        }
+        done.settle(answered);
+        done.check_once();
         break;
       }
       case 1: {
         const std::string value = in.ConsumeRandomLengthString(64);
-        const fibd_cache_status st =
+        Completion done(/*is_get=*/false);
+        call.completion = done.get();
+        const fibd_cache_status answered =
             d->set(instance, &call, key.data(), key.size(), value.data(), value.size(),
                    in.ConsumeIntegral<uint32_t>(), err, sizeof err);
-        FUZZ_CHECK(st == FIBD_CACHE_OK || st == FIBD_CACHE_ERROR, "set status %u", st);
-        check_error(st, err);
+        FUZZ_CHECK(answered == FIBD_CACHE_PENDING || answered == FIBD_CACHE_OK ||
+                       answered == FIBD_CACHE_ERROR,
+                   "set status %u", answered);
+        if (answered != FIBD_CACHE_PENDING) check_error(answered, err);
+        done.settle(answered);
+        done.check_once();
         break;
       }
       case 2: {
+        call.completion = nullptr;
         const fibd_cache_status st =
             d->del(instance, &call, key.data(), key.size(), err, sizeof err);
         FUZZ_CHECK(
@@ -302,6 +385,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
       case 3: {
+        call.completion = nullptr;
         const fibd_cache_status st = d->clear(instance, &call, err, sizeof err);
         FUZZ_CHECK(st == FIBD_CACHE_OK || st == FIBD_CACHE_ERROR, "clear status %u", st);
         check_error(st, err);
