@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 
 #include "api/router.h"
 #include "base/escape.h"
@@ -152,13 +153,16 @@ void ApiHandler::handle_fib(std::string_view n_text, http::Responder& responder)
 void ApiHandler::compute_inline(std::uint64_t n, http::Responder& responder) {
   const auto started = std::chrono::steady_clock::now();
   static const std::atomic<bool> kNeverCancelled{false};
-  auto digits = std::make_shared<const std::string>(
-      *compute_fib(Algorithm::Fast, n, kNeverCancelled));
+  std::optional<std::string> computed = compute_fib(Algorithm::Fast, n, kNeverCancelled);
   ctx_.metrics.observe_compute(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  send_fib(responder, *digits, false);
-  // Like every computed value, it reaches the cache after its answer.
-  ctx_.fib.store(view_.snapshot(), n, std::move(digits));
+  send_fib(responder, *computed, false);
+  // Like every computed value, it reaches the cache after its answer; with
+  // no cache there is nothing to write (and no writer thread to wake).
+  std::shared_ptr<const Runtime> rt = view_.snapshot();
+  if (!rt->cache->keeps_values()) return;
+  ctx_.fib.store(std::move(rt), n,
+                 std::make_shared<const std::string>(std::move(*computed)));
 }
 
 void ApiHandler::submit(std::uint64_t n, const std::shared_ptr<const Runtime>& rt,

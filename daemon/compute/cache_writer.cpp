@@ -38,6 +38,7 @@ void CacheWriter::stop() {
 
 void CacheWriter::enqueue(std::shared_ptr<const Runtime> rt, std::uint64_t n,
                           std::shared_ptr<const std::string> digits) {
+  if (!rt->cache->keeps_values()) return;  // "none": nothing to write
   const std::size_t bytes = digits->size();
   Write write{std::move(rt), n, std::move(digits)};
   {

@@ -58,6 +58,9 @@ class Cache {
   virtual const std::string& path() const = 0;  // "" for built-ins
   // True when get/set never block, so they may run on an event-loop thread.
   virtual bool non_blocking() const = 0;
+  // False when set() keeps nothing ("none"): computed values need not be
+  // written at all.
+  virtual bool keeps_values() const { return true; }
   // The file the running code was read from (all zero for built-ins).
   virtual FileIdentity file_identity() const { return {}; }
 

@@ -9,6 +9,7 @@ class NoneCache final : public Cache {
   const std::string& version() const override { return version_; }
   const std::string& path() const override { return path_; }
   bool non_blocking() const override { return true; }
+  bool keeps_values() const override { return false; }
 
   CacheOutcome get(std::string_view, std::string&, std::string&) override {
     return CacheOutcome::NotFound;
