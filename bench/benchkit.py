@@ -25,17 +25,12 @@ WRK_LUA = os.path.join(HERE, "wrk_report.lua")
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from fibdtest import Daemon, NotifySocket, free_port  # noqa: E402
-
-
-def fib(n):
-    a, b = 0, 1
-    for _ in range(n):
-        a, b = b, a + b
-    return a
+from fibdtest.load import fib_body  # noqa: E402
+from fibdtest.redis import RedisServer  # noqa: E402
 
 
 def body_for(n):
-    return '{"result":%d}' % fib(n)
+    return fib_body(n).decode()
 
 
 def median(xs):
@@ -274,25 +269,16 @@ http {{
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class Redis:
+class Redis(RedisServer):
+    """The test suite's redis-server (fibdtest.redis), started at once, with
+    close() like the other servers here."""
+
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="fibd-bench-redis-")
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", self.dir, "--protected-mode", "yes"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port, self.proc)
+        super().__init__()
+        self.start()
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.stop()
 
 
 def wait_port(port, proc, timeout=10):

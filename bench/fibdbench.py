@@ -202,7 +202,7 @@ class Suite:
                 with contextlib.suppress(Exception):
                     peak[0] = max(peak[0], fibd.metric("fibd_computations_in_flight"))
 
-        os.kill(redis.proc.pid, signal.SIGSTOP)
+        redis.pause()  # SIGSTOP
         sampler = threading.Thread(target=sample)
         sampler.start()
         try:
@@ -210,7 +210,7 @@ class Suite:
         finally:
             stop.set()
             sampler.join()
-            os.kill(redis.proc.pid, signal.SIGCONT)
+            redis.resume()
         log(f"redis stopped: {fmt(r)}, slowest {r['max_us'] / 1000:.1f} ms, "
             f"computations in flight at most {peak[0]:.0f}")
         self.raw["redis stall"] = {"a": [r], "b": []}

@@ -341,9 +341,8 @@ fibd_cache_status PluginCache::stats(
   return status;
 }
 
-CacheOutcome PluginCache::get(std::string_view key, std::string& value,
-                              std::string& error) {
-  switch (get_status(key, value, error)) {
+CacheOutcome PluginCache::outcome_of(fibd_cache_status status, std::string& error) {
+  switch (status) {
     case FIBD_CACHE_HIT:
       return CacheOutcome::Hit;
     case FIBD_CACHE_NOT_FOUND:
@@ -351,11 +350,16 @@ CacheOutcome PluginCache::get(std::string_view key, std::string& value,
     case FIBD_CACHE_EXPIRED:
       return CacheOutcome::Expired;
     case FIBD_CACHE_CANCELLED:
-      error = "the plugin did not answer by the call's deadline";
+      error = "the plugin did not answer by the call's deadline (cancelled)";
       return CacheOutcome::Error;
     default:
       return CacheOutcome::Error;
   }
+}
+
+CacheOutcome PluginCache::get(std::string_view key, std::string& value,
+                              std::string& error) {
+  return outcome_of(get_status(key, value, error), error);
 }
 
 bool PluginCache::set(std::string_view key, std::string_view value,

@@ -104,6 +104,10 @@ class PluginCache final : public Cache, public std::enable_shared_from_this<Plug
   fibd_cache_status stats(std::vector<std::pair<std::string, std::uint64_t>>& out,
                           std::string& error);
 
+  // What a get's final status means for the Cache seam (CANCELLED: an
+  // error, with `error` saying so).
+  static CacheOutcome outcome_of(fibd_cache_status status, std::string& error);
+
   // Tells the plugin nobody waits for call `call_id` any more.
   void cancel_call(std::uint64_t call_id);
 

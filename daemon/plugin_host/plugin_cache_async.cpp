@@ -26,24 +26,10 @@ struct AsyncGet {
 
 CacheLookup from_completion(PendingCall& call) {
   CacheLookup lookup;
-  switch (call.status()) {
-    case FIBD_CACHE_HIT:
-      lookup.outcome = CacheOutcome::Hit;
-      lookup.value = std::move(call.value());
-      break;
-    case FIBD_CACHE_NOT_FOUND:
-      lookup.outcome = CacheOutcome::NotFound;
-      break;
-    case FIBD_CACHE_EXPIRED:
-      lookup.outcome = CacheOutcome::Expired;
-      break;
-    case FIBD_CACHE_CANCELLED:
-      lookup.error = "the lookup was cancelled (deadline passed or client gone)";
-      break;
-    default:
-      lookup.error = call.message();
-      break;
-  }
+  const fibd_cache_status status = call.status();
+  if (status == FIBD_CACHE_ERROR) lookup.error = call.message();
+  lookup.outcome = PluginCache::outcome_of(status, lookup.error);
+  if (lookup.outcome == CacheOutcome::Hit) lookup.value = std::move(call.value());
   return lookup;
 }
 
@@ -93,22 +79,10 @@ std::shared_ptr<CacheLookupHandle> PluginCache::get_async(
     CacheLookup now;
     const fibd_cache_status status =
         start_get(key, now.value, now.error, call, pending.get());
-    switch (status) {
-      case FIBD_CACHE_PENDING:
-        return std::make_shared<PendingLookup>(shared_from_this(), call.call_id);
-      case FIBD_CACHE_HIT:
-        now.outcome = CacheOutcome::Hit;
-        break;
-      case FIBD_CACHE_NOT_FOUND:
-        now.outcome = CacheOutcome::NotFound;
-        break;
-      case FIBD_CACHE_EXPIRED:
-        now.outcome = CacheOutcome::Expired;
-        break;
-      default:
-        now.outcome = CacheOutcome::Error;
-        break;
+    if (status == FIBD_CACHE_PENDING) {
+      return std::make_shared<PendingLookup>(shared_from_this(), call.call_id);
     }
+    now.outcome = outcome_of(status, now.error);
     state->finish(std::move(now));
   } catch (const std::exception& e) {  // out of memory around the call
     state->finish(failed(e.what()));
