@@ -310,7 +310,7 @@ Deferred Connection::defer(Responder& responder, DeferOptions options) {
   // computation) continues the wait: the earlier handle goes quiet.
   if (deferred_) end_deferred(/*cancelled=*/false);
   auto state = std::make_shared<DeferredState>();
-  state->loop = &loop_;
+  state->link = loop_.link();
   state->connection = this;
   state->options = std::move(options);
   deferred_ = state;

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <string_view>
 
 #include "http/handler.h"
@@ -27,8 +28,17 @@ namespace fibd::http {
 
 class ServerLoop;
 
+// How a Deferred reaches its loop from another thread. The loop clears it
+// when it goes, so an answer that comes after that (a cache plugin
+// completing a cancelled lookup late, during shutdown) is dropped instead of
+// touching a destroyed loop.
+struct LoopLink {
+  std::mutex mutex;
+  ServerLoop* loop = nullptr;  // under mutex
+};
+
 struct DeferredState {
-  ServerLoop* loop = nullptr;
+  std::shared_ptr<LoopLink> link;
   Connection* connection = nullptr;  // loop thread only; null once over
   DeferOptions options;
 };

@@ -37,7 +37,10 @@ Deferred Responder::defer(DeferOptions options) {
 }
 
 void Deferred::complete(std::function<void(Responder&)> fn) const {
-  if (state_) state_->loop->post_completion(state_, std::move(fn));
+  if (!state_) return;
+  std::lock_guard lock(state_->link->mutex);
+  if (state_->link->loop != nullptr)
+    state_->link->loop->post_completion(state_, std::move(fn));
 }
 
 void Handler::refused(int status, std::string_view message, Responder& responder) {

@@ -26,7 +26,8 @@ constexpr std::string_view kTooManyConnections =
 }  // namespace
 
 ServerLoop::ServerLoop(Server& server, std::unique_ptr<Handler> handler)
-    : server_(server), handler_(std::move(handler)) {
+    : server_(server), link_(std::make_shared<LoopLink>()), handler_(std::move(handler)) {
+  link_->loop = this;
   scratch_.reserve(64 * 1024);
   sweep_timer_.reset(event_new(
       base(), -1, EV_PERSIST,
@@ -44,6 +45,12 @@ ServerLoop::ServerLoop(Server& server, std::unique_ptr<Handler> handler)
 }
 
 ServerLoop::~ServerLoop() {
+  {
+    // From here on, answers from other threads are dropped (their requests
+    // are cancelled below, with their connections).
+    std::lock_guard lock(link_->mutex);
+    link_->loop = nullptr;
+  }
   loop_.stop();
   listener_.reset();
   connections_.clear();  // each cancels its open request, closes its fd

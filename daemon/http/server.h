@@ -56,6 +56,8 @@ class ServerLoop {
   void deferred_closed() { pending_.fetch_sub(1, std::memory_order_relaxed); }
   void post_completion(std::shared_ptr<DeferredState> state,
                        std::function<void(Responder&)> fn);
+  // What deferred requests reach this loop through (cleared when it goes).
+  const std::shared_ptr<LoopLink>& link() const { return link_; }
 
   // Loop thread: accept on `fd` (the shared listening socket).
   void listen_on(int fd);
@@ -71,6 +73,7 @@ class ServerLoop {
   void sweep();
 
   Server& server_;
+  std::shared_ptr<LoopLink> link_;
   EventLoop loop_;
   std::unique_ptr<Handler> handler_;
   std::list<Connection> connections_;

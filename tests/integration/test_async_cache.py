@@ -86,6 +86,27 @@ class AsyncCacheTest(unittest.TestCase):
             self.assertLess(time.monotonic() - started, 15)
             self.assertNotIn("still waiting for", d.log())
 
+    def test_shutdown_with_lookups_pending(self):
+        # SIGTERM while lookups wait on the plugin: after the drain, closing
+        # the connections cancels them and the plugin completes them from its
+        # own thread while (or after) the loops go away. Nothing may touch a
+        # destroyed loop (the sanitizer builds check), and fibd exits 0.
+        d = Daemon(config_text=lambda port: config(port, 20000))
+        with d:
+            d.wait_ready()
+            socks = []
+            for n in range(5):
+                s = socket.create_connection(("127.0.0.1", d.port))
+                s.sendall(b"GET /fib/%d HTTP/1.1\r\nHost: t\r\n\r\n" % (100 + n))
+                socks.append(s)
+            time.sleep(0.3)
+            started = time.monotonic()
+            self.assertEqual(d.stop(timeout=30), 0)
+            self.assertLess(time.monotonic() - started, 20, "shutdown waited for the plugin")
+            for s in socks:
+                s.close()
+            self.assertNotIn("still waiting for", d.log())
+
     def test_near_tier_in_front_of_an_async_plugin(self):
         d = Daemon(config_text=lambda port: config(port, 20, near="1MiB"))
         with d:
