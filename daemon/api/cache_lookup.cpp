@@ -11,9 +11,11 @@
 
 namespace fibd {
 
-// The lookup a request waits for; its handle is touched on the loop only.
+// The lookup a request waits for; touched on the loop only. It keeps the
+// runtime (so the cache) alive for as long as it holds the handle.
 struct ApiHandler::Lookup {
-  std::shared_ptr<CacheLookupHandle> handle;
+  std::shared_ptr<const Runtime> rt;
+  std::shared_ptr<CacheLookupHandle> handle;  // declared after rt: goes first
   void cancel() const {
     if (handle) handle->cancel();
   }
@@ -23,6 +25,7 @@ void ApiHandler::lookup_async(std::uint64_t n, http::Responder& responder) {
   std::shared_ptr<const Runtime> rt = view_.snapshot();
   const auto deadline = std::chrono::steady_clock::now() + rt->compute_timeout;
   auto lookup = std::make_shared<Lookup>();
+  lookup->rt = rt;
   http::DeferOptions options;
   options.timeout = rt->compute_timeout;
   options.on_timeout = [this, lookup, n,

@@ -78,8 +78,8 @@ class Cache {
   // Starts a lookup that ends by `deadline`. `done` runs exactly once, on any
   // thread, possibly this one before get_async returns. The handle (null
   // when the answer came at once) cancels it. The caller keeps the cache
-  // alive until `done` has run. Never throws. This default answers at once
-  // with get().
+  // alive until `done` has run and for as long as it keeps the handle.
+  // Never throws. This default answers at once with get().
   virtual std::shared_ptr<CacheLookupHandle> get_async(
       std::string_view key, std::chrono::steady_clock::time_point /*deadline*/,
       CacheLookupDone done) {

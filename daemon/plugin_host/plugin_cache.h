@@ -42,7 +42,7 @@ struct CallTrace {
   std::shared_ptr<PendingCall> call;  // kept to count late extra completions
 };
 
-class PluginCache final : public Cache, public std::enable_shared_from_this<PluginCache> {
+class PluginCache final : public Cache {
  public:
   using Options = std::vector<std::pair<std::string, std::string>>;
   // How long a call that was cancelled may take to complete before the

@@ -33,19 +33,21 @@ CacheLookup from_completion(PendingCall& call) {
   return lookup;
 }
 
-// Cancels one pending call. Holds the instance, so cancel() never reaches
-// a destroyed one; a cancel after completion is ignored by the plugin.
+// Cancels one pending call. It owns nothing: the caller keeps the cache
+// alive while it may cancel (Cache::get_async). Holding the instance here
+// would let its last reference go on whatever thread drops the handle,
+// instead of through the reaper.
 class PendingLookup final : public CacheLookupHandle {
  public:
-  PendingLookup(std::shared_ptr<PluginCache> cache, std::uint64_t call_id)
-      : cache_(std::move(cache)), call_id_(call_id) {}
+  PendingLookup(PluginCache& cache, std::uint64_t call_id)
+      : cache_(cache), call_id_(call_id) {}
   void cancel() override {
     if (cancelled_.exchange(true)) return;
-    cache_->cancel_call(call_id_);
+    cache_.cancel_call(call_id_);
   }
 
  private:
-  std::shared_ptr<PluginCache> cache_;
+  PluginCache& cache_;
   const std::uint64_t call_id_;
   std::atomic<bool> cancelled_{false};
 };
@@ -80,7 +82,7 @@ std::shared_ptr<CacheLookupHandle> PluginCache::get_async(
     const fibd_cache_status status =
         start_get(key, now.value, now.error, call, pending.get());
     if (status == FIBD_CACHE_PENDING) {
-      return std::make_shared<PendingLookup>(shared_from_this(), call.call_id);
+      return std::make_shared<PendingLookup>(*this, call.call_id);
     }
     now.outcome = outcome_of(status, now.error);
     state->finish(std::move(now));
