@@ -298,6 +298,9 @@ class AbuseTest(unittest.TestCase):
                   f"limits:\n  max_inflight: {max_inflight}\n")
         with Daemon(extra_config=config) as d:
             d.wait_ready()
+            # Threads name themselves once running, which READY does not wait for.
+            wait_until(lambda: d.threads_cpu_seconds("fibd-worker")[1] == workers, 10,
+                       "the worker threads to name themselves")
             worker_cpu_before, worker_threads = d.threads_cpu_seconds("fibd-worker")
             self.assertEqual(worker_threads, workers)
             rss_before = d.rss_bytes()
