@@ -141,3 +141,8 @@ plot "{data}" using 4:xtic(1) title "fibd" lc rgb "#c0504d", "" using 5 title "b
 unset multiplot
 """
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
+def error_free(*runs):
+    """A target counts as met only if no request of its runs failed."""
+    return not any(r.get("errors") for results in runs for r in results)
