@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stub_entry_points.h"
+
 typedef struct slow_set {
   char dir[512];
 } slow_set;
@@ -39,14 +41,6 @@ static void flag(const slow_set* self, const char* what, const void* key,
   if (fd >= 0) close(fd);
 }
 
-static fibd_cache_status get(fibd_cache_instance* instance, const fibd_cache_call* call,
-                             const void* key, size_t key_len, const fibd_cache_sink* sink,
-                             char* err, size_t err_len) {
-  (void)call;
-  (void)instance, (void)key, (void)key_len, (void)sink, (void)err, (void)err_len;
-  return FIBD_CACHE_NOT_FOUND;
-}
-
 static fibd_cache_status set(fibd_cache_instance* instance, const fibd_cache_call* call,
                              const void* key, size_t key_len, const void* value,
                              size_t value_len, uint64_t ttl_ms, char* err,
@@ -68,7 +62,7 @@ static const fibd_cache_descriptor descriptor = {
     .capabilities = FIBD_CACHE_CAP_THREAD_SAFE,
     .create = create,
     .destroy = destroy,
-    .get = get,
+    .get = stub_get_not_found,
     .set = set,
 };
 
