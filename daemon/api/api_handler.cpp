@@ -159,9 +159,8 @@ void ApiHandler::compute_inline(std::uint64_t n, http::Responder& responder) {
   send_fib(responder, *computed, false);
   // Like every computed value, it reaches the cache after its answer; with
   // no cache there is nothing to write (and no writer thread to wake).
-  std::shared_ptr<const Runtime> rt = view_.snapshot();
-  if (!rt->cache->keeps_values()) return;
-  ctx_.fib.store(std::move(rt), n,
+  if (!view_.refresh().cache->keeps_values()) return;
+  ctx_.fib.store(view_.snapshot(), n,
                  std::make_shared<const std::string>(std::move(*computed)));
 }
 

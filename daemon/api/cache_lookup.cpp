@@ -11,6 +11,15 @@
 
 namespace fibd {
 
+namespace {
+
+std::string lookup_timed_out(std::chrono::milliseconds limit) {
+  return "cache lookup exceeded limits.compute_timeout (" +
+         std::to_string(limit.count()) + " ms)";
+}
+
+}  // namespace
+
 // The lookup a request waits for; touched on the loop only. It keeps the
 // runtime (so the cache) alive for as long as it holds the handle.
 struct ApiHandler::Lookup {
@@ -29,16 +38,13 @@ void ApiHandler::lookup_async(std::uint64_t n, http::Responder& responder) {
   http::DeferOptions options;
   options.timeout = rt->compute_timeout;
   options.on_timeout = [this, lookup, n,
-                        ms = rt->compute_timeout.count()](http::Responder& r) {
+                        limit = rt->compute_timeout](http::Responder& r) {
     lookup->cancel();
     spdlog::warn(
         "the cache lookup of F({}) took longer than limits.compute_timeout ({} ms); "
         "answering 503",
-        n, ms);
-    send_error(
-        r, 503,
-        "cache lookup exceeded limits.compute_timeout (" + std::to_string(ms) + " ms)",
-        /*retry_later=*/true);
+        n, limit.count());
+    send_error(r, 503, lookup_timed_out(limit), /*retry_later=*/true);
   };
   options.on_cancel = [lookup] { lookup->cancel(); };
   const http::Deferred deferred = responder.defer(std::move(options));
@@ -84,9 +90,7 @@ void ApiHandler::lookup_done(std::uint64_t n, const std::shared_ptr<const Runtim
   const auto left = std::chrono::ceil<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
   if (left.count() <= 0) {
-    send_error(responder, 503,
-               "cache lookup exceeded limits.compute_timeout (" +
-                   std::to_string(rt->compute_timeout.count()) + " ms)",
+    send_error(responder, 503, lookup_timed_out(rt->compute_timeout),
                /*retry_later=*/true);
     return;
   }
