@@ -48,6 +48,10 @@ class PipelineHandler {
   // The call's own deadline passed before the reply; the command stays in
   // flight (its reply, if it comes, is still reported by on_result).
   virtual void on_deadline(Command& cmd) = 0;
+  // A connection is being reset for a reason no command's result carries
+  // (Redis sent a reply to no command); the commands on it fail with `why`
+  // through on_result as well.
+  virtual void on_connection_error(const Error& why) = 0;
 };
 
 }  // namespace fibd_redis

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "hiredis_connect.h"
+#include "reply_guard.h"
 
 namespace fibd_redis {
 
@@ -71,6 +72,7 @@ bool PipelineLink::connect(Error& err) {
     return false;
   }
   ac->data = this;
+  refuse_unsolicited_replies(ac, &PipelineLink::on_unsolicited_reply);
   redisAsyncSetConnectCallback(ac, &PipelineLink::on_connect);
   redisAsyncSetDisconnectCallback(ac, &PipelineLink::on_disconnect);
   if (!opts_.address.is_unix) redisEnableKeepAlive(&ac->c);
@@ -234,6 +236,18 @@ void PipelineLink::on_reply(redisAsyncContext* ac, void* reply, void* privdata) 
     self->handler_.on_result(*cmd, static_cast<const redisReply*>(reply), {});
   else
     self->handler_.on_result(*cmd, nullptr, self->lost(ac));
+}
+
+void PipelineLink::on_unsolicited_reply(redisAsyncContext* ac) {
+  PipelineLink* self = link_of(ac);
+  if (self->ac_ != ac) return;  // being freed already
+  self->counters_.unsolicited.fetch_add(1, std::memory_order_relaxed);
+  // hiredis disconnects right after this: on_disconnect and the failed
+  // commands' on_reply read the reason from here.
+  self->down_reason_ = {ErrorKind::Protocol, "connection to Redis at " +
+                                                 self->opts_.address.to_string() +
+                                                 " reset: it sent a reply to no command"};
+  self->handler_.on_connection_error(self->down_reason_);
 }
 
 void PipelineLink::on_handshake_reply(const Command& cmd, const void* reply) {

@@ -27,6 +27,7 @@ struct PipelineCounters {
   std::atomic<uint64_t> connect_failures{0};  // attempts that failed or timed out
   std::atomic<uint64_t> discarded{0};         // connections closed after an error
   std::atomic<uint64_t> in_flight{0};         // commands written, not answered
+  std::atomic<uint64_t> unsolicited{0};       // replies to no command (reset)
 };
 
 class PipelineLink {
@@ -58,6 +59,7 @@ class PipelineLink {
   void on_handshake_reply(const Command& cmd, const void* reply);
 
   static void on_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_unsolicited_reply(redisAsyncContext* ac);
   static void on_connect(const redisAsyncContext* ac, int status);
   static void on_disconnect(const redisAsyncContext* ac, int status);
   static void on_connect_timeout(int fd, short what, void* self);

@@ -288,6 +288,7 @@ void RedisCache::stats(const fibd_cache_stats_sink* sink) const {
   put("connects", ld(p.connects) + pool_.connects());
   put("connect_failures", ld(p.connect_failures) + pool_.connect_failures());
   put("connections_discarded", ld(p.discarded) + pool_.discarded());
+  put("unsolicited_replies", ld(p.unsolicited));
   put("breaker_state", static_cast<uint64_t>(breaker_.state()));
   put("breaker_opens", breaker_.opens());
   put("breaker_rejected", breaker_.rejected());

@@ -53,6 +53,7 @@ class RedisCache final : public PipelineHandler {
   // PipelineHandler (I/O thread).
   void on_result(Command& cmd, const redisReply* reply, const Error& err) override;
   void on_deadline(Command& cmd) override;
+  void on_connection_error(const Error& why) override;
 
  private:
   RedisCache(const fibd_cache_host* host, Options opts);

@@ -111,6 +111,8 @@ void RedisCache::on_deadline(Command& cmd) {
              ": no answer from Redis by the call's deadline");
 }
 
+void RedisCache::on_connection_error(const Error& why) { record_failure(why, "reply"); }
+
 void RedisCache::on_result(Command& cmd, const redisReply* r, const Error& err) {
   const char* what = command_name(cmd.call->kind);
   if (err.kind != ErrorKind::None) {

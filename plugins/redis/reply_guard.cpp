@@ -1,0 +1,75 @@
+#include "reply_guard.h"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <atomic>
+#include <mutex>
+
+namespace fibd_redis {
+
+namespace {
+
+redisReplyObjectFunctions original;  // hiredis' own, copied once
+redisReplyObjectFunctions guarded;   // the same, each create* wrapped
+std::atomic<UnsolicitedReplyHook> hook_{nullptr};
+
+// A reply starts with a task that has no parent. Were it to complete,
+// redisProcessCallbacks would shift a callback; with none queued it asserts.
+bool unsolicited(const redisReadTask* task) {
+  if (task->parent != nullptr) return false;
+  auto* ac = static_cast<redisAsyncContext*>(task->privdata);
+  if (ac == nullptr || ac->replies.head != nullptr) return false;
+  if (UnsolicitedReplyHook hook = hook_.load(std::memory_order_relaxed)) hook(ac);
+  return true;
+}
+
+template <typename Create>
+struct Guard;
+
+// One wrapper per create* member, whatever its arguments (hiredis 1.x has
+// createDouble and createBool, and a size_t array length).
+template <typename... Args>
+struct Guard<void* (*)(const redisReadTask*, Args...)> {
+  template <void* (*redisReplyObjectFunctions::*Member)(const redisReadTask*, Args...)>
+  static void* create(const redisReadTask* task, Args... args) {
+    // NULL reads to hiredis as out of memory: a reader error.
+    if (unsolicited(task)) return nullptr;
+    return (original.*Member)(task, args...);
+  }
+};
+
+template <auto Member, typename Table>
+void wrap(Table& table) {
+  using Create = std::remove_reference_t<decltype(table.*Member)>;
+  if (original.*Member != nullptr)
+    table.*Member = &Guard<Create>::template create<Member>;
+}
+
+template <typename Table>
+void wrap_all(Table& table) {
+  wrap<&Table::createString>(table);
+  wrap<&Table::createArray>(table);
+  wrap<&Table::createInteger>(table);
+  wrap<&Table::createNil>(table);
+  if constexpr (requires { &Table::createDouble; }) wrap<&Table::createDouble>(table);
+  if constexpr (requires { &Table::createBool; }) wrap<&Table::createBool>(table);
+}
+
+}  // namespace
+
+void refuse_unsolicited_replies(redisAsyncContext* ac, UnsolicitedReplyHook hook) {
+  redisReader* reader = ac->c.reader;
+  if (reader == nullptr || reader->fn == nullptr) return;
+  static std::once_flag once;
+  std::call_once(once, [reader] {
+    original = *reader->fn;
+    guarded = original;
+    wrap_all(guarded);
+  });
+  hook_.store(hook, std::memory_order_relaxed);
+  reader->fn = &guarded;
+  reader->privdata = ac;
+}
+
+}  // namespace fibd_redis
