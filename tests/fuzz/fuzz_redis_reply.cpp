@@ -274,8 +274,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // ones that change which commands are sent.
   std::vector<std::pair<std::string, std::string>> options = {
       {"address", "unix:" + server.path()},
-      {"connect_timeout", "200ms"},
-      {"command_timeout", "200ms"},
+      {"connect_timeout", "20ms"},
+      {"command_timeout", "20ms"},
       {"pool_size", in.ConsumeBool() ? "1" : "2"},
   };
   const uint8_t flags = in.ConsumeIntegral<uint8_t>();
