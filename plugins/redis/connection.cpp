@@ -210,10 +210,27 @@ ReplyPtr Connection::read_reply(Deadline deadline, Error& err) {
   }
 }
 
+bool Connection::has_unread_input() const {
+  if (c_->reader != nullptr && c_->reader->pos < c_->reader->len) return true;
+  pollfd p{c_->fd, POLLIN, 0};
+  int r;
+  while ((r = ::poll(&p, 1, 0)) < 0 && errno == EINTR) {
+  }
+  return r > 0;
+}
+
 ReplyPtr Connection::command(std::span<const std::string_view> args, Deadline deadline,
                              Error& err) {
   if (broken_) {
     err = {ErrorKind::Io, "connection already broken"};
+    return nullptr;
+  }
+  // Input before our command is a reply to no command (or Redis closed the
+  // connection): every answer read on it would belong to the command before.
+  if (has_unread_input()) {
+    fail(err, ErrorKind::Io,
+         "connection to Redis dropped: it holds input no command asked for (a stray "
+         "reply, or the connection was closed)");
     return nullptr;
   }
   std::string cmd;

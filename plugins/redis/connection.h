@@ -64,6 +64,7 @@ class Connection {
   explicit Connection(redisContext* c) : c_(c) {}
   bool send_all(const char* data, size_t len, Deadline deadline, Error& err);
   ReplyPtr read_reply(Deadline deadline, Error& err);
+  bool has_unread_input() const;
   void fail(Error& err, ErrorKind kind, std::string message);
 
   redisContext* c_;

@@ -191,4 +191,21 @@ TEST_F(RedisPluginTest, GreetingBeforeAnyCommandResetsTheConnection) {
   EXPECT_GE(c.stats()["unsolicited_replies"], 1u);
 }
 
+TEST_F(RedisPluginTest, StrayReplyOnTheBlockingConnectionIsNotTakenForTheNextAnswer) {
+  // del and clear use a blocking connection, checked at create() with PING.
+  // Here PING's answer comes with an extra reply: read as DEL's answer, it
+  // would make that DEL fail ("+EXTRA" is no count of deleted keys).
+  ScriptedRedis fake(port_, "", [](const std::vector<std::string>& cmd) -> std::string {
+    if (is(cmd, "PING")) return "+PONG\r\n+EXTRA\r\n";
+    if (is(cmd, "DEL")) return ":1\r\n";
+    return "+OK\r\n";
+  });
+  ASSERT_TRUE(fake.listening());
+  Instance c(plugin_, {{"address", addr()}, {"pool_size", "1"}});
+  ASSERT_TRUE(c.ok()) << c.create_error();
+  std::this_thread::sleep_for(50ms);  // the stray reply has arrived
+  EXPECT_EQ(c.del("k"), FIBD_CACHE_OK);
+  EXPECT_EQ(c.del("k"), FIBD_CACHE_OK);
+}
+
 }  // namespace
