@@ -2,6 +2,7 @@
 baseline) and the servers a benchmark starts (fibd, nginx, Redis), each on
 127.0.0.1 with a free port, each stopped by close(). Used by fibdbench.py."""
 
+import glob
 import json
 import os
 import shutil
@@ -114,12 +115,30 @@ def cpu_ticks(pids):
     return total
 
 
+def context_switches(pids):
+    """Voluntary + involuntary context switches over every thread of processes."""
+    total = 0
+    for pid in pids:
+        for status in glob.glob(f"/proc/{pid}/task/*/status"):
+            try:
+                with open(status) as f:
+                    for line in f:
+                        if "ctxt_switches:" in line:  # voluntary_ and nonvoluntary_
+                            total += int(line.split()[-1])
+            except OSError:
+                pass
+    return total
+
+
 def with_cpu(pids, run):
-    """Runs run() (a wrk call) and adds the server's CPU microseconds per request."""
-    before = cpu_ticks(pids)
+    """Runs run() (a wrk call) and adds the server's CPU microseconds and
+    context switches (all its threads) per request."""
+    before, cs_before = cpu_ticks(pids), context_switches(pids)
     r = run()
     ticks = cpu_ticks(pids) - before
-    r["cpu_us_per_req"] = ticks * 1e6 / os.sysconf("SC_CLK_TCK") / max(1, r["requests"])
+    n = max(1, r["requests"])
+    r["cpu_us_per_req"] = ticks * 1e6 / os.sysconf("SC_CLK_TCK") / n
+    r["cs_per_req"] = (context_switches(pids) - cs_before) / n
     return r
 
 

@@ -8,7 +8,7 @@ import threading
 
 from benchkit import (FIBD_UNCHECKED, Fibd, Redis, log, redis_benchmark, warm, with_cpu,
                       wrk)
-from report import error_free, fmt, med, median
+from report import error_free, fmt, med
 
 
 class CacheScenarios:
@@ -30,9 +30,11 @@ class CacheScenarios:
         wrk(red.url("/"), 64, 1, keys=keys)
         wrk(near.url("/"), 64, 1, keys=keys)
         for i in range(self.rounds):
-            results["redis"].append(wrk(red.url("/"), 64, self.d, keys=keys))
+            results["redis"].append(
+                with_cpu([red.pid], lambda: wrk(red.url("/"), 64, self.d, keys=keys)))
             results["near"].append(wrk(near.url("/"), 64, self.d, keys=keys))
-            results["memory"].append(wrk(mem.url("/"), 64, self.d, keys=keys))
+            results["memory"].append(
+                with_cpu([mem.pid], lambda: wrk(mem.url("/"), 64, self.d, keys=keys)))
             results["rb"].append(redis_benchmark(redis.port, 64, rb_requests, "fibd:90"))
             log(f"redis round {i + 1}: redis.so {fmt(results['redis'][-1])} | near+redis "
                 f"{fmt(results['near'][-1])} | memory.so {fmt(results['memory'][-1])} | "
@@ -45,6 +47,8 @@ class CacheScenarios:
                              "memory hit c64, 1000 keys", target=0.95)
         self.throughput_rows("redis hit, c64, 1000 keys", a, rb, "redis-benchmark GET c64")
         self.p99_rows("redis hit, c64, 1000 keys", a, m, "memory hit c64, 1000 keys")
+        self.cpu_rows("redis hit, c64, 1000 keys", a, m, "memory hit c64, 1000 keys",
+                      switches=True)
         self.plot.append(("redis hit c64", med(a, "rps"), med(rb, "rps"),
                           med(a, "p99_us") / 1000, med(rb, "p99_us") / 1000))
         red.close()
@@ -112,7 +116,5 @@ class CacheScenarios:
                 rounds=self.rounds + 2)
             self.throughput_rows(f"memory hit n={n} with the value check, c64", a, b,
                                  "without the check", target=target)
-            cpu = [x["cpu_us_per_req"] / y["cpu_us_per_req"] for x, y in zip(a, b)]
-            self.row(f"memory hit n={n} with the value check, c64: server CPU per request",
-                     med(a, "cpu_us_per_req"), med(b, "cpu_us_per_req"), median(cpu), "", None,
-                     "µs", "without the check")
+            self.cpu_rows(f"memory hit n={n} with the value check, c64", a, b,
+                          "without the check")

@@ -98,10 +98,7 @@ class Suite(CacheScenarios):
         self.load_rss = sampler.peak
         self.load_rss_nginx = rss_kb(nginx.pids())
         self.throughput_rows("memory hit, c64", a, b, "nginx c64", target=0.95)
-        cpu = [x["cpu_us_per_req"] / y["cpu_us_per_req"] for x, y in zip(a, b)]
-        self.row("memory hit, c64: server CPU per request", med(a, "cpu_us_per_req"),
-                 med(b, "cpu_us_per_req"), median(cpu), "≤ 1.1×", median(cpu) <= 1.1, "µs",
-                 "nginx c64")
+        self.cpu_rows("memory hit, c64", a, b, "nginx c64", target=1.1)
         # p99: the target holds in every round, so the worst round is shown.
         p99 = [x["p99_us"] / y["p99_us"] for x, y in zip(a, b)]
         self.row("memory hit, c64: p99 latency, worst round", max(x["p99_us"] for x in a) / 1000,
@@ -293,10 +290,7 @@ class Suite(CacheScenarios):
                 lambda: with_cpu([old.pid], lambda: wrk(old.url(path), conns, self.d)))
             self.throughput_rows(f"A/B memory hit, c{conns}", a, b, "other build")
             self.p99_rows(f"A/B memory hit, c{conns}", a, b, "other build")
-            cpu = [x["cpu_us_per_req"] / y["cpu_us_per_req"] for x, y in zip(a, b)]
-            self.row(f"A/B memory hit, c{conns}: server CPU per request",
-                     med(a, "cpu_us_per_req"), med(b, "cpu_us_per_req"), median(cpu), "", None,
-                     "µs", "other build")
+            self.cpu_rows(f"A/B memory hit, c{conns}", a, b, "other build")
         a, b = self.interleave("A/B memory hit n=100000 c1",
                                lambda: wrk(new.url("/fib/100000"), 1, self.d),
                                lambda: wrk(old.url("/fib/100000"), 1, self.d))
@@ -314,6 +308,18 @@ class Suite(CacheScenarios):
         self.row(f"{scenario}: throughput", med(a, "rps"), med(b, "rps"), r,
                  f"≥ {target}×" if target else "",
                  (r >= target and error_free(a, b)) if target else None, "req/s", base_name)
+
+    def cpu_rows(self, scenario, a, b, base_name, target=None, switches=False):
+        """Server CPU per request (runs made with with_cpu), and optionally
+        its context switches per request: what a thread hand-over costs."""
+        cpu = median([x["cpu_us_per_req"] / y["cpu_us_per_req"] for x, y in zip(a, b)])
+        self.row(f"{scenario}: server CPU per request", med(a, "cpu_us_per_req"),
+                 med(b, "cpu_us_per_req"), cpu, f"≤ {target}×" if target else "",
+                 (cpu <= target) if target else None, "µs", base_name)
+        if switches:
+            cs = median([x["cs_per_req"] / max(y["cs_per_req"], 1e-9) for x, y in zip(a, b)])
+            self.row(f"{scenario}: server context switches per request",
+                     med(a, "cs_per_req"), med(b, "cs_per_req"), cs, "", None, "", base_name)
 
     def p99_rows(self, scenario, a, b, base_name, target=None):
         ratios = [x["p99_us"] / y["p99_us"] for x, y in zip(a, b)]
