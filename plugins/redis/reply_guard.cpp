@@ -15,9 +15,12 @@ redisReplyObjectFunctions guarded;   // the same, each create* wrapped
 std::atomic<UnsolicitedReplyHook> hook_{nullptr};
 
 // A reply starts with a task that has no parent. Were it to complete,
-// redisProcessCallbacks would shift a callback; with none queued it asserts.
+// redisProcessCallbacks would shift a callback; with none queued it asserts
+// unless the reply is an error.
 bool unsolicited(const redisReadTask* task) {
-  if (task->parent != nullptr) return false;
+  // hiredis itself handles an error reply to no command (a Redis at
+  // maxclients says so, then closes): it disconnects with Redis' text.
+  if (task->parent != nullptr || task->type == REDIS_REPLY_ERROR) return false;
   auto* ac = static_cast<redisAsyncContext*>(task->privdata);
   if (ac == nullptr || ac->replies.head != nullptr) return false;
   if (UnsolicitedReplyHook hook = hook_.load(std::memory_order_relaxed)) hook(ac);

@@ -191,6 +191,24 @@ TEST_F(RedisPluginTest, GreetingBeforeAnyCommandResetsTheConnection) {
   EXPECT_GE(c.stats()["unsolicited_replies"], 1u);
 }
 
+TEST_F(RedisPluginTest, ErrorBeforeAnyCommandIsReportedWithRedisText) {
+  // A Redis at maxclients answers a new connection with an error and
+  // closes it; hiredis handles that error itself, and its text is what the
+  // calls fail with.
+  ScriptedRedis fake(port_, "-ERR max number of clients reached\r\n",
+                     [](const std::vector<std::string>&) -> std::string { return ""; });
+  ASSERT_TRUE(fake.listening());
+  Instance c(plugin_, {{"address", addr()},
+                       {"pool_size", "1"},
+                       {"connect_timeout", "300ms"},
+                       {"command_timeout", "300ms"}});
+  ASSERT_TRUE(c.ok()) << c.create_error();
+  auto r = c.get("k");
+  EXPECT_EQ(r.status, FIBD_CACHE_ERROR);
+  EXPECT_THAT(r.error, HasSubstr("max number of clients reached"));
+  EXPECT_EQ(c.stats()["unsolicited_replies"], 0u);
+}
+
 TEST_F(RedisPluginTest, StrayReplyOnTheBlockingConnectionIsNotTakenForTheNextAnswer) {
   // del and clear use a blocking connection, checked at create() with PING.
   // Here PING's answer comes with an extra reply: read as DEL's answer, it
