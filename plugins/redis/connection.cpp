@@ -225,9 +225,11 @@ ReplyPtr Connection::command(std::span<const std::string_view> args, Deadline de
     err = {ErrorKind::Io, "connection already broken"};
     return nullptr;
   }
-  // Input before our command is a reply to no command (or Redis closed the
-  // connection): every answer read on it would belong to the command before.
-  if (has_unread_input()) {
+  // Input after an answer, before our command, is a reply to no command (or
+  // Redis closed the connection): every answer read on it would belong to
+  // the command before. (Before the first command it is Redis speaking
+  // first, as at maxclients; it is read as the answer, which says why.)
+  if (answered_ && has_unread_input()) {
     fail(err, ErrorKind::Io,
          "connection to Redis dropped: it holds input no command asked for (a stray "
          "reply, or the connection was closed)");
@@ -241,7 +243,9 @@ ReplyPtr Connection::command(std::span<const std::string_view> args, Deadline de
     return nullptr;
   }
   if (!send_all(cmd.data(), cmd.size(), deadline, err)) return nullptr;
-  return read_reply(deadline, err);
+  ReplyPtr reply = read_reply(deadline, err);
+  answered_ = reply != nullptr;
+  return reply;
 }
 
 }  // namespace fibd_redis

@@ -69,6 +69,7 @@ class Connection {
 
   redisContext* c_;
   bool broken_ = false;
+  bool answered_ = false;  // a command has had its reply on it
 };
 
 // The text of an error reply, or "" when `r` is not one.
