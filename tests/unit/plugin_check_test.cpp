@@ -1,17 +1,12 @@
 // fibd-plugin-check on the plugins we ship (must pass) and on plugins that
 // break the contract (must fail, saying which check).
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
 
-#include <chrono>
-#include <thread>
+#include <filesystem>
 
 #include "plugin_test_support.h"
+#include "redis_server.h"
 
 namespace fibd {
 namespace {
@@ -66,73 +61,15 @@ TEST(PluginCheck, CompletingTwiceFails) {
   EXPECT_THAT(r.output, HasSubstr("was completed 2 times"));
 }
 
-// A throw-away redis-server on a free loopback port, without persistence.
-class ScratchRedis {
- public:
-  ScratchRedis() {
-    port_ = free_port();
-    std::vector<std::string> args = {
-        "redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-        "--save",       "",       "--appendonly",        "no",     "--dir",
-        dir_.path()};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    if (posix_spawnp(&pid_, "redis-server", &fa, nullptr, argv.data(), environ) != 0)
-      pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
-    for (int i = 0; pid_ > 0 && i < 100 && !accepts(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-  ~ScratchRedis() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool ready() const { return pid_ > 0 && accepts(); }
-  int port() const { return port_; }
-
- private:
-  static int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-  }
-  bool accepts() const {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<std::uint16_t>(port_));
-    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    return ok;
-  }
-  test::TempDir dir_;
-  int port_ = 0;
-  pid_t pid_ = -1;
-};
-
 TEST(PluginCheck, RedisPasses) {
   if (!std::filesystem::exists(shipped_plugin("redis")))
     GTEST_SKIP() << "redis.so not built";
   if (run_command("command -v redis-server").exit_code != 0) {
     GTEST_SKIP() << "redis-server not installed (packaging/test-deps)";
   }
-  ScratchRedis redis;
-  ASSERT_TRUE(redis.ready()) << "redis-server did not start";
+  test::TempDir dir;
+  fibd_redis_test::RedisServer redis(fibd_redis_test::free_port(), dir.path());
+  ASSERT_TRUE(redis.start()) << "redis-server did not start";
   auto r = check(shell_quote(shipped_plugin("redis")) +
                  " --option address=127.0.0.1:" + std::to_string(redis.port()));
   EXPECT_EQ(r.exit_code, 0) << r.output;
