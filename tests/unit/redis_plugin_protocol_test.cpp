@@ -133,6 +133,14 @@ class ScriptedRedis {
   std::jthread thread_;
 };
 
+// redis.so's options against the fake: short timeouts, `pool` connections.
+Options fake_options(const std::string& address, const char* pool) {
+  return {{"address", address},
+          {"pool_size", pool},
+          {"connect_timeout", "500ms"},
+          {"command_timeout", "500ms"}};
+}
+
 bool is(const std::vector<std::string>& cmd, std::string_view name) {
   return !cmd.empty() && strcasecmp(cmd[0].c_str(), std::string(name).c_str()) == 0;
 }
@@ -158,10 +166,7 @@ TEST_F(RedisPluginTest, ExtraReplyAfterAnAnswerResetsTheConnection) {
     return "+OK\r\n";
   });
   ASSERT_TRUE(fake.listening());
-  Instance c(plugin_, {{"address", addr()},
-                       {"pool_size", "1"},
-                       {"connect_timeout", "500ms"},
-                       {"command_timeout", "500ms"}});
+  Instance c(plugin_, fake_options(addr(), "1"));
   ASSERT_TRUE(c.ok()) << c.create_error();
   expect_calls_end_cleanly(c, 20);
   auto s = c.stats();
@@ -181,10 +186,7 @@ TEST_F(RedisPluginTest, GreetingBeforeAnyCommandResetsTheConnection) {
                        return "+OK\r\n";
                      });
   ASSERT_TRUE(fake.listening());
-  Instance c(plugin_, {{"address", addr()},
-                       {"pool_size", "2"},
-                       {"connect_timeout", "500ms"},
-                       {"command_timeout", "500ms"}});
+  Instance c(plugin_, fake_options(addr(), "2"));
   ASSERT_TRUE(c.ok()) << c.create_error();
   expect_calls_end_cleanly(c, 10);
   std::this_thread::sleep_for(100ms);  // greetings on idle connections too
@@ -198,10 +200,7 @@ TEST_F(RedisPluginTest, ErrorBeforeAnyCommandIsReportedWithRedisText) {
   ScriptedRedis fake(port_, "-ERR max number of clients reached\r\n",
                      [](const std::vector<std::string>&) -> std::string { return ""; });
   ASSERT_TRUE(fake.listening());
-  Instance c(plugin_, {{"address", addr()},
-                       {"pool_size", "1"},
-                       {"connect_timeout", "300ms"},
-                       {"command_timeout", "300ms"}});
+  Instance c(plugin_, fake_options(addr(), "1"));
   ASSERT_TRUE(c.ok()) << c.create_error();
   auto r = c.get("k");
   EXPECT_EQ(r.status, FIBD_CACHE_ERROR);
@@ -219,7 +218,7 @@ TEST_F(RedisPluginTest, StrayReplyOnTheBlockingConnectionIsNotTakenForTheNextAns
     return "+OK\r\n";
   });
   ASSERT_TRUE(fake.listening());
-  Instance c(plugin_, {{"address", addr()}, {"pool_size", "1"}});
+  Instance c(plugin_, fake_options(addr(), "1"));
   ASSERT_TRUE(c.ok()) << c.create_error();
   std::this_thread::sleep_for(50ms);  // the stray reply has arrived
   EXPECT_EQ(c.del("k"), FIBD_CACHE_OK);
