@@ -157,9 +157,8 @@ void ApiHandler::compute_inline(std::uint64_t n, http::Responder& responder) {
   ctx_.metrics.observe_compute(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   send_fib(responder, *computed, false);
-  // Like every computed value, it reaches the cache after its answer; with
-  // no cache there is nothing to write (and no writer thread to wake).
-  if (!view_.refresh().cache->keeps_values()) return;
+  // Like every computed value, it reaches the cache after its answer (the
+  // writer skips a cache that keeps nothing).
   ctx_.fib.store(view_.snapshot(), n,
                  std::make_shared<const std::string>(std::move(*computed)));
 }
