@@ -6,6 +6,7 @@ import contextlib
 import http.client
 import os
 import shutil
+import random
 import signal
 import socket
 import subprocess
@@ -40,9 +41,25 @@ def sanitizer_reports(text):
 
 
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port below the kernel's ephemeral range (the same rule
+    as free_port() in tests/unit/redis_server.h): a port from that range can
+    be taken, before the server binds it, as the local port of any outgoing
+    connection of a test running alongside."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    last = low - 1 if low - 10000 >= 1000 else 65535
+    for _ in range(200):
+        port = random.randint(10000, last)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port")
 
 
 class NotifySocket:
