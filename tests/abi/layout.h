@@ -25,12 +25,18 @@ FIBD_PIN(bits, FIBD_CACHE_CAP_THREAD_SAFE == 1 && FIBD_CACHE_CAP_NON_BLOCKING ==
 FIBD_PIN(log_levels, sizeof(fibd_cache_log_level) == 4 && FIBD_LOG_TRACE == 0 &&
                          FIBD_LOG_CRITICAL == 5);
 
-FIBD_PIN(host_size, sizeof(fibd_cache_host) == 48);
+FIBD_PIN(host_size, sizeof(fibd_cache_host) == 80);
 FIBD_PIN(host_ctx, offsetof(fibd_cache_host, ctx) == 8);
 FIBD_PIN(host_log, offsetof(fibd_cache_host, log) == 16);
 FIBD_PIN(host_clock, offsetof(fibd_cache_host, monotonic_ns) == 24);
 FIBD_PIN(host_add, offsetof(fibd_cache_host, metric_add) == 32);
 FIBD_PIN(host_set, offsetof(fibd_cache_host, metric_set) == 40);
+FIBD_PIN(host_watch_new, offsetof(fibd_cache_host, watch_new) == 48);
+FIBD_PIN(host_watch_set, offsetof(fibd_cache_host, watch_set) == 56);
+FIBD_PIN(host_watch_activate, offsetof(fibd_cache_host, watch_activate) == 64);
+FIBD_PIN(host_watch_free, offsetof(fibd_cache_host, watch_free) == 72);
+FIBD_PIN(watch_bits, FIBD_CACHE_WATCH_READ == 1 && FIBD_CACHE_WATCH_WRITE == 2 &&
+                         FIBD_CACHE_WATCH_TIMEOUT == 4);
 
 FIBD_PIN(option_size, sizeof(fibd_cache_option) == 24);
 FIBD_PIN(option_key, offsetof(fibd_cache_option, key) == 8);
@@ -47,11 +53,12 @@ FIBD_PIN(completion_size, sizeof(fibd_cache_completion) == 24);
 FIBD_PIN(completion_ctx, offsetof(fibd_cache_completion, ctx) == 8);
 FIBD_PIN(completion_fn, offsetof(fibd_cache_completion, complete) == 16);
 
-FIBD_PIN(call_size, sizeof(fibd_cache_call) == 40);
+FIBD_PIN(call_size, sizeof(fibd_cache_call) == 48);
 FIBD_PIN(call_deadline, offsetof(fibd_cache_call, deadline_ns) == 8);
 FIBD_PIN(call_request, offsetof(fibd_cache_call, request_id) == 16);
 FIBD_PIN(call_id, offsetof(fibd_cache_call, call_id) == 24);
 FIBD_PIN(call_completion, offsetof(fibd_cache_call, completion) == 32);
+FIBD_PIN(call_loop, offsetof(fibd_cache_call, loop) == 40);
 
 FIBD_PIN(sink_size, sizeof(fibd_cache_sink) == 24);
 FIBD_PIN(sink_ctx, offsetof(fibd_cache_sink, ctx) == 8);

@@ -72,11 +72,38 @@
  *     never blocks for long and never calls back into the plugin.
  *   - host services (log, monotonic_ns, metric_add, metric_set): any thread,
  *     concurrently, between create() entry and destroy() return.
+ *   - loop services (watch_new, watch_set, watch_activate, watch_free): see
+ *     "Event-loop watches" below.
  *   - destroy(): exactly once per successful create(), after every other call
  *     on that instance has returned AND every pending completion has fired.
  *     It runs on the host's reaper thread, never on an event loop, so it may
  *     block briefly (join its own threads). After it returns the plugin runs
  *     no code for that instance: no thread, no timer, no callback.
+ *
+ * Event-loop watches (optional; check struct_size before using them)
+ *   A get() the host makes on one of its event-loop threads carries that
+ *   loop in call->loop (NULL on any other thread). An async plugin may then
+ *   do its I/O on that loop instead of on a thread of its own: no hand-over
+ *   between threads, and the completion happens on the caller's thread.
+ *   - watch_new(ctx, loop, fd, fn, arg): on `loop`'s thread only (inside a
+ *     call that carries `loop`, or inside a watch callback on it). `fd` may be
+ *     -1 for a pure timer. The watch starts idle. NULL when it cannot be made.
+ *   - watch_set(ctx, w, events, timeout_ns): on the watch's loop thread only.
+ *     Waits for `events` (FIBD_CACHE_WATCH_READ|WRITE) on the fd from now on;
+ *     with timeout_ns > 0, fn(arg, FIBD_CACHE_WATCH_TIMEOUT) also runs when
+ *     that much time passes without one of them (and again after as long).
+ *     events 0 and timeout_ns 0 make the watch idle. Returns 0 on success.
+ *   - watch_activate(ctx, w): any thread. fn(arg, 0) runs on the loop soon,
+ *     after what the loop is doing now (several activations before it runs
+ *     give one run). Lets a plugin gather the writes of one loop iteration
+ *     into one system call.
+ *   - watch_free(ctx, w): any thread. When it returns, fn is not running and
+ *     never runs again. Must not be called from fn's loop while another
+ *     thread holds a lock fn takes (it may wait for fn to return).
+ *   fn runs on the loop thread, never concurrently with itself; it may use
+ *   every loop service and complete calls. When the host stops a loop (at
+ *   shutdown, before destroy()), its watches go quiet: fn never runs again,
+ *   but each watch must still be freed with watch_free().
  *
  * Loading and unloading
  *   The host copies the plugin file into an anonymous in-memory file and loads
@@ -157,6 +184,15 @@ typedef struct fibd_cache_instance fibd_cache_instance;             /* plugin: c
 typedef struct fibd_cache_host_ctx fibd_cache_host_ctx;             /* host: services */
 typedef struct fibd_cache_completion_ctx fibd_cache_completion_ctx; /* host: one call */
 typedef struct fibd_cache_sink_ctx fibd_cache_sink_ctx;             /* host: one sink */
+typedef struct fibd_cache_loop fibd_cache_loop;   /* host: one event loop */
+typedef struct fibd_cache_watch fibd_cache_watch; /* host: watch_new() */
+
+/* What a watch waits for (watch_set) or saw (its callback's `events`). */
+#define FIBD_CACHE_WATCH_READ ((uint32_t)1u)
+#define FIBD_CACHE_WATCH_WRITE ((uint32_t)2u)
+#define FIBD_CACHE_WATCH_TIMEOUT ((uint32_t)4u)
+/* A watch callback: `events` is what happened (0 after watch_activate). */
+typedef void (*fibd_cache_watch_fn)(void* arg, uint32_t events);
 
 /* Services the host offers to one plugin instance. Owned by the host, valid
  * from create() until destroy() returns; every function may be called from
@@ -180,6 +216,14 @@ typedef struct fibd_cache_host {
    * once). The host keeps at most 64 names per instance. */
   void (*metric_add)(fibd_cache_host_ctx* ctx, const char* name, uint64_t delta);
   void (*metric_set)(fibd_cache_host_ctx* ctx, const char* name, int64_t value);
+  /* Event-loop watches: see "Event-loop watches" above. NULL, or beyond
+   * struct_size, in a host that offers none. */
+  fibd_cache_watch* (*watch_new)(fibd_cache_host_ctx* ctx, fibd_cache_loop* loop,
+                                 int32_t fd, fibd_cache_watch_fn fn, void* arg);
+  int32_t (*watch_set)(fibd_cache_host_ctx* ctx, fibd_cache_watch* watch, uint32_t events,
+                       uint64_t timeout_ns);
+  void (*watch_activate)(fibd_cache_host_ctx* ctx, fibd_cache_watch* watch);
+  void (*watch_free)(fibd_cache_host_ctx* ctx, fibd_cache_watch* watch);
 } fibd_cache_host;
 
 /* One configuration option: cache.options in /etc/fibd.yaml. */
@@ -227,6 +271,9 @@ typedef struct fibd_cache_call {
   uint64_t call_id;     /* unique per call of an instance; what cancel() names */
   /* NULL unless the plugin requires FIBD_CACHE_FEATURE_ASYNC. */
   const fibd_cache_completion* completion;
+  /* The event loop whose thread makes this call, or NULL (beyond struct_size
+   * in an older host): see "Event-loop watches". */
+  fibd_cache_loop* loop;
 } fibd_cache_call;
 
 /* Where a synchronous get() delivers a hit. put() copies `len` bytes from
