@@ -56,6 +56,7 @@ EventLoop::EventLoop() {
   // have accepted a new connection with the same number (TSan reports it).
   base_.reset(event_base_new());
   if (!base_) throw std::runtime_error("event_base_new failed");
+  watches_ = std::make_shared<WatchRegistry>(base_.get());
   wakeup_.reset(event_new(
       base_.get(), -1, EV_PERSIST,
       [](evutil_socket_t, short, void* self) { static_cast<EventLoop*>(self)->drain(); },
@@ -64,13 +65,18 @@ EventLoop::EventLoop() {
   event_add(wakeup_.get(), nullptr);  // keeps the loop alive while idle
 }
 
-EventLoop::~EventLoop() { stop(); }
+EventLoop::~EventLoop() {
+  stop();
+  watches_->orphan_all();  // before the base goes
+}
 
 void EventLoop::start() {
   thread_ = std::jthread([this] {
     pthread_setname_np(pthread_self(), "fibd-loop");
+    set_current(this);
     event_base_loop(base_.get(), EVLOOP_NO_EXIT_ON_EMPTY);
     drain();  // run what was posted before the break (replies, cleanups)
+    set_current(nullptr);
   });
 }
 
@@ -97,9 +103,15 @@ void EventLoop::stop() {
   if (!thread_.joinable()) return;
   event_base_loopbreak(base_.get());
   thread_.join();
+  watches_->orphan_all();
   std::lock_guard lock(mutex_);
   stopped_ = true;
   posted_.clear();
+}
+
+std::unique_ptr<LoopWatch> EventLoop::watch(int fd, LoopWatch::Callback callback,
+                                            void* arg) {
+  return watches_->watch(watches_, fd, callback, arg);
 }
 
 }  // namespace fibd

@@ -3,15 +3,18 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "base/loop_watch.h"
+#include "http/event_watch.h"
 #include "http/libevent_ptr.h"
 
 namespace fibd {
 
-class EventLoop {
+class EventLoop final : public WatchLoop {
  public:
   EventLoop();
   ~EventLoop();  // stops and joins
@@ -24,12 +27,18 @@ class EventLoop {
   // Runs fn on the loop thread, soon. Safe from any thread; dropped once stopped.
   void post(std::function<void()> fn);
   // Breaks the loop and joins its thread. Must not be called on the loop thread.
+  // Watches still alive go quiet.
   void stop();
+
+  // WatchLoop: for plugins that do their I/O on the loop.
+  std::unique_ptr<LoopWatch> watch(int fd, LoopWatch::Callback callback,
+                                   void* arg) override;
 
  private:
   void drain();
 
   EventBasePtr base_;
+  std::shared_ptr<WatchRegistry> watches_;
   EventPtr wakeup_;
   std::mutex mutex_;
   std::vector<std::function<void()>> posted_;
