@@ -158,6 +158,7 @@ fibd_cache_call PluginCache::make_call(const CallOptions& options,
   c.request_id = options.request_id;
   c.call_id = next_call_id_.fetch_add(1, std::memory_order_relaxed);
   c.completion = pending != nullptr ? pending->completion() : nullptr;
+  c.loop = options.loop;
   return c;
 }
 

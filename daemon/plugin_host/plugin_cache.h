@@ -31,6 +31,9 @@ namespace fibd {
 struct CallOptions {
   std::uint64_t request_id = 0;
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  // The event loop making an async call, which the plugin may do its I/O on;
+  // never set for a call that blocks its thread until the answer.
+  fibd_cache_loop* loop = nullptr;
 };
 
 // What an async call looked like, for the conformance checker.

@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "plugin_host/plugin_cache.h"
+#include "plugin_host/plugin_host.h"
 
 namespace fibd {
 
@@ -77,6 +78,9 @@ std::shared_ptr<CacheLookupHandle> PluginCache::get_async(
         [state, call = pending.get()] { state->finish(from_completion(*call)); });
     CallOptions options;
     options.deadline = deadline;
+    // Nothing here waits for the answer, so the plugin may use the caller's
+    // loop (if this thread is one) to get it.
+    options.loop = PluginHost::current_loop();
     const fibd_cache_call call = make_call(options, pending.get());
     CacheLookup now;
     const fibd_cache_status status =

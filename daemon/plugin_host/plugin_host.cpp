@@ -17,6 +17,10 @@ PluginHost::PluginHost(std::string plugin_name) : name_(std::move(plugin_name)) 
   host_.monotonic_ns = &PluginHost::clock;
   host_.metric_add = &PluginHost::metric_add;
   host_.metric_set = &PluginHost::metric_set;
+  host_.watch_new = &PluginHost::watch_new;
+  host_.watch_set = &PluginHost::watch_set;
+  host_.watch_activate = &PluginHost::watch_activate;
+  host_.watch_free = &PluginHost::watch_free;
 }
 
 PluginHost* PluginHost::self(fibd_cache_host_ctx* ctx) noexcept {

@@ -1,6 +1,7 @@
 // The services fibd offers one plugin instance (fibd_cache_host): the log
 // function, whose lines appear as "[plugin/NAME] message", the monotonic
-// clock of call deadlines, and the plugin's own metrics for /metrics.
+// clock of call deadlines, the plugin's own metrics for /metrics, and
+// watches on the event loop a call is made on.
 #pragma once
 
 #include <fibd/cache_plugin.h>
@@ -34,6 +35,10 @@ class PluginHost {
   // The host clock of fibd_cache_call.deadline_ns.
   static std::uint64_t monotonic_ns() noexcept;
 
+  // fibd_cache_call.loop for a call made on this thread: its event loop, or
+  // nullptr.
+  static fibd_cache_loop* current_loop() noexcept;
+
  private:
   static PluginHost* self(fibd_cache_host_ctx* ctx) noexcept;
   static void log(fibd_cache_host_ctx* ctx, fibd_cache_log_level level,
@@ -43,6 +48,14 @@ class PluginHost {
                          std::uint64_t delta) noexcept;
   static void metric_set(fibd_cache_host_ctx* ctx, const char* name,
                          std::int64_t value) noexcept;
+  // Event-loop watches (plugin_host_loop.cpp).
+  static fibd_cache_watch* watch_new(fibd_cache_host_ctx* ctx, fibd_cache_loop* loop,
+                                     std::int32_t fd, fibd_cache_watch_fn fn,
+                                     void* arg) noexcept;
+  static std::int32_t watch_set(fibd_cache_host_ctx* ctx, fibd_cache_watch* watch,
+                                std::uint32_t events, std::uint64_t timeout_ns) noexcept;
+  static void watch_activate(fibd_cache_host_ctx* ctx, fibd_cache_watch* watch) noexcept;
+  static void watch_free(fibd_cache_host_ctx* ctx, fibd_cache_watch* watch) noexcept;
   // The slot for `name`, or nullptr (bad name, full, kind mismatch: logged
   // once). Caller holds metrics_mutex_.
   struct Slot {
