@@ -35,6 +35,8 @@ class Pipeline {
   size_t connected() const;  // connections up now
   size_t idle() const;       // up, with nothing in flight
   const PipelineCounters& counters() const { return counters_; }
+  // Shared with the links the host's loops drive.
+  PipelineCounters& counters() { return counters_; }
 
  private:
   void dispatch();  // I/O thread

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "async_call.h"
 #include "connection.h"
@@ -31,12 +32,22 @@ struct Command {
   const std::shared_ptr<AsyncCall> call;  // null for AUTH/SELECT
   const uint64_t submitted_ns;            // host clock
 
-  // I/O thread only.
-  PipelineLink* link = nullptr;
+  // The connection's thread only.
+  PipelineLink* link = nullptr;  // null on a LoopLink's connection
   event* timer = nullptr;
   bool timer_at_host_deadline = false;  // command_timeout's turn comes after
   bool reported = false;                // the handler has had its outcome
 };
+
+// AUTH and SELECT as the options ask for them, in that order: the first
+// commands on every fresh asynchronous connection.
+std::vector<std::unique_ptr<Command>> handshake_commands(const Options& opts,
+                                                         uint64_t now_ns);
+// Why a connection must go after Redis' reply (nullptr: none came) to one
+// of those; Error None when the reply is no refusal.
+Error handshake_refusal(const Options& opts, const Command& cmd, const redisReply* reply);
+// Why the commands on a connection fail when Redis sent a reply to none.
+Error unsolicited_reply_error(const Options& opts);
 
 // What the pipeline tells its user about commands with a call.
 class PipelineHandler {

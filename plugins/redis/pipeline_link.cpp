@@ -33,14 +33,10 @@ uint64_t to_ns(std::chrono::microseconds d) {
 }
 
 PipelineLink* link_of(const redisAsyncContext* ac) {
-  return static_cast<PipelineLink*>(ac->data);
+  return static_cast<PipelineLink*>(static_cast<UnsolicitedReplyListener*>(ac->data));
 }
 
 }  // namespace
-
-Command::~Command() {
-  if (timer != nullptr) event_free(timer);
-}
 
 PipelineLink::PipelineLink(const Options& opts, event_base* base, const HostClock& clock,
                            PipelineHandler& handler, PipelineCounters& counters)
@@ -71,8 +67,8 @@ bool PipelineLink::connect(Error& err) {
     counters_.connect_failures.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  ac->data = this;
-  refuse_unsolicited_replies(ac, &PipelineLink::on_unsolicited_reply);
+  ac->data = static_cast<UnsolicitedReplyListener*>(this);
+  refuse_unsolicited_replies(ac);
   redisAsyncSetConnectCallback(ac, &PipelineLink::on_connect);
   redisAsyncSetDisconnectCallback(ac, &PipelineLink::on_disconnect);
   if (!opts_.address.is_unix) redisEnableKeepAlive(&ac->c);
@@ -84,22 +80,9 @@ bool PipelineLink::connect(Error& err) {
 }
 
 void PipelineLink::write_handshake() {
-  auto queue = [&](Command::Kind kind, std::span<const std::string_view> args) {
-    auto cmd =
-        std::make_unique<Command>(kind, format_command(args), nullptr, clock_.now_ns());
+  for (auto& cmd : handshake_commands(opts_, clock_.now_ns())) {
     Error ignored;  // a context that cannot take it is going down already
     write(cmd, ignored);
-  };
-  if (!opts_.password.empty()) {
-    std::vector<std::string_view> auth{"AUTH"};
-    if (!opts_.username.empty()) auth.push_back(opts_.username);
-    auth.push_back(opts_.password);
-    queue(Command::Kind::Auth, auth);
-  }
-  if (opts_.db != 0) {
-    std::string db = std::to_string(opts_.db);
-    std::string_view select[] = {"SELECT", db};
-    queue(Command::Kind::Select, select);
   }
 }
 
@@ -239,22 +222,17 @@ void PipelineLink::on_reply(redisAsyncContext* ac, void* reply, void* privdata) 
 }
 
 void PipelineLink::on_unsolicited_reply(redisAsyncContext* ac) {
-  PipelineLink* self = link_of(ac);
-  if (self->ac_ != ac) return;  // being freed already
-  self->counters_.unsolicited.fetch_add(1, std::memory_order_relaxed);
+  if (ac_ != ac) return;  // being freed already
+  counters_.unsolicited.fetch_add(1, std::memory_order_relaxed);
   // hiredis disconnects right after this: on_disconnect and the failed
   // commands' on_reply read the reason from here.
-  self->down_reason_ = {ErrorKind::Protocol, "connection to Redis at " +
-                                                 self->opts_.address.to_string() +
-                                                 " reset: it sent a reply to no command"};
-  self->handler_.on_connection_error(self->down_reason_);
+  down_reason_ = unsolicited_reply_error(opts_);
+  handler_.on_connection_error(down_reason_);
 }
 
 void PipelineLink::on_handshake_reply(const Command& cmd, const void* reply) {
-  auto text = reply_error_text(static_cast<const redisReply*>(reply));
-  if (reply == nullptr || text.empty()) return;
-  reset(cmd.kind == Command::Kind::Auth ? auth_refused(opts_, text)
-                                        : select_refused(opts_, text));
+  Error why = handshake_refusal(opts_, cmd, static_cast<const redisReply*>(reply));
+  if (why.kind != ErrorKind::None) reset(std::move(why));
 }
 
 void PipelineLink::on_connect(const redisAsyncContext* ac, int status) {

@@ -14,6 +14,7 @@
 #include "connection.h"
 #include "options.h"
 #include "pipeline_command.h"
+#include "reply_guard.h"
 
 struct event;
 struct event_base;
@@ -30,7 +31,7 @@ struct PipelineCounters {
   std::atomic<uint64_t> unsolicited{0};       // replies to no command (reset)
 };
 
-class PipelineLink {
+class PipelineLink final : public UnsolicitedReplyListener {
  public:
   PipelineLink(const Options& opts, event_base* base, const HostClock& clock,
                PipelineHandler& handler, PipelineCounters& counters);
@@ -48,6 +49,8 @@ class PipelineLink {
   void reset(Error why);
 
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
+
+  void on_unsolicited_reply(redisAsyncContext* ac) override;
   uint64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
 
  private:
@@ -59,7 +62,6 @@ class PipelineLink {
   void on_handshake_reply(const Command& cmd, const void* reply);
 
   static void on_reply(redisAsyncContext* ac, void* reply, void* privdata);
-  static void on_unsolicited_reply(redisAsyncContext* ac);
   static void on_connect(const redisAsyncContext* ac, int status);
   static void on_disconnect(const redisAsyncContext* ac, int status);
   static void on_connect_timeout(int fd, short what, void* self);

@@ -36,6 +36,7 @@ RedisCache::RedisCache(const fibd_cache_host* host, Options opts)
 
 RedisCache::~RedisCache() {
   if (pipeline_) pipeline_->stop();
+  if (loops_) loops_->clear();
   // Nothing is left once the pipeline has failed what it held; a call that
   // never reached it (none should) still gets its one completion.
   calls_.fail_all("the redis plugin instance is being destroyed");
@@ -84,6 +85,8 @@ std::unique_ptr<RedisCache> RedisCache::create(const fibd_cache_host* host,
   }
   self->pipeline_ = std::make_unique<Pipeline>(self->opts_, self->clock_, *self);
   self->pipeline_->start(/*connect=*/e.kind == ErrorKind::None);
+  self->loops_ = std::make_unique<LoopLinks>(self->opts_, host, self->clock_, *self,
+                                             self->pipeline_->counters());
   self->log_.log(FIBD_LOG_INFO,
                  "using Redis at " + addr + ", db " + std::to_string(o.db) +
                      ", key_prefix '" + o.key_prefix + "', " +
@@ -285,6 +288,8 @@ void RedisCache::stats(const fibd_cache_stats_sink* sink) const {
   put("pool_size", static_cast<uint64_t>(opts_.pool_size));
   put("pool_connections", pipeline_->connected());
   put("pool_idle", pipeline_->idle());
+  put("loop_connections", loops_->connected());
+  put("loop_idle", loops_->idle());
   put("connects", ld(p.connects) + pool_.connects());
   put("connect_failures", ld(p.connect_failures) + pool_.connect_failures());
   put("connections_discarded", ld(p.discarded) + pool_.discarded());

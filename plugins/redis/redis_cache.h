@@ -1,6 +1,7 @@
 // The cache itself: prefixed keys, the circuit breaker, logging and
-// counters. get and set are asynchronous: pipelined by the I/O thread
-// (redis_cache_async.cpp). del and clear are synchronous, bounded by
+// counters. get and set are asynchronous (redis_cache_async.cpp): pipelined
+// by the host's event loop that makes the call when the host offers watches,
+// otherwise by the plugin's I/O thread. del and clear are synchronous, bounded by
 // command_timeout on one blocking connection of their own.
 #pragma once
 
@@ -19,6 +20,7 @@
 #include "connection.h"
 #include "connection_pool.h"
 #include "logger.h"
+#include "loop_links.h"
 #include "options.h"
 #include "pipeline.h"
 
@@ -84,7 +86,8 @@ class RedisCache final : public PipelineHandler {
   ConnectionPool pool_;  // del, clear, create()'s check
   CircuitBreaker breaker_;
   CallRegistry calls_;
-  std::unique_ptr<Pipeline> pipeline_;         // get, set
+  std::unique_ptr<Pipeline> pipeline_;         // get, set from other threads
+  std::unique_ptr<LoopLinks> loops_;           // get, set on the host's loops
   std::atomic<int64_t> outage_started_ns_{0};  // steady clock, 0 = none
 
   std::atomic<uint64_t> gets_{0}, hits_{0}, misses_{0}, sets_{0}, dels_{0}, clears_{0},

@@ -1,5 +1,6 @@
-// RedisCache's asynchronous get and set: queued from the host's thread,
-// answered on the I/O thread (or by cancel(), or by the call's deadline).
+// RedisCache's asynchronous get and set: written and answered on the host's
+// event loop that makes the call, or queued for the I/O thread from any
+// other thread (and answered there, by cancel(), or by the call's deadline).
 #include <hiredis/hiredis.h>
 
 #include <array>
@@ -73,6 +74,16 @@ fibd_cache_status RedisCache::start(AsyncCall::Kind kind,
     return FIBD_CACHE_ERROR;
   }
   calls_.add(pending);
+  if (LoopLink* link = loops_->link_for(*call)) {
+    // On the caller's loop: written at the end of its iteration, answered
+    // when the loop reads the reply.
+    Error err;
+    if (!link->send(cmd, err)) {
+      cmd->reported = true;
+      on_result(*cmd, nullptr, err);  // completes the call now
+    }
+    return FIBD_CACHE_PENDING;
+  }
   if (!pipeline_->submit(cmd)) {
     calls_.forget(pending->call_id);  // answered here: no completion follows
     error = "the redis plugin instance is being destroyed";

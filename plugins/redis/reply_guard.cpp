@@ -3,7 +3,6 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include <atomic>
 #include <mutex>
 
 namespace fibd_redis {
@@ -12,7 +11,6 @@ namespace {
 
 redisReplyObjectFunctions original;  // hiredis' own, copied once
 redisReplyObjectFunctions guarded;   // the same, each create* wrapped
-std::atomic<UnsolicitedReplyHook> hook_{nullptr};
 
 // A reply starts with a task that has no parent. Were it to complete,
 // redisProcessCallbacks would shift a callback; with none queued it asserts
@@ -23,7 +21,8 @@ bool unsolicited(const redisReadTask* task) {
   if (task->parent != nullptr || task->type == REDIS_REPLY_ERROR) return false;
   auto* ac = static_cast<redisAsyncContext*>(task->privdata);
   if (ac == nullptr || ac->replies.head != nullptr) return false;
-  if (UnsolicitedReplyHook hook = hook_.load(std::memory_order_relaxed)) hook(ac);
+  if (ac->data != nullptr)
+    static_cast<UnsolicitedReplyListener*>(ac->data)->on_unsolicited_reply(ac);
   return true;
 }
 
@@ -61,7 +60,7 @@ void wrap_all(Table& table) {
 
 }  // namespace
 
-void refuse_unsolicited_replies(redisAsyncContext* ac, UnsolicitedReplyHook hook) {
+void refuse_unsolicited_replies(redisAsyncContext* ac) {
   redisReader* reader = ac->c.reader;
   if (reader == nullptr || reader->fn == nullptr) return;
   static std::once_flag once;
@@ -70,7 +69,6 @@ void refuse_unsolicited_replies(redisAsyncContext* ac, UnsolicitedReplyHook hook
     guarded = original;
     wrap_all(guarded);
   });
-  hook_.store(hook, std::memory_order_relaxed);
   reader->fn = &guarded;
   reader->privdata = ac;
 }

@@ -11,12 +11,19 @@ struct redisAsyncContext;
 
 namespace fibd_redis {
 
-// Called on the context's event loop, just before hiredis disconnects.
-using UnsolicitedReplyHook = void (*)(redisAsyncContext* ac);
+// What owns a guarded context: told on the context's event loop, just
+// before hiredis disconnects.
+class UnsolicitedReplyListener {
+ public:
+  virtual void on_unsolicited_reply(redisAsyncContext* ac) = 0;
+
+ protected:
+  ~UnsolicitedReplyListener() = default;
+};
 
 // Installs the guard on `ac`'s reply reader (once, right after connecting;
-// it uses the reader's private data). Every context shares one hook: the
-// last one installed.
-void refuse_unsolicited_replies(redisAsyncContext* ac, UnsolicitedReplyHook hook);
+// it uses the reader's private data). ac->data must point to the
+// UnsolicitedReplyListener that owns the context.
+void refuse_unsolicited_replies(redisAsyncContext* ac);
 
 }  // namespace fibd_redis

@@ -143,13 +143,22 @@ inline uint64_t steady_ns() {
 // One instance of the plugin; destroy() in the destructor.
 class Instance {
  public:
-  Instance(const Plugin& p, const Options& opts, uint64_t default_ttl_ms = 0)
+  // With `loop_services`, the instance gets that host's event-loop watches
+  // (fibd's ignore their ctx), and calls made with a loop may use them.
+  Instance(const Plugin& p, const Options& opts, uint64_t default_ttl_ms = 0,
+           const fibd_cache_host* loop_services = nullptr)
       : desc_(p.desc) {
     host_.struct_size = sizeof host_;
     host_.abi_version = FIBD_CACHE_ABI_VERSION;
     host_.ctx = reinterpret_cast<fibd_cache_host_ctx*>(&log_);
     host_.log = &LogCapture::log;
     host_.monotonic_ns = [](fibd_cache_host_ctx*) { return steady_ns(); };
+    if (loop_services != nullptr) {
+      host_.watch_new = loop_services->watch_new;
+      host_.watch_set = loop_services->watch_set;
+      host_.watch_activate = loop_services->watch_activate;
+      host_.watch_free = loop_services->watch_free;
+    }
     std::vector<fibd_cache_option> o;
     for (auto& [k, v] : opts)
       o.push_back({sizeof(fibd_cache_option), 0, k.c_str(), v.c_str()});
@@ -177,19 +186,21 @@ class Instance {
   // Starts an asynchronous get/set; `deadline_ns` on the steady clock, 0 for
   // none. The waiter is kept alive by the instance: a plugin that completes
   // late never writes to freed memory.
-  Started start_get(const std::string& key, uint64_t deadline_ns = 0) {
+  // `loop`: the host loop whose thread makes the call.
+  Started start_get(const std::string& key, uint64_t deadline_ns = 0,
+                    fibd_cache_loop* loop = nullptr) {
     auto w = keep(std::make_shared<Waiter>());
     char err[512] = "";
-    fibd_cache_call call = make_call(deadline_ns, w.get());
+    fibd_cache_call call = make_call(deadline_ns, w.get(), loop);
     auto s =
         desc_->get(inst_, &call, key.data(), key.size(), &refused_sink_, err, sizeof err);
     return {s, err, w, call.call_id};
   }
   Started start_set(const std::string& key, const std::string& value, uint64_t ttl_ms,
-                    uint64_t deadline_ns = 0) {
+                    uint64_t deadline_ns = 0, fibd_cache_loop* loop = nullptr) {
     auto w = keep(std::make_shared<Waiter>());
     char err[512] = "";
-    fibd_cache_call call = make_call(deadline_ns, w.get());
+    fibd_cache_call call = make_call(deadline_ns, w.get(), loop);
     auto s = desc_->set(inst_, &call, key.data(), key.size(), value.data(), value.size(),
                         ttl_ms, err, sizeof err);
     return {s, err, w, call.call_id};
@@ -229,12 +240,14 @@ class Instance {
   }
 
  private:
-  fibd_cache_call make_call(uint64_t deadline_ns, const Waiter* w = nullptr) {
+  fibd_cache_call make_call(uint64_t deadline_ns, const Waiter* w = nullptr,
+                            fibd_cache_loop* loop = nullptr) {
     fibd_cache_call call{};
     call.struct_size = sizeof call;
     call.deadline_ns = deadline_ns;
     call.call_id = ++next_call_id_;
     call.completion = w != nullptr ? w->completion() : nullptr;
+    call.loop = loop;
     return call;
   }
   std::shared_ptr<Waiter> keep(std::shared_ptr<Waiter> w) {

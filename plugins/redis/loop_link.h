@@ -1,0 +1,109 @@
+// One pipelined connection to Redis driven by one of the host's event loops
+// (fibd_cache_host's watches): the loop thread that makes a get writes it,
+// reads the reply and completes the call, with no thread in between. The
+// commands of one loop iteration go out in one write: a command activates
+// the watch instead of waiting for the socket to be writable.
+//
+// A Redis that sends nothing for command_timeout while commands wait resets
+// the connection (the watch's timeout), and a connect that takes longer
+// than connect_timeout fails. A call's own deadline is the host's to keep:
+// it cancels the call then (see "Asynchronous get and set").
+//
+// The loop's thread only, except the destructor: any thread, once no call
+// is being made any more.
+#pragma once
+
+#include <fibd/cache_plugin.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "pipeline_command.h"
+#include "pipeline_link.h"
+#include "reply_guard.h"
+
+struct redisAsyncContext;
+
+namespace fibd_redis {
+
+// The host's watch services, when it offers them.
+class HostWatches {
+ public:
+  explicit HostWatches(const fibd_cache_host* host);
+  bool offered() const { return host_ != nullptr; }
+  fibd_cache_watch* make(fibd_cache_loop* loop, int fd, fibd_cache_watch_fn fn,
+                         void* arg) const;
+  bool set(fibd_cache_watch* w, uint32_t events, uint64_t timeout_ns) const;
+  void activate(fibd_cache_watch* w) const;
+  void free(fibd_cache_watch* w) const;
+
+ private:
+  const fibd_cache_host* host_ = nullptr;  // null: no watches
+};
+
+class LoopLink final : public UnsolicitedReplyListener {
+ public:
+  LoopLink(const Options& opts, const HostWatches& watches, fibd_cache_loop* loop,
+           const HostClock& clock, PipelineHandler& handler, PipelineCounters& counters);
+  // Silences the watch, then closes the connection: commands still on it
+  // fail (ErrorKind::Closed) on the calling thread.
+  ~LoopLink();
+  LoopLink(const LoopLink&) = delete;
+  LoopLink& operator=(const LoopLink&) = delete;
+
+  // Queues `cmd` on this connection (opening it first when there is none);
+  // it goes out at the end of the loop's iteration. false + err when it
+  // cannot: `cmd` is left with the caller.
+  bool send(std::unique_ptr<Command>& cmd, Error& err);
+
+  bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  uint64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+
+  void on_unsolicited_reply(redisAsyncContext* ac) override;
+
+ private:
+  // One connection's socket and its watch: hiredis' adapter data, freed
+  // with the context (hiredis may free a context after the link has moved
+  // on to the next one).
+  struct Socket {
+    LoopLink* link;
+    fibd_cache_watch* watch = nullptr;
+    uint32_t want = 0;           // FIBD_CACHE_WATCH_READ/WRITE hiredis asked for
+    bool flush_pending = false;  // the watch is activated to write
+    bool flushing = false;       // hiredis writes: a partial write waits
+  };
+
+  bool connect(Error& err);
+  void reset(Error why);
+  void want(Socket& s, uint32_t event, bool on);
+  void apply(Socket& s);  // the watch's events and timeout, from the state
+  void drop_watch(Socket& s);
+  Error lost(const redisAsyncContext* ac) const;
+
+  static void on_event(void* self, uint32_t events);
+  static void on_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_connect(const redisAsyncContext* ac, int status);
+  static void on_disconnect(const redisAsyncContext* ac, int status);
+  // hiredis' event-library adapter, on the watch.
+  static void add_read(void* self);
+  static void del_read(void* self);
+  static void add_write(void* self);
+  static void del_write(void* self);
+  static void cleanup(void* self);
+
+  const Options& opts_;
+  const HostWatches& watches_;
+  fibd_cache_loop* const loop_;
+  const HostClock& clock_;
+  PipelineHandler& handler_;
+  PipelineCounters& counters_;
+  redisAsyncContext* ac_ = nullptr;  // null: no connection (or one going away)
+  Socket* socket_ = nullptr;         // ac_'s
+  bool connecting_ = false;
+  Error down_reason_;  // why the commands on a closing one fail
+  std::atomic<bool> connected_{false};
+  std::atomic<uint64_t> in_flight_{0};
+};
+
+}  // namespace fibd_redis

@@ -1,0 +1,53 @@
+#include "loop_links.h"
+
+namespace fibd_redis {
+
+LoopLinks::LoopLinks(const Options& opts, const fibd_cache_host* host,
+                     const HostClock& clock, PipelineHandler& handler,
+                     PipelineCounters& counters)
+    : opts_(opts),
+      watches_(host),
+      clock_(clock),
+      handler_(handler),
+      counters_(counters) {}
+
+LoopLink* LoopLinks::link_for(const fibd_cache_call& call) {
+  if (!watches_.offered() ||
+      !FIBD_CACHE_HAS_FIELD(fibd_cache_call, call.struct_size, loop) ||
+      call.loop == nullptr)
+    return nullptr;
+  std::lock_guard lock(mu_);
+  for (auto& [loop, link] : links_)
+    if (loop == call.loop) return link.get();
+  links_.emplace_back(call.loop, std::make_unique<LoopLink>(opts_, watches_, call.loop,
+                                                            clock_, handler_, counters_));
+  return links_.back().second.get();
+}
+
+void LoopLinks::clear() {
+  decltype(links_) closing;
+  {
+    std::lock_guard lock(mu_);
+    closing.swap(links_);
+  }
+  // Outside the lock: closing a link waits for its loop's callback in
+  // progress, and that callback may look for a link.
+  closing.clear();
+}
+
+size_t LoopLinks::connected() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (auto& entry : links_) n += entry.second->connected() ? 1 : 0;
+  return n;
+}
+
+size_t LoopLinks::idle() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (auto& entry : links_)
+    n += entry.second->connected() && entry.second->in_flight() == 0 ? 1 : 0;
+  return n;
+}
+
+}  // namespace fibd_redis

@@ -1,0 +1,207 @@
+// fibd-test-label: threaded
+//
+// redis.so's get and set made on a host event loop (fibd's own EventLoop and
+// its fibd_cache_host watches), against real redis-server processes: the
+// loop writes, reads and completes with no thread in between; a frozen Redis
+// resets the connection after command_timeout; cancel(); destroy() with
+// calls in flight, from another thread, and after the loop has stopped.
+#include <future>
+
+#include "http/event_loop.h"
+#include "plugin_host/plugin_host.h"
+#include "redis_plugin_harness.h"
+
+namespace {
+
+using namespace fibd_redis_test;
+
+class RedisLoopTest : public RedisPluginTest {
+ protected:
+  // Runs fn on the loop's thread and returns what it returned.
+  template <typename Fn>
+  auto on_loop(Fn fn) {
+    std::promise<decltype(fn())> result;
+    loop_.post([&] { result.set_value(fn()); });
+    return result.get_future().get();
+  }
+  void SetUp() override {
+    RedisPluginTest::SetUp();
+    if (IsSkipped()) return;
+    loop_.start();
+    handle_ = on_loop([] { return fibd::PluginHost::current_loop(); });
+    ASSERT_NE(handle_, nullptr);
+  }
+  std::unique_ptr<Instance> instance(Options opts) {
+    return std::make_unique<Instance>(plugin_, opts, 0, services_.services());
+  }
+  Started get_on_loop(Instance& c, const std::string& key) {
+    return on_loop([&] { return c.start_get(key, 0, handle_); });
+  }
+  Started set_on_loop(Instance& c, const std::string& key, const std::string& value) {
+    return on_loop([&] { return c.start_set(key, value, 60000, 0, handle_); });
+  }
+  std::thread::id loop_thread() {
+    return on_loop([] { return std::this_thread::get_id(); });
+  }
+
+  fibd::PluginHost services_{"redis"};
+  fibd::EventLoop loop_;
+  fibd_cache_loop* handle_ = nullptr;
+};
+
+// Waits until stats()[name] >= at_least (a liveness limit, not a target).
+bool wait_stat(Instance& c, const std::string& name, uint64_t at_least) {
+  auto t0 = Clock::now();
+  while (since(t0) < 10s) {
+    if (c.stats()[name] >= at_least) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+TEST_F(RedisLoopTest, CallsAreAnsweredOnTheLoopThatMadeThem) {
+  start_redis();
+  auto c = instance({{"address", addr()}});
+  ASSERT_TRUE(c->ok()) << c->create_error();
+  auto miss = get_on_loop(*c, "1");
+  ASSERT_EQ(miss.status, FIBD_CACHE_PENDING) << miss.error;
+  ASSERT_TRUE(miss.waiter->wait());
+  EXPECT_EQ(miss.waiter->result().status, FIBD_CACHE_NOT_FOUND);
+  auto set = set_on_loop(*c, "1", std::string("o\0ne", 4));
+  ASSERT_TRUE(set.waiter->wait());
+  EXPECT_EQ(set.waiter->result().status, FIBD_CACHE_OK) << set.waiter->result().error;
+  auto hit = get_on_loop(*c, "1");
+  ASSERT_TRUE(hit.waiter->wait());
+  EXPECT_EQ(hit.waiter->result().status, FIBD_CACHE_HIT);
+  EXPECT_EQ(hit.waiter->result().value, std::string("o\0ne", 4));
+  const auto loop = loop_thread();
+  EXPECT_EQ(miss.waiter->thread(), loop);
+  EXPECT_EQ(set.waiter->thread(), loop);
+  EXPECT_EQ(hit.waiter->thread(), loop);
+
+  // Many calls in one turn of the loop share one connection.
+  auto batch = on_loop([&] {
+    std::vector<Started> out;
+    for (int i = 0; i < 500; ++i) out.push_back(c->start_get("1", 0, handle_));
+    return out;
+  });
+  for (auto& call : batch) {
+    ASSERT_EQ(call.status, FIBD_CACHE_PENDING) << call.error;
+    ASSERT_TRUE(call.waiter->wait());
+    EXPECT_EQ(call.waiter->result().status, FIBD_CACHE_HIT);
+    EXPECT_EQ(call.waiter->count(), 1);
+  }
+  auto s = c->stats();
+  EXPECT_EQ(s["loop_connections"], 1u);
+  EXPECT_EQ(s["in_flight"], 0u);
+  EXPECT_EQ(s["pending_calls"], 0u);
+  EXPECT_EQ(s["errors"], 0u);
+  // A call from a thread without a loop still goes through the I/O thread.
+  auto other = c->start_get("1");
+  ASSERT_TRUE(other.waiter->wait());
+  EXPECT_EQ(other.waiter->result().status, FIBD_CACHE_HIT);
+  EXPECT_NE(other.waiter->thread(), loop);
+}
+
+TEST_F(RedisLoopTest, AuthAndSelectGoFirstOnTheLoopsConnection) {
+  start_redis({"--requirepass", "s3cret"});
+  auto c = instance({{"address", addr()}, {"password", "s3cret"}, {"db", "3"}});
+  ASSERT_TRUE(c->ok()) << c->create_error();
+  auto set = set_on_loop(*c, "k", "v");
+  ASSERT_TRUE(set.waiter->wait());
+  EXPECT_EQ(set.waiter->result().status, FIBD_CACHE_OK) << set.waiter->result().error;
+  EXPECT_EQ(redis().cli({"GET", "fibd:k"}, {"-a", "s3cret", "-n", "3"}), "v");
+  // A wrong password now: the loop's connection fails its AUTH, the call
+  // fails with Redis' reason.
+  auto bad = instance({{"address", addr()}, {"password", "s3cret"}, {"db", "3"}});
+  ASSERT_TRUE(bad->ok());
+  redis().cli({"CONFIG", "SET", "requirepass", "other"}, {"-a", "s3cret"});
+  auto refused = get_on_loop(*bad, "k");
+  ASSERT_TRUE(refused.waiter->wait());
+  EXPECT_EQ(refused.waiter->result().status, FIBD_CACHE_ERROR);
+  EXPECT_THAT(refused.waiter->result().error, HasSubstr("refused authentication"));
+}
+
+TEST_F(RedisLoopTest, FrozenRedisResetsTheConnectionAfterCommandTimeout) {
+  start_redis();
+  auto c = instance({{"address", addr()}, {"command_timeout", "300ms"}});
+  ASSERT_TRUE(c->ok()) << c->create_error();
+  ASSERT_TRUE(set_on_loop(*c, "k", "v").waiter->wait());
+  redis().stop_signal();
+  // No deadline on the call: only command_timeout ends it.
+  auto get = get_on_loop(*c, "k");
+  ASSERT_EQ(get.status, FIBD_CACHE_PENDING) << get.error;
+  ASSERT_TRUE(get.waiter->wait(10s)) << "a frozen Redis held the call";
+  EXPECT_EQ(get.waiter->result().status, FIBD_CACHE_ERROR);
+  EXPECT_THAT(get.waiter->result().error, HasSubstr("command_timeout"));
+  EXPECT_GE(c->stats()["connections_discarded"], 1u);
+  redis().cont_signal();
+  // The next call made after the breaker lets it through reconnects.
+  auto t0 = Clock::now();
+  GetResult r{FIBD_CACHE_ERROR, {}, {}};
+  while (since(t0) < 10s && r.status != FIBD_CACHE_HIT) {
+    auto again = get_on_loop(*c, "k");
+    if (again.status == FIBD_CACHE_PENDING && again.waiter->wait())
+      r = again.waiter->result();
+    if (r.status != FIBD_CACHE_HIT) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(r.status, FIBD_CACHE_HIT) << r.error;
+  EXPECT_EQ(get.waiter->count(), 1);
+}
+
+TEST_F(RedisLoopTest, CancelCompletesOnceAndTheLateReplyIsIgnored) {
+  start_redis();
+  auto c = instance({{"address", addr()}, {"command_timeout", "20s"}});
+  ASSERT_TRUE(c->ok()) << c->create_error();
+  ASSERT_TRUE(set_on_loop(*c, "k", "v").waiter->wait());
+  redis().stop_signal();
+  auto get = get_on_loop(*c, "k");
+  ASSERT_EQ(get.status, FIBD_CACHE_PENDING) << get.error;
+  c->cancel(get.call_id);  // from this thread, as a deadline timer would
+  EXPECT_EQ(get.waiter->count(), 1);
+  EXPECT_EQ(get.waiter->result().status, FIBD_CACHE_CANCELLED);
+  redis().cont_signal();
+  EXPECT_TRUE(wait_stat(*c, "late_replies", 1));
+  EXPECT_EQ(get.waiter->count(), 1);
+}
+
+TEST_F(RedisLoopTest, DestroyFromAnotherThreadCompletesEveryCallOnTheLoop) {
+  start_redis();
+  auto c = instance({{"address", addr()}, {"command_timeout", "20s"}});
+  ASSERT_TRUE(c->ok()) << c->create_error();
+  ASSERT_TRUE(set_on_loop(*c, "k", "v").waiter->wait());
+  redis().stop_signal();
+  auto calls = on_loop([&] {
+    std::vector<Started> out;
+    for (int i = 0; i < 50; ++i) {
+      out.push_back(c->start_get("k", 0, handle_));
+      out.push_back(c->start_set("k" + std::to_string(i), "v", 60000, 0, handle_));
+    }
+    return out;
+  });
+  for (auto& call : calls) ASSERT_EQ(call.status, FIBD_CACHE_PENDING) << call.error;
+  c.reset();  // destroy(), on this thread, while the loop runs
+  for (auto& call : calls) {
+    EXPECT_EQ(call.waiter->count(), 1) << "not completed before destroy() returned";
+    EXPECT_EQ(call.waiter->result().status, FIBD_CACHE_ERROR);
+    EXPECT_THAT(call.waiter->result().error, HasSubstr("destroyed"));
+  }
+  redis().cont_signal();
+}
+
+TEST_F(RedisLoopTest, DestroyAfterTheLoopHasStopped) {
+  start_redis();
+  auto c = instance({{"address", addr()}, {"command_timeout", "20s"}});
+  ASSERT_TRUE(c->ok()) << c->create_error();
+  ASSERT_TRUE(set_on_loop(*c, "k", "v").waiter->wait());
+  redis().stop_signal();
+  auto get = get_on_loop(*c, "k");
+  ASSERT_EQ(get.status, FIBD_CACHE_PENDING) << get.error;
+  loop_.stop();  // as fibd does at shutdown, before the plugin goes
+  c.reset();
+  EXPECT_EQ(get.waiter->count(), 1);
+  EXPECT_EQ(get.waiter->result().status, FIBD_CACHE_ERROR);
+  redis().cont_signal();
+}
+
+}  // namespace
