@@ -1,8 +1,8 @@
 // The command line: GNU and seed-style flags, and their errors.
-#include "config_test_support.h"
-
 #include <string>
 #include <thread>
+
+#include "config_test_support.h"
 
 namespace fibd {
 namespace {

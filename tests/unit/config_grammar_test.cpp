@@ -1,8 +1,8 @@
 // The value grammars of the config: durations, log levels, names, listen addresses.
-#include "config_test_support.h"
-
 #include <string>
 #include <thread>
+
+#include "config_test_support.h"
 
 namespace fibd {
 namespace {

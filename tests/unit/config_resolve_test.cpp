@@ -1,8 +1,8 @@
 // The effective configuration: file or defaults, then flags.
-#include "config_test_support.h"
-
 #include <string>
 #include <thread>
+
+#include "config_test_support.h"
 
 namespace fibd {
 namespace {

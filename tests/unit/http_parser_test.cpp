@@ -159,8 +159,7 @@ TEST(HttpParser, FieldSyntax) {
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\n: x\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nX(y): 1\r\n\r\n"), 400);
-  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nX: \0\r\n\r\n"s),
-            400);
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nX: \0\r\n\r\n"s), 400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nX: \x7f\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nX: caf\xc3\xa9\r\n\r\n"),
             0);                                                        // obs-text

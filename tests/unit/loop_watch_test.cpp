@@ -12,8 +12,7 @@
 #include <thread>
 
 #include "base/unique_fd.h"
-#include "http/event_loop.h"
-#include "plugin_host/plugin_host.h"
+#include "host_loop.h"
 
 namespace fibd {
 namespace {
@@ -62,12 +61,9 @@ struct Seen {
   }
 };
 
-// Runs fn on the loop's thread and returns what it returned.
 template <typename Fn>
 auto on_loop(EventLoop& loop, Fn fn) {
-  std::promise<decltype(fn())> result;
-  loop.post([&] { result.set_value(fn()); });
-  return result.get_future().get();
+  return test::run_on(loop, std::move(fn));
 }
 
 std::thread::id loop_thread(EventLoop& loop) {

@@ -36,9 +36,9 @@ TEST(PluginTrust, TrustedTreeLoads) {
 TEST(PluginTrust, AncestorWritableByOthersIsRefusedAndNamed) {
   Tree t;
   ::chmod(t.a.c_str(), 0757);
-  EXPECT_THAT(load_error(t.plugin),
-              HasSubstr("the directory " + t.a + " on its path is writable by group or "
-                        "others (mode 0757)"));
+  EXPECT_THAT(load_error(t.plugin), HasSubstr("the directory " + t.a +
+                                              " on its path is writable by group or "
+                                              "others (mode 0757)"));
 }
 
 TEST(PluginTrust, AncestorWritableByGroupIsRefusedAndNamed) {

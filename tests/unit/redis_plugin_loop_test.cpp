@@ -5,10 +5,7 @@
 // loop writes, reads and completes with no thread in between; a frozen Redis
 // resets the connection after command_timeout; cancel(); destroy() with
 // calls in flight, from another thread, and after the loop has stopped.
-#include <future>
-
-#include "http/event_loop.h"
-#include "plugin_host/plugin_host.h"
+#include "host_loop.h"
 #include "redis_plugin_harness.h"
 
 namespace {
@@ -17,36 +14,24 @@ using namespace fibd_redis_test;
 
 class RedisLoopTest : public RedisPluginTest {
  protected:
-  // Runs fn on the loop's thread and returns what it returned.
   template <typename Fn>
   auto on_loop(Fn fn) {
-    std::promise<decltype(fn())> result;
-    loop_.post([&] { result.set_value(fn()); });
-    return result.get_future().get();
-  }
-  void SetUp() override {
-    RedisPluginTest::SetUp();
-    if (IsSkipped()) return;
-    loop_.start();
-    handle_ = on_loop([] { return fibd::PluginHost::current_loop(); });
-    ASSERT_NE(handle_, nullptr);
+    return host_.run(std::move(fn));
   }
   std::unique_ptr<Instance> instance(Options opts) {
-    return std::make_unique<Instance>(plugin_, opts, 0, services_.services());
+    return std::make_unique<Instance>(plugin_, opts, 0, host_.services.services());
   }
   Started get_on_loop(Instance& c, const std::string& key) {
-    return on_loop([&] { return c.start_get(key, 0, handle_); });
+    return on_loop([&] { return c.start_get(key, 0, host_.handle); });
   }
   Started set_on_loop(Instance& c, const std::string& key, const std::string& value) {
-    return on_loop([&] { return c.start_set(key, value, 60000, 0, handle_); });
+    return on_loop([&] { return c.start_set(key, value, 60000, 0, host_.handle); });
   }
   std::thread::id loop_thread() {
     return on_loop([] { return std::this_thread::get_id(); });
   }
 
-  fibd::PluginHost services_{"redis"};
-  fibd::EventLoop loop_;
-  fibd_cache_loop* handle_ = nullptr;
+  fibd::test::HostLoop host_;
 };
 
 // Waits until stats()[name] >= at_least (a liveness limit, not a target).
@@ -82,7 +67,7 @@ TEST_F(RedisLoopTest, CallsAreAnsweredOnTheLoopThatMadeThem) {
   // Many calls in one turn of the loop share one connection.
   auto batch = on_loop([&] {
     std::vector<Started> out;
-    for (int i = 0; i < 500; ++i) out.push_back(c->start_get("1", 0, handle_));
+    for (int i = 0; i < 500; ++i) out.push_back(c->start_get("1", 0, host_.handle));
     return out;
   });
   for (auto& call : batch) {
@@ -174,8 +159,8 @@ TEST_F(RedisLoopTest, DestroyFromAnotherThreadCompletesEveryCallOnTheLoop) {
   auto calls = on_loop([&] {
     std::vector<Started> out;
     for (int i = 0; i < 50; ++i) {
-      out.push_back(c->start_get("k", 0, handle_));
-      out.push_back(c->start_set("k" + std::to_string(i), "v", 60000, 0, handle_));
+      out.push_back(c->start_get("k", 0, host_.handle));
+      out.push_back(c->start_set("k" + std::to_string(i), "v", 60000, 0, host_.handle));
     }
     return out;
   });
@@ -197,7 +182,7 @@ TEST_F(RedisLoopTest, DestroyAfterTheLoopHasStopped) {
   redis().stop_signal();
   auto get = get_on_loop(*c, "k");
   ASSERT_EQ(get.status, FIBD_CACHE_PENDING) << get.error;
-  loop_.stop();  // as fibd does at shutdown, before the plugin goes
+  host_.loop.stop();  // as fibd does at shutdown, before the plugin goes
   c.reset();
   EXPECT_EQ(get.waiter->count(), 1);
   EXPECT_EQ(get.waiter->result().status, FIBD_CACHE_ERROR);

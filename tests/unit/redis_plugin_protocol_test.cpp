@@ -10,6 +10,7 @@
 #include <functional>
 #include <string_view>
 
+#include "host_loop.h"
 #include "redis_plugin_harness.h"
 
 namespace {
@@ -174,6 +175,36 @@ TEST_F(RedisPluginTest, ExtraReplyAfterAnAnswerResetsTheConnection) {
   EXPECT_GE(s["connections_discarded"], 1u);
   EXPECT_TRUE(c.log().contains("sent a reply to no command", FIBD_LOG_WARN));
   EXPECT_GE(fake.accepted(), 3) << "the plugin did not reconnect after the reset";
+}
+
+TEST_F(RedisPluginTest, ExtraReplyOnALoopsConnectionResetsIt) {
+  // The same peer, with the calls made on a host loop: the loop's own
+  // connection is reset, and the loop goes on serving.
+  ScriptedRedis fake(port_, "", [](const std::vector<std::string>& cmd) -> std::string {
+    if (is(cmd, "PING")) return "+PONG\r\n";
+    if (is(cmd, "GET")) return "$-1\r\n+OK\r\n";
+    return "+OK\r\n";
+  });
+  ASSERT_TRUE(fake.listening());
+  fibd::test::HostLoop host;
+  Instance c(plugin_, fake_options(addr(), "1"), 0, host.services.services());
+  ASSERT_TRUE(c.ok()) << c.create_error();
+  for (int i = 0; i < 20; ++i) {
+    auto call =
+        host.run([&] { return c.start_get("k" + std::to_string(i), 0, host.handle); });
+    ASSERT_EQ(call.status, FIBD_CACHE_PENDING) << call.error;
+    ASSERT_TRUE(call.waiter->wait());
+    auto r = call.waiter->result();
+    EXPECT_TRUE(r.status == FIBD_CACHE_NOT_FOUND || r.status == FIBD_CACHE_ERROR)
+        << "status " << r.status;
+    if (r.status == FIBD_CACHE_ERROR) {
+      EXPECT_FALSE(r.error.empty());
+    }
+  }
+  auto s = c.stats();
+  EXPECT_GE(s["unsolicited_replies"], 1u);
+  EXPECT_GE(s["connections_discarded"], 1u);
+  EXPECT_GE(fake.accepted(), 3) << "the loop did not reconnect after the reset";
 }
 
 TEST_F(RedisPluginTest, GreetingBeforeAnyCommandResetsTheConnection) {
