@@ -57,8 +57,12 @@ LoopLink::LoopLink(const Options& opts, const HostWatches& watches, fibd_cache_l
       counters_(counters) {}
 
 LoopLink::~LoopLink() {
-  // Once the watch is gone no callback runs, so this thread may use the
+  // A callback that started before waits no more: the loop may still be in
+  // the hiredis callbacks that completed the last call. Later ones return at
+  // once, and once the watch is gone none runs, so this thread owns the
   // context (watch_free waits for a callback in progress).
+  closing_.store(true, std::memory_order_release);
+  { std::lock_guard running(callback_mu_); }
   if (socket_ != nullptr) drop_watch(*socket_);
   reset({ErrorKind::Closed, "the redis plugin instance is being destroyed"});
 }
@@ -120,10 +124,9 @@ bool LoopLink::send(std::unique_ptr<Command>& cmd, Error& err) {
   Command* c = cmd.release();    // hiredis holds it until on_reply
   std::string().swap(c->bytes);  // hiredis copied it into its output buffer
   counters_.in_flight.fetch_add(1, std::memory_order_relaxed);
-  // The first command after a quiet spell starts command_timeout afresh.
-  if (in_flight_.fetch_add(1, std::memory_order_relaxed) == 0 && !connecting_ &&
-      socket_ != nullptr)
-    apply(*socket_);
+  // The first command after a quiet spell starts the wait for Redis.
+  if (in_flight_.fetch_add(1, std::memory_order_relaxed) == 0)
+    waiting_since_ns_ = clock_.now_ns();
   return true;
 }
 
@@ -185,27 +188,34 @@ void LoopLink::cleanup(void* arg) {
 void LoopLink::on_event(void* arg, uint32_t events) {
   auto* s = static_cast<Socket*>(arg);
   LoopLink* self = s->link;
+  if (self->closing_.load(std::memory_order_acquire)) return;
+  std::lock_guard running(self->callback_mu_);
   redisAsyncContext* ac = self->ac_;
   if (ac == nullptr || s != self->socket_) return;  // a context going away
-  if (events & FIBD_CACHE_WATCH_TIMEOUT) {
-    if (self->connecting_) {
+  if (self->connecting_) {
+    if (events & FIBD_CACHE_WATCH_TIMEOUT) {
       self->counters_.connect_failures.fetch_add(1, std::memory_order_relaxed);
       self->reset({ErrorKind::Connect,
                    "cannot connect to Redis at " + self->opts_.address.to_string() +
                        ": timed out (connect_timeout " +
                        format_duration(self->opts_.connect_timeout) + ")"});
-    } else if (self->in_flight() > 0) {
-      self->reset({ErrorKind::Timeout, "timed out waiting for Redis at " +
-                                           self->opts_.address.to_string() +
-                                           " to answer (command_timeout " +
-                                           format_duration(self->opts_.command_timeout) +
-                                           "); connection reset"});
+      return;
     }
+  } else if (self->stalled()) {
+    // Checked on every event, not only at the timeout: each event (an
+    // activation too) puts the watch's timeout off again.
+    self->reset({ErrorKind::Timeout, "timed out waiting for Redis at " +
+                                         self->opts_.address.to_string() +
+                                         " to answer (command_timeout " +
+                                         format_duration(self->opts_.command_timeout) +
+                                         "); connection reset"});
     return;
   }
   if (events & FIBD_CACHE_WATCH_READ) {
+    const uint64_t waiting = self->in_flight();
     redisAsyncHandleRead(ac);
     if (self->ac_ != ac) return;  // closed while reading: `s` may be gone
+    if (self->in_flight() < waiting) self->waiting_since_ns_ = self->clock_.now_ns();
   }
   if ((events & FIBD_CACHE_WATCH_WRITE) || s->flush_pending) {
     s->flush_pending = false;
@@ -213,6 +223,11 @@ void LoopLink::on_event(void* arg, uint32_t events) {
     redisAsyncHandleWrite(ac);
     if (self->ac_ == ac) s->flushing = false;
   }
+}
+
+bool LoopLink::stalled() const {
+  return in_flight() > 0 &&
+         clock_.now_ns() - waiting_since_ns_ >= to_ns(opts_.command_timeout);
 }
 
 void LoopLink::reset(Error why) {

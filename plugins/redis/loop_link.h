@@ -4,9 +4,11 @@
 // commands of one loop iteration go out in one write: a command activates
 // the watch instead of waiting for the socket to be writable.
 //
-// A Redis that sends nothing for command_timeout while commands wait resets
-// the connection (the watch's timeout), and a connect that takes longer
-// than connect_timeout fails. A call's own deadline is the host's to keep:
+// A Redis that answers nothing for command_timeout while commands wait
+// resets the connection: noticed at the loop's next event for the link, or
+// by the watch's timeout, which repeats every command_timeout (so within
+// twice command_timeout on a quiet loop). A connect that takes longer than
+// connect_timeout fails. A call's own deadline is the host's to keep:
 // it cancels the call then (see "Asynchronous get and set").
 //
 // The loop's thread only, except the destructor: any thread, once no call
@@ -18,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 
 #include "pipeline_command.h"
 #include "pipeline_link.h"
@@ -80,6 +83,8 @@ class LoopLink final : public UnsolicitedReplyListener {
   void apply(Socket& s);  // the watch's events and timeout, from the state
   void drop_watch(Socket& s);
   Error lost(const redisAsyncContext* ac) const;
+  // Commands wait, and Redis has answered none for command_timeout.
+  bool stalled() const;
 
   static void on_event(void* self, uint32_t events);
   static void on_reply(redisAsyncContext* ac, void* reply, void* privdata);
@@ -101,7 +106,10 @@ class LoopLink final : public UnsolicitedReplyListener {
   redisAsyncContext* ac_ = nullptr;  // null: no connection (or one going away)
   Socket* socket_ = nullptr;         // ac_'s
   bool connecting_ = false;
-  Error down_reason_;  // why the commands on a closing one fail
+  uint64_t waiting_since_ns_ = 0;     // last answer, or the first command after none
+  Error down_reason_;                 // why the commands on a closing one fail
+  std::mutex callback_mu_;            // held by a running on_event()
+  std::atomic<bool> closing_{false};  // the destructor has begun
   std::atomic<bool> connected_{false};
   std::atomic<uint64_t> in_flight_{0};
 };
