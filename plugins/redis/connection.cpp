@@ -6,6 +6,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -72,18 +73,31 @@ bool unavailable_reply(std::string_view text) {
 }
 
 std::string format_command(std::span<const std::string_view> args) {
-  std::vector<const char*> argv(args.size());
-  std::vector<size_t> lens(args.size());
+  // hiredis' sds formatter: its own number formatting, no printf per
+  // argument (redisFormatCommandArgv's), which a cache hit would pay for.
+  constexpr size_t kInline = 8;
+  std::array<const char*, kInline> argv_inline{};
+  std::array<size_t, kInline> lens_inline{};
+  std::vector<const char*> argv_heap;
+  std::vector<size_t> lens_heap;
+  const char** argv = argv_inline.data();
+  size_t* lens = lens_inline.data();
+  if (args.size() > kInline) {
+    argv_heap.resize(args.size());
+    lens_heap.resize(args.size());
+    argv = argv_heap.data();
+    lens = lens_heap.data();
+  }
   for (size_t i = 0; i < args.size(); ++i) {
     argv[i] = args[i].data() != nullptr ? args[i].data() : "";
     lens[i] = args[i].size();
   }
-  char* cmd = nullptr;
-  auto len = redisFormatCommandArgv(&cmd, static_cast<int>(args.size()), argv.data(),
-                                    lens.data());
+  sds cmd = nullptr;
+  const auto len =
+      redisFormatSdsCommandArgv(&cmd, static_cast<int>(args.size()), argv, lens);
   if (len < 0 || cmd == nullptr) throw std::bad_alloc();
   std::string out(cmd, static_cast<size_t>(len));
-  redisFreeCommand(cmd);
+  redisFreeSdsCommand(cmd);
   return out;
 }
 
