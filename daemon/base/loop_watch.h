@@ -28,8 +28,9 @@ class LoopWatch {
   // of them. No events and no timeout: idle. false when the loop refused.
   virtual bool set(std::uint32_t events, std::chrono::nanoseconds timeout) = 0;
   // Any thread: the callback runs on the loop soon, after what the loop is
-  // doing now. Activations before that run give one run.
-  virtual void activate() = 0;
+  // doing now. Activations before that run give one run. false once the
+  // loop has stopped.
+  virtual bool activate() = 0;
 };
 
 class WatchLoop {

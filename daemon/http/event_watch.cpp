@@ -56,9 +56,11 @@ class EventWatch final : public LoopWatch {
     return event_add(ev_, &tv) == 0;  // on a pending event: the timeout only
   }
 
-  void activate() override {
+  bool activate() override {
     std::lock_guard lock(registry_->mutex_);
-    if (!registry_->stopped_) event_active(ev_, 0, 0);
+    if (registry_->stopped_) return false;
+    event_active(ev_, 0, 0);
+    return true;
   }
 
  private:

@@ -54,7 +54,8 @@ class PluginHost {
                                      void* arg) noexcept;
   static std::int32_t watch_set(fibd_cache_host_ctx* ctx, fibd_cache_watch* watch,
                                 std::uint32_t events, std::uint64_t timeout_ns) noexcept;
-  static void watch_activate(fibd_cache_host_ctx* ctx, fibd_cache_watch* watch) noexcept;
+  static std::int32_t watch_activate(fibd_cache_host_ctx* ctx,
+                                     fibd_cache_watch* watch) noexcept;
   static void watch_free(fibd_cache_host_ctx* ctx, fibd_cache_watch* watch) noexcept;
   // The slot for `name`, or nullptr (bad name, full, kind mismatch: logged
   // once). Caller holds metrics_mutex_.

@@ -44,8 +44,9 @@ std::int32_t PluginHost::watch_set(fibd_cache_host_ctx*, fibd_cache_watch* watch
   return watch_of(watch)->set(events, timeout) ? 0 : -1;
 }
 
-void PluginHost::watch_activate(fibd_cache_host_ctx*, fibd_cache_watch* watch) noexcept {
-  if (watch != nullptr) watch_of(watch)->activate();
+std::int32_t PluginHost::watch_activate(fibd_cache_host_ctx*,
+                                        fibd_cache_watch* watch) noexcept {
+  return watch != nullptr && watch_of(watch)->activate() ? 0 : -1;
 }
 
 void PluginHost::watch_free(fibd_cache_host_ctx*, fibd_cache_watch* watch) noexcept {

@@ -40,8 +40,8 @@ bool HostWatches::set(fibd_cache_watch* w, uint32_t events, uint64_t timeout_ns)
   return host_->watch_set(host_->ctx, w, events, timeout_ns) == 0;
 }
 
-void HostWatches::activate(fibd_cache_watch* w) const {
-  host_->watch_activate(host_->ctx, w);
+bool HostWatches::activate(fibd_cache_watch* w) const {
+  return host_->watch_activate(host_->ctx, w) == 0;
 }
 
 void HostWatches::free(fibd_cache_watch* w) const { host_->watch_free(host_->ctx, w); }
@@ -127,6 +127,13 @@ bool LoopLink::send(std::unique_ptr<Command>& cmd, Error& err) {
   // The first command after a quiet spell starts the wait for Redis.
   if (in_flight_.fetch_add(1, std::memory_order_relaxed) == 0)
     waiting_since_ns_ = clock_.now_ns();
+  if (socket_ != nullptr && socket_->quiet) {
+    // The loop this connection was made on has stopped, and a new one with
+    // the same handle makes calls: nothing would ever drive this connection.
+    // Failing what is on it lets the next call connect on the new loop.
+    reset({ErrorKind::Io, "the connection to Redis at " + opts_.address.to_string() +
+                              " belonged to an event loop that has stopped"});
+  }
   return true;
 }
 
@@ -134,8 +141,7 @@ void LoopLink::apply(Socket& s) {
   if (s.watch == nullptr) return;
   const uint64_t timeout =
       to_ns(connecting_ && &s == socket_ ? opts_.connect_timeout : opts_.command_timeout);
-  // A watch the loop refuses leaves the timeout to end the connection.
-  watches_.set(s.watch, s.want, timeout);
+  if (!watches_.set(s.watch, s.want, timeout)) s.quiet = true;
 }
 
 void LoopLink::want(Socket& s, uint32_t event, bool on) {
@@ -171,7 +177,7 @@ void LoopLink::add_write(void* arg) {
   }
   if (s->flush_pending || s->watch == nullptr) return;
   s->flush_pending = true;
-  s->link->watches_.activate(s->watch);
+  if (!s->link->watches_.activate(s->watch)) s->quiet = true;
 }
 
 void LoopLink::del_write(void* arg) {

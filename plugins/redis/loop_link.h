@@ -38,7 +38,7 @@ class HostWatches {
   fibd_cache_watch* make(fibd_cache_loop* loop, int fd, fibd_cache_watch_fn fn,
                          void* arg) const;
   bool set(fibd_cache_watch* w, uint32_t events, uint64_t timeout_ns) const;
-  void activate(fibd_cache_watch* w) const;
+  bool activate(fibd_cache_watch* w) const;
   void free(fibd_cache_watch* w) const;
 
  private:
@@ -75,6 +75,7 @@ class LoopLink final : public UnsolicitedReplyListener {
     uint32_t want = 0;           // FIBD_CACHE_WATCH_READ/WRITE hiredis asked for
     bool flush_pending = false;  // the watch is activated to write
     bool flushing = false;       // hiredis writes: a partial write waits
+    bool quiet = false;          // the loop refused the watch: it has stopped
   };
 
   bool connect(Error& err);

@@ -23,6 +23,9 @@ void check_stats(Report& r, PluginCache& c);
 // For an async plugin (FIBD_CACHE_FEATURE_ASYNC): every call completes exactly
 // once, from whatever thread, also when cancelled at once.
 void check_async(Report& r, PluginCache& c, const std::string& prefix);
+// For an async plugin: lookups made on a fibd event loop (which the plugin
+// may use through the host's watches) complete exactly once (loop_checks.cpp).
+void check_loop_calls(Report& r, PluginCache& c, const std::string& prefix);
 // Drops the last reference: destroy() runs and the image must leave memory.
 void check_unload(Report& r, std::shared_ptr<PluginCache> cache);
 // create() should refuse an option it does not know.

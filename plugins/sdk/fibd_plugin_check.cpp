@@ -154,6 +154,7 @@ int main(int argc, char** argv) {
   check_calls(r, *cache, p);
   check_threads(r, *cache, p, o.threads);
   check_async(r, *cache, p);
+  check_loop_calls(r, *cache, p);
   check_stats(r, *cache);
   check_unload(r, std::move(cache));
   check_unknown_option(r, o.request);

@@ -121,7 +121,7 @@ TEST_F(LoopWatchTest, ActivationsBeforeTheRunGiveOneRun) {
     blocked.wait();  // the loop is busy while the activations arrive
   });
   blocking.get_future().wait();
-  for (int i = 0; i < 3; ++i) w->activate();  // from this thread
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(w->activate());  // from this thread
   release.set_value();
   ASSERT_TRUE(seen.wait_for(1));
   loop_thread(loop_);
@@ -154,7 +154,7 @@ TEST_F(LoopWatchTest, WatchOutlivesItsLoopQuietly) {
   ASSERT_TRUE(set(*w, LoopWatch::kRead, 0ns));
   loop_.stop();
   ASSERT_EQ(::write(pipe.write.get(), "x", 1), 1);
-  w->activate();  // nothing to run it: ignored
+  EXPECT_FALSE(w->activate());  // nothing to run it
   EXPECT_FALSE(w->set(LoopWatch::kRead, 0ns));
   w.reset();  // and freed without the loop
   EXPECT_EQ(seen.count(), 0u);
@@ -181,13 +181,13 @@ TEST_F(LoopWatchTest, PluginServicesOnlyWatchFromTheLoopsOwnThread) {
       on_loop(loop_, [&] { return h->watch_new(h->ctx, loop, -1, nullptr, &seen); }),
       nullptr);
   EXPECT_EQ(h->watch_set(h->ctx, nullptr, FIBD_CACHE_WATCH_READ, 0), -1);
-  h->watch_activate(h->ctx, nullptr);
+  EXPECT_EQ(h->watch_activate(h->ctx, nullptr), -1);
   h->watch_free(h->ctx, nullptr);
 
   EXPECT_EQ(on_loop(loop_, [&] { return h->watch_set(h->ctx, w, 0, 10'000'000); }), 0);
   ASSERT_TRUE(seen.wait_for(1));
   EXPECT_EQ(seen.at(0), FIBD_CACHE_WATCH_TIMEOUT);
-  h->watch_activate(h->ctx, w);
+  EXPECT_EQ(h->watch_activate(h->ctx, w), 0);
   ASSERT_TRUE(seen.wait_for(2));
   h->watch_free(h->ctx, w);
 }

@@ -5,6 +5,8 @@
 // loop writes, reads and completes with no thread in between; a frozen Redis
 // resets the connection after command_timeout; cancel(); destroy() with
 // calls in flight, from another thread, and after the loop has stopped.
+#include <optional>
+
 #include "host_loop.h"
 #include "redis_plugin_harness.h"
 
@@ -187,6 +189,32 @@ TEST_F(RedisLoopTest, DestroyAfterTheLoopHasStopped) {
   EXPECT_EQ(get.waiter->count(), 1);
   EXPECT_EQ(get.waiter->result().status, FIBD_CACHE_ERROR);
   redis().cont_signal();
+}
+
+TEST_F(RedisLoopTest, ANewLoopWithAStoppedLoopsHandleGetsAConnectionOfItsOwn) {
+  start_redis();
+  std::optional<fibd::test::HostLoop> host(std::in_place);
+  auto c = instance({{"address", addr()}});
+  ASSERT_TRUE(c->ok()) << c->create_error();
+  auto get = [&] {
+    auto call = host->run([&] { return c->start_get("k", 0, host->handle); });
+    EXPECT_EQ(call.status, FIBD_CACHE_PENDING) << call.error;
+    EXPECT_TRUE(call.waiter->wait());
+    return call.waiter->result();
+  };
+  EXPECT_EQ(get().status, FIBD_CACHE_NOT_FOUND);
+  fibd_cache_loop* first = host->handle;
+  host.reset();  // the loop stops; the plugin keeps its connection for it
+  host.emplace();
+  ASSERT_EQ(host->handle, first) << "the new loop was expected at the old one's address";
+  // The old connection cannot be driven any more: the first call fails on
+  // it (or finds it already dropped), the next ones are served on the new loop.
+  auto r = get();
+  if (r.status == FIBD_CACHE_ERROR) {
+    EXPECT_THAT(r.error, HasSubstr("event loop that has stopped"));
+  }
+  EXPECT_EQ(get().status, FIBD_CACHE_NOT_FOUND);
+  EXPECT_EQ(get().status, FIBD_CACHE_NOT_FOUND);
 }
 
 }  // namespace

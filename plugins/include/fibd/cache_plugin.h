@@ -96,14 +96,17 @@
  *   - watch_activate(ctx, w): any thread. fn(arg, 0) runs on the loop soon,
  *     after what the loop is doing now (several activations before it runs
  *     give one run). Lets a plugin gather the writes of one loop iteration
- *     into one system call.
+ *     into one system call. Returns 0, or -1 when the loop has stopped (fn
+ *     will not run).
  *   - watch_free(ctx, w): any thread. When it returns, fn is not running and
  *     never runs again. Must not be called from fn's loop while another
  *     thread holds a lock fn takes (it may wait for fn to return).
  *   fn runs on the loop thread, never concurrently with itself; it may use
  *   every loop service and complete calls. When the host stops a loop (at
  *   shutdown, before destroy()), its watches go quiet: fn never runs again,
- *   but each watch must still be freed with watch_free().
+ *   watch_set() and watch_activate() fail, and each watch must still be
+ *   freed with watch_free(). A later loop may get the same fibd_cache_loop
+ *   address: a plugin that keeps state per loop drops it when those fail.
  *
  * Loading and unloading
  *   The host copies the plugin file into an anonymous in-memory file and loads
@@ -222,7 +225,7 @@ typedef struct fibd_cache_host {
                                  int32_t fd, fibd_cache_watch_fn fn, void* arg);
   int32_t (*watch_set)(fibd_cache_host_ctx* ctx, fibd_cache_watch* watch, uint32_t events,
                        uint64_t timeout_ns);
-  void (*watch_activate)(fibd_cache_host_ctx* ctx, fibd_cache_watch* watch);
+  int32_t (*watch_activate)(fibd_cache_host_ctx* ctx, fibd_cache_watch* watch);
   void (*watch_free)(fibd_cache_host_ctx* ctx, fibd_cache_watch* watch);
 } fibd_cache_host;
 
