@@ -5,18 +5,12 @@
 
 #include <string>
 
-#include "hiredis_connect.h"
-
 namespace fibd_redis {
 
 namespace {
 
 uint64_t to_ns(std::chrono::microseconds d) {
   return static_cast<uint64_t>(d.count()) * 1000;
-}
-
-LoopLink* link_of(const redisAsyncContext* ac) {
-  return static_cast<LoopLink*>(static_cast<UnsolicitedReplyListener*>(ac->data));
 }
 
 bool has_watches(const fibd_cache_host* h) {
@@ -49,12 +43,7 @@ void HostWatches::free(fibd_cache_watch* w) const { host_->watch_free(host_->ctx
 LoopLink::LoopLink(const Options& opts, const HostWatches& watches, fibd_cache_loop* loop,
                    const HostClock& clock, PipelineHandler& handler,
                    PipelineCounters& counters)
-    : opts_(opts),
-      watches_(watches),
-      loop_(loop),
-      clock_(clock),
-      handler_(handler),
-      counters_(counters) {}
+    : AsyncLink(opts, clock, handler, counters), watches_(watches), loop_(loop) {}
 
 LoopLink::~LoopLink() {
   // A callback that started before waits no more: the loop may still be in
@@ -67,22 +56,13 @@ LoopLink::~LoopLink() {
   reset({ErrorKind::Closed, "the redis plugin instance is being destroyed"});
 }
 
-bool LoopLink::connect(Error& err) {
-  down_reason_ = {};
-  const std::string addr = opts_.address.to_string();
-  auto fail = [&](redisAsyncContext* ac, std::string why) {
-    err = {ErrorKind::Connect, "cannot connect to Redis at " + addr + ": " + why};
-    if (ac != nullptr) redisAsyncFree(ac);
-    counters_.connect_failures.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  };
+bool LoopLink::attach(redisAsyncContext* ac, std::string& why) {
   auto socket = std::make_unique<Socket>(Socket{this});
-  redisAsyncContext* ac = hiredis_async_connect(opts_.address);
-  if (ac == nullptr) return fail(ac, "cannot allocate a Redis context");
-  if (ac->err != 0) return fail(ac, ac->errstr);
   socket->watch = watches_.make(loop_, ac->c.fd, &LoopLink::on_event, socket.get());
-  if (socket->watch == nullptr)
-    return fail(ac, "the host's event loop cannot watch its socket");
+  if (socket->watch == nullptr) {
+    why = "the host's event loop cannot watch its socket";
+    return false;
+  }
   socket_ = socket.release();  // hiredis' adapter data until cleanup()
   ac->ev.data = socket_;
   ac->ev.addRead = &LoopLink::add_read;
@@ -90,43 +70,24 @@ bool LoopLink::connect(Error& err) {
   ac->ev.addWrite = &LoopLink::add_write;
   ac->ev.delWrite = &LoopLink::del_write;
   ac->ev.cleanup = &LoopLink::cleanup;
-  ac->data = static_cast<UnsolicitedReplyListener*>(this);
-  refuse_unsolicited_replies(ac);
-  ac_ = ac;
   connecting_ = true;
-  // Setting the connect callback asks for the socket's first write event.
-  redisAsyncSetConnectCallback(ac, &LoopLink::on_connect);
-  redisAsyncSetDisconnectCallback(ac, &LoopLink::on_disconnect);
-  if (!opts_.address.is_unix) redisEnableKeepAlive(&ac->c);
-  apply(*socket_);
-  for (auto& cmd : handshake_commands(opts_, clock_.now_ns())) {
-    Error ignored;  // a context that cannot take it is going down already
-    send(cmd, ignored);
-  }
-  return ac_ != nullptr;
+  return true;
 }
 
-bool LoopLink::send(std::unique_ptr<Command>& cmd, Error& err) {
-  if (ac_ == nullptr && !connect(err)) return false;
-  if (ac_ == nullptr) {
-    err = down_reason_.kind != ErrorKind::None
-              ? down_reason_
-              : Error{ErrorKind::Io,
-                      "no connection to Redis at " + opts_.address.to_string()};
-    return false;
-  }
-  if (redisAsyncFormattedCommand(ac_, &LoopLink::on_reply, cmd.get(), cmd->bytes.data(),
-                                 cmd->bytes.size()) != REDIS_OK) {
-    err = {ErrorKind::Io, "cannot write to Redis at " + opts_.address.to_string() +
-                              ": connection closing"};
-    return false;
-  }
-  Command* c = cmd.release();    // hiredis holds it until on_reply
-  std::string().swap(c->bytes);  // hiredis copied it into its output buffer
-  counters_.in_flight.fetch_add(1, std::memory_order_relaxed);
+void LoopLink::connect_started() {
+  if (socket_ != nullptr) apply(*socket_);  // connect_timeout
+}
+
+void LoopLink::connect_ended(bool) {
+  connecting_ = false;
+  if (socket_ != nullptr) apply(*socket_);  // command_timeout from now on
+}
+
+void LoopLink::closing() { connecting_ = false; }
+
+void LoopLink::written(Command&) {
   // The first command after a quiet spell starts the wait for Redis.
-  if (in_flight_.fetch_add(1, std::memory_order_relaxed) == 0)
-    waiting_since_ns_ = clock_.now_ns();
+  if (in_flight() == 1) waiting_since_ns_ = clock_.now_ns();
   if (socket_ != nullptr && socket_->quiet) {
     // The loop this connection was made on has stopped, and a new one with
     // the same handle makes calls: nothing would ever drive this connection.
@@ -134,7 +95,6 @@ bool LoopLink::send(std::unique_ptr<Command>& cmd, Error& err) {
     reset({ErrorKind::Io, "the connection to Redis at " + opts_.address.to_string() +
                               " belonged to an event loop that has stopped"});
   }
-  return true;
 }
 
 void LoopLink::apply(Socket& s) {
@@ -186,9 +146,14 @@ void LoopLink::del_write(void* arg) {
 }
 
 void LoopLink::cleanup(void* arg) {
-  std::unique_ptr<Socket> s(static_cast<Socket*>(arg));  // connect() handed it over
+  std::unique_ptr<Socket> s(static_cast<Socket*>(arg));  // attach() handed it over
   s->link->drop_watch(*s);
   if (s->link->socket_ == s.get()) s->link->socket_ = nullptr;
+}
+
+bool LoopLink::stalled() const {
+  return in_flight() > 0 &&
+         clock_.now_ns() - waiting_since_ns_ >= to_ns(opts_.command_timeout);
 }
 
 void LoopLink::on_event(void* arg, uint32_t events) {
@@ -200,11 +165,11 @@ void LoopLink::on_event(void* arg, uint32_t events) {
   if (ac == nullptr || s != self->socket_) return;  // a context going away
   if (self->connecting_) {
     if (events & FIBD_CACHE_WATCH_TIMEOUT) {
-      self->counters_.connect_failures.fetch_add(1, std::memory_order_relaxed);
-      self->reset({ErrorKind::Connect,
-                   "cannot connect to Redis at " + self->opts_.address.to_string() +
-                       ": timed out (connect_timeout " +
-                       format_duration(self->opts_.connect_timeout) + ")"});
+      self->connect_failed(
+          {ErrorKind::Connect, "cannot connect to Redis at " +
+                                   self->opts_.address.to_string() +
+                                   ": timed out (connect_timeout " +
+                                   format_duration(self->opts_.connect_timeout) + ")"});
       return;
     }
   } else if (self->stalled()) {
@@ -229,86 +194,6 @@ void LoopLink::on_event(void* arg, uint32_t events) {
     redisAsyncHandleWrite(ac);
     if (self->ac_ == ac) s->flushing = false;
   }
-}
-
-bool LoopLink::stalled() const {
-  return in_flight() > 0 &&
-         clock_.now_ns() - waiting_since_ns_ >= to_ns(opts_.command_timeout);
-}
-
-void LoopLink::reset(Error why) {
-  if (ac_ == nullptr) return;
-  redisAsyncContext* ac = ac_;
-  ac_ = nullptr;
-  down_reason_ = std::move(why);
-  connecting_ = false;
-  connected_.store(false, std::memory_order_relaxed);
-  if (down_reason_.kind != ErrorKind::Closed)
-    counters_.discarded.fetch_add(1, std::memory_order_relaxed);
-  // Every command still on it gets its callback with a NULL reply (now, or
-  // right after the hiredis callback we may be in), and `down_reason_`.
-  redisAsyncFree(ac);
-}
-
-Error LoopLink::lost(const redisAsyncContext* ac) const {
-  if (down_reason_.kind != ErrorKind::None) return down_reason_;
-  std::string why = ac != nullptr && ac->errstr != nullptr && *ac->errstr != '\0'
-                        ? ac->errstr
-                        : "connection closed";
-  return {ErrorKind::Io,
-          "connection to Redis at " + opts_.address.to_string() + " lost: " + why};
-}
-
-void LoopLink::on_reply(redisAsyncContext* ac, void* reply, void* privdata) {
-  std::unique_ptr<Command> cmd(static_cast<Command*>(privdata));
-  LoopLink* self = link_of(ac);
-  self->in_flight_.fetch_sub(1, std::memory_order_relaxed);
-  self->counters_.in_flight.fetch_sub(1, std::memory_order_relaxed);
-  if (!cmd->call) {
-    Error why =
-        handshake_refusal(self->opts_, *cmd, static_cast<const redisReply*>(reply));
-    if (why.kind != ErrorKind::None) self->reset(std::move(why));
-    return;
-  }
-  cmd->reported = true;
-  if (reply != nullptr)
-    self->handler_.on_result(*cmd, static_cast<const redisReply*>(reply), {});
-  else
-    self->handler_.on_result(*cmd, nullptr, self->lost(ac));
-}
-
-void LoopLink::on_unsolicited_reply(redisAsyncContext* ac) {
-  if (ac_ != ac) return;  // being freed already
-  counters_.unsolicited.fetch_add(1, std::memory_order_relaxed);
-  down_reason_ = unsolicited_reply_error(opts_);
-  handler_.on_connection_error(down_reason_);
-}
-
-void LoopLink::on_connect(const redisAsyncContext* ac, int status) {
-  LoopLink* self = link_of(ac);
-  if (self->ac_ != ac) return;  // one we gave up on already
-  self->connecting_ = false;
-  if (status == REDIS_OK) {
-    self->connected_.store(true, std::memory_order_relaxed);
-    self->counters_.connects.fetch_add(1, std::memory_order_relaxed);
-    if (self->socket_ != nullptr)
-      self->apply(*self->socket_);  // command_timeout from now on
-    return;
-  }
-  // hiredis frees the context after this callback, failing its commands.
-  self->counters_.connect_failures.fetch_add(1, std::memory_order_relaxed);
-  self->down_reason_ = {ErrorKind::Connect,
-                        "cannot connect to Redis at " + self->opts_.address.to_string() +
-                            ": " + (ac->errstr != nullptr ? ac->errstr : "")};
-  self->ac_ = nullptr;
-}
-
-void LoopLink::on_disconnect(const redisAsyncContext* ac, int) {
-  LoopLink* self = link_of(ac);
-  if (self->ac_ != ac) return;  // reset() or a failed connect already did the rest
-  self->ac_ = nullptr;
-  self->connected_.store(false, std::memory_order_relaxed);
-  self->counters_.discarded.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace fibd_redis

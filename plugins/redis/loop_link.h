@@ -22,9 +22,7 @@
 #include <memory>
 #include <mutex>
 
-#include "pipeline_command.h"
-#include "pipeline_link.h"
-#include "reply_guard.h"
+#include "async_link.h"
 
 struct redisAsyncContext;
 
@@ -45,25 +43,13 @@ class HostWatches {
   const fibd_cache_host* host_ = nullptr;  // null: no watches
 };
 
-class LoopLink final : public UnsolicitedReplyListener {
+class LoopLink final : public AsyncLink {
  public:
   LoopLink(const Options& opts, const HostWatches& watches, fibd_cache_loop* loop,
            const HostClock& clock, PipelineHandler& handler, PipelineCounters& counters);
   // Silences the watch, then closes the connection: commands still on it
   // fail (ErrorKind::Closed) on the calling thread.
   ~LoopLink();
-  LoopLink(const LoopLink&) = delete;
-  LoopLink& operator=(const LoopLink&) = delete;
-
-  // Queues `cmd` on this connection (opening it first when there is none);
-  // it goes out at the end of the loop's iteration. false + err when it
-  // cannot: `cmd` is left with the caller.
-  bool send(std::unique_ptr<Command>& cmd, Error& err);
-
-  bool connected() const { return connected_.load(std::memory_order_relaxed); }
-  uint64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
-
-  void on_unsolicited_reply(redisAsyncContext* ac) override;
 
  private:
   // One connection's socket and its watch: hiredis' adapter data, freed
@@ -78,19 +64,19 @@ class LoopLink final : public UnsolicitedReplyListener {
     bool quiet = false;          // the loop refused the watch: it has stopped
   };
 
-  bool connect(Error& err);
-  void reset(Error why);
+  bool attach(redisAsyncContext* ac, std::string& why) override;
+  void connect_started() override;
+  void connect_ended(bool ok) override;
+  void written(Command& cmd) override;
+  void closing() override;
+
   void want(Socket& s, uint32_t event, bool on);
   void apply(Socket& s);  // the watch's events and timeout, from the state
   void drop_watch(Socket& s);
-  Error lost(const redisAsyncContext* ac) const;
   // Commands wait, and Redis has answered none for command_timeout.
   bool stalled() const;
 
   static void on_event(void* self, uint32_t events);
-  static void on_reply(redisAsyncContext* ac, void* reply, void* privdata);
-  static void on_connect(const redisAsyncContext* ac, int status);
-  static void on_disconnect(const redisAsyncContext* ac, int status);
   // hiredis' event-library adapter, on the watch.
   static void add_read(void* self);
   static void del_read(void* self);
@@ -98,21 +84,13 @@ class LoopLink final : public UnsolicitedReplyListener {
   static void del_write(void* self);
   static void cleanup(void* self);
 
-  const Options& opts_;
   const HostWatches& watches_;
   fibd_cache_loop* const loop_;
-  const HostClock& clock_;
-  PipelineHandler& handler_;
-  PipelineCounters& counters_;
-  redisAsyncContext* ac_ = nullptr;  // null: no connection (or one going away)
-  Socket* socket_ = nullptr;         // ac_'s
+  Socket* socket_ = nullptr;  // ac_'s
   bool connecting_ = false;
   uint64_t waiting_since_ns_ = 0;     // last answer, or the first command after none
-  Error down_reason_;                 // why the commands on a closing one fail
   std::mutex callback_mu_;            // held by a running on_event()
   std::atomic<bool> closing_{false};  // the destructor has begun
-  std::atomic<bool> connected_{false};
-  std::atomic<uint64_t> in_flight_{0};
 };
 
 }  // namespace fibd_redis
