@@ -15,16 +15,6 @@ uint64_t in_ms(milliseconds d) {
   return steady_ns() + static_cast<uint64_t>(d.count()) * 1'000'000;
 }
 
-// Waits until stats()[name] >= at_least (a liveness limit, not a target).
-bool wait_stat(Instance& c, const std::string& name, uint64_t at_least) {
-  auto t0 = Clock::now();
-  while (since(t0) < 10s) {
-    if (c.stats()[name] >= at_least) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
-}
-
 TEST_F(RedisPluginTest, PendingCallsCompleteOnceFromTheIoThread) {
   start_redis();
   Instance c(plugin_, {{"address", addr()}});

@@ -280,6 +280,16 @@ class Instance {
   std::string error_;
 };
 
+// Waits until stats()[name] >= at_least (a liveness limit, not a target).
+inline bool wait_stat(Instance& c, const std::string& name, uint64_t at_least) {
+  auto t0 = Clock::now();
+  while (since(t0) < 10s) {
+    if (c.stats()[name] >= at_least) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
 // ------------------------------------------------------------------ fixture
 
 class RedisPluginTest : public ::testing::Test {

@@ -29,22 +29,22 @@ class RedisLoopTest : public RedisPluginTest {
   Started set_on_loop(Instance& c, const std::string& key, const std::string& value) {
     return on_loop([&] { return c.start_set(key, value, 60000, 0, host_.handle); });
   }
+  // An instance whose loop connection holds "k", on a Redis frozen now
+  // (SIGSTOP; the fixture's server is continued by the test).
+  std::unique_ptr<Instance> frozen_after_set(const std::string& command_timeout) {
+    start_redis();
+    auto c = instance({{"address", addr()}, {"command_timeout", command_timeout}});
+    EXPECT_TRUE(c->ok()) << c->create_error();
+    EXPECT_TRUE(c->ok() && set_on_loop(*c, "k", "v").waiter->wait());
+    redis().stop_signal();
+    return c;
+  }
   std::thread::id loop_thread() {
     return on_loop([] { return std::this_thread::get_id(); });
   }
 
   fibd::test::HostLoop host_;
 };
-
-// Waits until stats()[name] >= at_least (a liveness limit, not a target).
-bool wait_stat(Instance& c, const std::string& name, uint64_t at_least) {
-  auto t0 = Clock::now();
-  while (since(t0) < 10s) {
-    if (c.stats()[name] >= at_least) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
-}
 
 TEST_F(RedisLoopTest, CallsAreAnsweredOnTheLoopThatMadeThem) {
   start_redis();
@@ -110,11 +110,8 @@ TEST_F(RedisLoopTest, AuthAndSelectGoFirstOnTheLoopsConnection) {
 }
 
 TEST_F(RedisLoopTest, FrozenRedisResetsTheConnectionAfterCommandTimeout) {
-  start_redis();
-  auto c = instance({{"address", addr()}, {"command_timeout", "300ms"}});
-  ASSERT_TRUE(c->ok()) << c->create_error();
-  ASSERT_TRUE(set_on_loop(*c, "k", "v").waiter->wait());
-  redis().stop_signal();
+  auto c = frozen_after_set("300ms");
+  ASSERT_TRUE(c->ok());
   // No deadline on the call: only command_timeout ends it.
   auto get = get_on_loop(*c, "k");
   ASSERT_EQ(get.status, FIBD_CACHE_PENDING) << get.error;
@@ -137,11 +134,8 @@ TEST_F(RedisLoopTest, FrozenRedisResetsTheConnectionAfterCommandTimeout) {
 }
 
 TEST_F(RedisLoopTest, CancelCompletesOnceAndTheLateReplyIsIgnored) {
-  start_redis();
-  auto c = instance({{"address", addr()}, {"command_timeout", "20s"}});
-  ASSERT_TRUE(c->ok()) << c->create_error();
-  ASSERT_TRUE(set_on_loop(*c, "k", "v").waiter->wait());
-  redis().stop_signal();
+  auto c = frozen_after_set("20s");
+  ASSERT_TRUE(c->ok());
   auto get = get_on_loop(*c, "k");
   ASSERT_EQ(get.status, FIBD_CACHE_PENDING) << get.error;
   c->cancel(get.call_id);  // from this thread, as a deadline timer would
@@ -153,11 +147,8 @@ TEST_F(RedisLoopTest, CancelCompletesOnceAndTheLateReplyIsIgnored) {
 }
 
 TEST_F(RedisLoopTest, DestroyFromAnotherThreadCompletesEveryCallOnTheLoop) {
-  start_redis();
-  auto c = instance({{"address", addr()}, {"command_timeout", "20s"}});
-  ASSERT_TRUE(c->ok()) << c->create_error();
-  ASSERT_TRUE(set_on_loop(*c, "k", "v").waiter->wait());
-  redis().stop_signal();
+  auto c = frozen_after_set("20s");
+  ASSERT_TRUE(c->ok());
   auto calls = on_loop([&] {
     std::vector<Started> out;
     for (int i = 0; i < 50; ++i) {
@@ -177,11 +168,8 @@ TEST_F(RedisLoopTest, DestroyFromAnotherThreadCompletesEveryCallOnTheLoop) {
 }
 
 TEST_F(RedisLoopTest, DestroyAfterTheLoopHasStopped) {
-  start_redis();
-  auto c = instance({{"address", addr()}, {"command_timeout", "20s"}});
-  ASSERT_TRUE(c->ok()) << c->create_error();
-  ASSERT_TRUE(set_on_loop(*c, "k", "v").waiter->wait());
-  redis().stop_signal();
+  auto c = frozen_after_set("20s");
+  ASSERT_TRUE(c->ok());
   auto get = get_on_loop(*c, "k");
   ASSERT_EQ(get.status, FIBD_CACHE_PENDING) << get.error;
   host_.loop.stop();  // as fibd does at shutdown, before the plugin goes

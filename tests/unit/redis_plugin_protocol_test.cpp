@@ -148,6 +148,13 @@ bool is(const std::vector<std::string>& cmd, std::string_view name) {
 
 // Every get either completed normally or failed with a message; none was
 // lost, and the process is still here.
+// GET is answered, then followed by a second reply to nothing.
+std::string extra_reply_after_get(const std::vector<std::string>& cmd) {
+  if (is(cmd, "PING")) return "+PONG\r\n";
+  if (is(cmd, "GET")) return "$-1\r\n+OK\r\n";
+  return "+OK\r\n";
+}
+
 void expect_calls_end_cleanly(Instance& c, int calls) {
   for (int i = 0; i < calls; ++i) {
     auto r = c.get("k" + std::to_string(i));
@@ -160,12 +167,7 @@ void expect_calls_end_cleanly(Instance& c, int calls) {
 }
 
 TEST_F(RedisPluginTest, ExtraReplyAfterAnAnswerResetsTheConnection) {
-  // GET is answered, then followed by a second reply to nothing.
-  ScriptedRedis fake(port_, "", [](const std::vector<std::string>& cmd) -> std::string {
-    if (is(cmd, "PING")) return "+PONG\r\n";
-    if (is(cmd, "GET")) return "$-1\r\n+OK\r\n";
-    return "+OK\r\n";
-  });
+  ScriptedRedis fake(port_, "", extra_reply_after_get);
   ASSERT_TRUE(fake.listening());
   Instance c(plugin_, fake_options(addr(), "1"));
   ASSERT_TRUE(c.ok()) << c.create_error();
@@ -180,11 +182,7 @@ TEST_F(RedisPluginTest, ExtraReplyAfterAnAnswerResetsTheConnection) {
 TEST_F(RedisPluginTest, ExtraReplyOnALoopsConnectionResetsIt) {
   // The same peer, with the calls made on a host loop: the loop's own
   // connection is reset, and the loop goes on serving.
-  ScriptedRedis fake(port_, "", [](const std::vector<std::string>& cmd) -> std::string {
-    if (is(cmd, "PING")) return "+PONG\r\n";
-    if (is(cmd, "GET")) return "$-1\r\n+OK\r\n";
-    return "+OK\r\n";
-  });
+  ScriptedRedis fake(port_, "", extra_reply_after_get);
   ASSERT_TRUE(fake.listening());
   fibd::test::HostLoop host;
   Instance c(plugin_, fake_options(addr(), "1"), 0, host.services.services());
