@@ -3,6 +3,8 @@
 #include <event2/event.h>
 #include <sys/time.h>
 
+#include <atomic>
+
 namespace fibd {
 
 class EventWatch final : public LoopWatch {
@@ -34,31 +36,44 @@ class EventWatch final : public LoopWatch {
   }
 
   bool set(std::uint32_t events, std::chrono::nanoseconds timeout) override {
+    // Under the lock: an activate() from another thread must not land
+    // between event_del() and event_assign().
+    std::lock_guard lock(registry_->mutex_);
     if (ev_ == nullptr) return false;
     short what = EV_PERSIST;
     if (events & kRead) what |= EV_READ;
     if (events & kWrite) what |= EV_WRITE;
-    const bool pending = events_ != 0 || timeout_.count() > 0;
-    if (what != what_ || (pending && timeout.count() == 0 && timeout_.count() > 0)) {
-      // A changed set of events (or a timeout taken away) needs a fresh add.
-      if (pending) event_del(ev_);
-      if (event_assign(ev_, registry_->base_, fd_, what, &EventWatch::fire, this) != 0)
-        return false;
+    const bool idle = (events & (kRead | kWrite)) == 0 && timeout.count() <= 0;
+    const bool untimed = timeout.count() <= 0 && timeout_.count() > 0;
+    bool ok = true;
+    if (what != what_ || untimed || idle) {
+      // A changed set of events, a timeout taken away, or nothing to wait
+      // for: a fresh start. event_del() also drops an activation not yet
+      // run; it is made again below.
+      event_del(ev_);
+      ok = event_assign(ev_, registry_->base_, fd_, what, &EventWatch::fire, this) == 0;
       what_ = what;
     }
     events_ = events & (kRead | kWrite);
     timeout_ = timeout;
-    if (events_ == 0 && timeout.count() <= 0) return event_del(ev_) == 0;
-    if (timeout.count() <= 0) return event_add(ev_, nullptr) == 0;
-    const auto us = std::chrono::ceil<std::chrono::microseconds>(timeout).count();
-    timeval tv{static_cast<time_t>(us / 1'000'000),
-               static_cast<suseconds_t>(us % 1'000'000)};
-    return event_add(ev_, &tv) == 0;  // on a pending event: the timeout only
+    if (ok && !idle) {
+      if (timeout.count() <= 0) {
+        ok = event_add(ev_, nullptr) == 0;
+      } else {
+        const auto us = std::chrono::ceil<std::chrono::microseconds>(timeout).count();
+        timeval tv{static_cast<time_t>(us / 1'000'000),
+                   static_cast<suseconds_t>(us % 1'000'000)};
+        ok = event_add(ev_, &tv) == 0;  // on a pending event: the timeout only
+      }
+    }
+    if (ok && activated_.load(std::memory_order_relaxed)) event_active(ev_, 0, 0);
+    return ok;
   }
 
   bool activate() override {
     std::lock_guard lock(registry_->mutex_);
     if (registry_->stopped_) return false;
+    activated_.store(true, std::memory_order_relaxed);
     event_active(ev_, 0, 0);
     return true;
   }
@@ -67,6 +82,7 @@ class EventWatch final : public LoopWatch {
   friend class WatchRegistry;
   static void fire(evutil_socket_t, short what, void* self) {
     auto* w = static_cast<EventWatch*>(self);
+    w->activated_.store(false, std::memory_order_relaxed);
     std::uint32_t events = 0;
     if (what & EV_READ) events |= kRead;
     if (what & EV_WRITE) events |= kWrite;
@@ -82,6 +98,7 @@ class EventWatch final : public LoopWatch {
   short what_ = EV_PERSIST;
   std::uint32_t events_ = 0;
   std::chrono::nanoseconds timeout_{0};
+  std::atomic<bool> activated_{false};  // activate() ran, the callback not yet
 };
 
 std::unique_ptr<LoopWatch> WatchRegistry::watch(

@@ -129,6 +129,20 @@ TEST_F(LoopWatchTest, ActivationsBeforeTheRunGiveOneRun) {
   EXPECT_EQ(seen.at(0), 0u);
 }
 
+TEST_F(LoopWatchTest, AnActivationSurvivesAChangeOfEvents) {
+  Pipe pipe;
+  Seen seen;
+  auto w = watch(pipe.read.get(), seen);
+  ASSERT_TRUE(on_loop(loop_, [&] {
+    // Both on the loop, before it runs the activation: re-adding the event
+    // for new events must not lose it (nor must going idle).
+    return w->activate() && w->set(LoopWatch::kRead | LoopWatch::kWrite, 0ns) &&
+           w->set(0, 0ns);
+  }));
+  ASSERT_TRUE(seen.wait_for(1));
+  EXPECT_EQ(seen.at(0), 0u);
+}
+
 TEST_F(LoopWatchTest, FreeFromAnotherThreadWaitsForTheRunningCallback) {
   struct Slow {
     std::promise<void> entered;
