@@ -45,7 +45,12 @@ bool AsyncLink::connect(Error& err) {
     Error ignored;  // a context that cannot take it is going down already
     write(cmd, ignored);
   }
-  return ac_ != nullptr;
+  if (ac_ != nullptr) return true;
+  // Gone already (the derived link found its loop stopped): say why.
+  err = down_reason_.kind != ErrorKind::None
+            ? down_reason_
+            : Error{ErrorKind::Connect, "cannot connect to Redis at " + addr};
+  return false;
 }
 
 bool AsyncLink::send(std::unique_ptr<Command>& cmd, Error& err) {

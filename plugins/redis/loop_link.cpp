@@ -181,6 +181,20 @@ void LoopLink::on_event(void* arg, uint32_t events) {
                                          format_duration(self->opts_.command_timeout) +
                                          "); connection reset"});
     return;
+  } else if (events & FIBD_CACHE_WATCH_TIMEOUT) {
+    // The loop's timer may fire a little early by this clock (libevent
+    // keeps a coarse one), or the wait began after the timer was armed:
+    // the rest of the wait, then the usual period again.
+    if (self->in_flight() > 0) {
+      const uint64_t waited = self->clock_.now_ns() - self->waiting_since_ns_;
+      const uint64_t limit = to_ns(self->opts_.command_timeout);
+      self->watches_.set(s->watch, s->want, limit - waited + 1'000'000);
+      s->short_timer = true;
+    }
+    return;
+  } else if (s->short_timer) {
+    s->short_timer = false;
+    self->apply(*s);
   }
   if (events & FIBD_CACHE_WATCH_READ) {
     const uint64_t waiting = self->in_flight();

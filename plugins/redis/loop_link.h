@@ -62,6 +62,7 @@ class LoopLink final : public AsyncLink {
     bool flush_pending = false;  // the watch is activated to write
     bool flushing = false;       // hiredis writes: a partial write waits
     bool quiet = false;          // the loop refused the watch: it has stopped
+    bool short_timer = false;    // the timeout is the rest of a wait, not the period
   };
 
   bool attach(redisAsyncContext* ac, std::string& why) override;
