@@ -4,8 +4,10 @@
 // fake Redis on a unix socket answers each command with the next fuzzed
 // chunk of bytes (any RESP, valid or not, several replies in one chunk,
 // truncated ones), and the plugin is driven through its C ABI exactly as
-// fibd drives it: get and set with a completion (redis.so answers them from
-// its I/O thread), del and clear synchronously. Any crash, sanitizer
+// fibd drives it: get and set with a completion, made on a fibd event loop
+// (redis.so does their I/O on that loop, through the host's watches) or on
+// this thread (redis.so answers them from its I/O thread), del and clear
+// synchronously. Any crash, sanitizer
 // report, hang, a call completed twice or never, an invalid status, or an
 // error without a message is a failure.
 // FIBD_FUZZ_VERBOSE=1 prints what the server sends and what the plugin logs.
@@ -28,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/host_loop.h"
 #include "fuzz_check.h"
 
 extern "C" const fibd_cache_descriptor* fibd_cache_plugin(void);
@@ -123,6 +126,12 @@ class FakeRedis {
   std::mutex mu_;
   std::deque<Chunk> script_;
 };
+
+// fibd's own loop and watch services, for the calls made on a loop.
+fibd::test::HostLoop& host_loop() {
+  static fibd::test::HostLoop loop;
+  return loop;
+}
 
 FakeRedis& fake_redis() {
   static FakeRedis* server = new FakeRedis();
@@ -258,6 +267,15 @@ void host_log(fibd_cache_host_ctx*, fibd_cache_log_level level, uint64_t,
   (void)std::strlen(message);  // must be NUL-terminated
 }
 
+// Makes a get or set on the host's loop (the call then carries it), or here.
+template <typename Call>
+fibd_cache_status made_on(fibd::test::HostLoop* loop, fibd_cache_call& call, Call make) {
+  call.loop = loop != nullptr ? loop->handle : nullptr;
+  const fibd_cache_status status = loop != nullptr ? loop->run(make) : make();
+  call.loop = nullptr;
+  return status;
+}
+
 void check_error(fibd_cache_status s, const char* err) {
   if (s != FIBD_CACHE_ERROR) return;
   const std::size_t len = strnlen(err, 256);
@@ -283,6 +301,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (flags & 2) options.emplace_back("username", "fibd");
   if (flags & 4) options.emplace_back("db", "3");
   if (flags & 8) options.emplace_back("key_prefix", in.ConsumeRandomLengthString(16));
+  fibd::test::HostLoop* on_loop = (flags & 16) ? &host_loop() : nullptr;
 
   std::deque<Chunk> script;
   const int chunks = in.ConsumeIntegralInRange<int>(0, 12);
@@ -308,6 +327,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   host.struct_size = sizeof host;
   host.abi_version = FIBD_CACHE_ABI_VERSION;
   host.log = &host_log;
+  if (on_loop != nullptr) {
+    const fibd_cache_host* fibd = on_loop->services.services();
+    host.watch_new = fibd->watch_new;
+    host.watch_set = fibd->watch_set;
+    host.watch_activate = fibd->watch_activate;
+    host.watch_free = fibd->watch_free;
+  }
   host.monotonic_ns = [](fibd_cache_host_ctx*) -> uint64_t {
     return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                      std::chrono::steady_clock::now().time_since_epoch())
@@ -343,8 +369,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                           reinterpret_cast<fibd_cache_sink_ctx*>(&sink), &Sink::put};
         Completion done(/*is_get=*/true);
         call.completion = done.get();
-        const fibd_cache_status answered =
-            d->get(instance, &call, key.data(), key.size(), &s, err, sizeof err);
+        auto get = [&] {
+          return d->get(instance, &call, key.data(), key.size(), &s, err, sizeof err);
+        };
+        const fibd_cache_status answered = made_on(on_loop, call, get);
         FUZZ_CHECK(answered == FIBD_CACHE_PENDING || answered == FIBD_CACHE_HIT ||
                        answered == FIBD_CACHE_NOT_FOUND ||
                        answered == FIBD_CACHE_EXPIRED || answered == FIBD_CACHE_ERROR,
@@ -363,9 +391,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::string value = in.ConsumeRandomLengthString(64);
         Completion done(/*is_get=*/false);
         call.completion = done.get();
-        const fibd_cache_status answered =
-            d->set(instance, &call, key.data(), key.size(), value.data(), value.size(),
-                   in.ConsumeIntegral<uint32_t>(), err, sizeof err);
+        const uint32_t ttl = in.ConsumeIntegral<uint32_t>();
+        auto set = [&] {
+          return d->set(instance, &call, key.data(), key.size(), value.data(),
+                        value.size(), ttl, err, sizeof err);
+        };
+        const fibd_cache_status answered = made_on(on_loop, call, set);
         FUZZ_CHECK(answered == FIBD_CACHE_PENDING || answered == FIBD_CACHE_OK ||
                        answered == FIBD_CACHE_ERROR,
                    "set status %u", answered);

@@ -11,8 +11,8 @@
 #include <future>
 #include <thread>
 
+#include "../support/host_loop.h"
 #include "base/unique_fd.h"
-#include "host_loop.h"
 
 namespace fibd {
 namespace {

@@ -7,7 +7,7 @@
 // calls in flight, from another thread, and after the loop has stopped.
 #include <optional>
 
-#include "host_loop.h"
+#include "../support/host_loop.h"
 #include "redis_plugin_harness.h"
 
 namespace {

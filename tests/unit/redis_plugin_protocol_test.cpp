@@ -10,7 +10,7 @@
 #include <functional>
 #include <string_view>
 
-#include "host_loop.h"
+#include "../support/host_loop.h"
 #include "redis_plugin_harness.h"
 
 namespace {
