@@ -23,6 +23,15 @@ def config(port, delay_ms, timeout="30s", workers=1, max_inflight=1, near=None):
             f'  options:\n    delay_ms: "{delay_ms}"\n')
 
 
+def plugin_counter(d, name):
+    """A counter async_cache.so reported through the host services."""
+    _, _, body = d.get("/metrics")
+    for line in body.decode().splitlines():
+        if line.startswith("fibd_plugin_counter_total{") and f'name="{name}"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 class AsyncCacheTest(unittest.TestCase):
     def test_lookups_hold_no_worker_and_no_slot(self):
         # One worker and one max_inflight slot; 16 lookups of 1 s each at
@@ -41,6 +50,14 @@ class AsyncCacheTest(unittest.TestCase):
             self.assertEqual({a[1].get("X-Cache") for a in answers}, {"miss"})
             self.assertEqual(d.metric("fibd_computations_in_flight"), 0)
             self.assertEqual(d.metric("fibd_cache_misses_total"), len(ns))
+            # Each lookup was made on an event loop and said so (call->loop,
+            # Call::loop() in the C++ helper); the cache writer's sets were not.
+            self.assertEqual(plugin_counter(d, "gets_on_a_loop"), len(ns))
+            deadline = time.monotonic() + 10  # the writer's sets take 1 s each here
+            while plugin_counter(d, "sets") < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertGreaterEqual(plugin_counter(d, "sets"), 2)
+            self.assertEqual(plugin_counter(d, "sets_on_a_loop"), 0)
             self.assertEqual(d.stop(), 0)
 
     def test_large_miss_goes_to_a_worker_after_the_lookup(self):

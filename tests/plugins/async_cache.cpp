@@ -41,6 +41,7 @@ class AsyncCache {
 
   void get_async(std::string_view key, const Call& call, GetCompletion done) {
     host_.counter_add("gets", 1);
+    if (call.loop() != nullptr) host_.counter_add("gets_on_a_loop", 1);
     if (key.substr(0, 7) == "inline:") {
       done.not_found();
       return;
@@ -55,6 +56,8 @@ class AsyncCache {
 
   void set_async(std::string_view key, std::string_view value,
                  std::chrono::milliseconds ttl, const Call& call, SetCompletion done) {
+    host_.counter_add("sets", 1);
+    if (call.loop() != nullptr) host_.counter_add("sets_on_a_loop", 1);
     Job job;
     job.expires = ttl.count() == 0 ? Clock::time_point::max() : Clock::now() + ttl;
     job.id = call.call_id();

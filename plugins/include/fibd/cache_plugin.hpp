@@ -249,14 +249,19 @@ class Call {
     if (has(offsetof(fibd_cache_call, deadline_ns) + 8)) deadline_ns_ = call->deadline_ns;
     if (has(offsetof(fibd_cache_call, request_id) + 8)) request_id_ = call->request_id;
     if (has(offsetof(fibd_cache_call, call_id) + 8)) call_id_ = call->call_id;
+    if (has(offsetof(fibd_cache_call, loop) + sizeof(call->loop))) loop_ = call->loop;
   }
   // Host monotonic nanoseconds (Host::monotonic_ns()); 0 = no deadline.
   std::uint64_t deadline_ns() const noexcept { return deadline_ns_; }
   std::uint64_t request_id() const noexcept { return request_id_; }
   std::uint64_t call_id() const noexcept { return call_id_; }
+  // The host event loop whose thread makes the call, or nullptr: for the
+  // watch services (Host::raw()), see "Event-loop watches" in the C header.
+  fibd_cache_loop* loop() const noexcept { return loop_; }
 
  private:
   std::uint64_t deadline_ns_ = 0, request_id_ = 0, call_id_ = 0;
+  fibd_cache_loop* loop_ = nullptr;
 };
 
 // Where a synchronous get() delivers a hit: call put() once, then return
