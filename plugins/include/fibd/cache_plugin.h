@@ -81,13 +81,15 @@
  *     no code for that instance: no thread, no timer, no callback.
  *
  * Event-loop watches (optional; check struct_size before using them)
- *   A get() the host makes on one of its event-loop threads carries that
- *   loop in call->loop (NULL on any other thread). An async plugin may then
- *   do its I/O on that loop instead of on a thread of its own: no hand-over
- *   between threads, and the completion happens on the caller's thread.
+ *   For an async plugin, a get() the host makes on one of its event-loop
+ *   threads, without waiting for the answer, carries that loop in
+ *   call->loop (NULL in every other call). The plugin may then do its I/O
+ *   on that loop instead of on a thread of its own: no hand-over between
+ *   threads, and the completion happens on the caller's thread.
  *   - watch_new(ctx, loop, fd, fn, arg): on `loop`'s thread only (inside a
  *     call that carries `loop`, or inside a watch callback on it). `fd` may be
- *     -1 for a pure timer. The watch starts idle. NULL when it cannot be made.
+ *     -1 for a pure timer; it stays the plugin's (the host never closes it).
+ *     The watch starts idle. NULL when it cannot be made.
  *   - watch_set(ctx, w, events, timeout_ns): on the watch's loop thread only.
  *     Waits for `events` (FIBD_CACHE_WATCH_READ|WRITE) on the fd from now on;
  *     with timeout_ns > 0, fn(arg, FIBD_CACHE_WATCH_TIMEOUT) also runs when
@@ -99,8 +101,8 @@
  *     into one system call. Returns 0, or -1 when the loop has stopped (fn
  *     will not run).
  *   - watch_free(ctx, w): any thread. When it returns, fn is not running and
- *     never runs again. Must not be called from fn's loop while another
- *     thread holds a lock fn takes (it may wait for fn to return).
+ *     never runs again. From another thread it may wait for a run of fn in
+ *     progress: do not hold a lock that fn takes while calling it.
  *   fn runs on the loop thread, never concurrently with itself; it may use
  *   every loop service and complete calls. When the host stops a loop (at
  *   shutdown, before destroy()), its watches go quiet: fn never runs again,
