@@ -69,12 +69,15 @@ fibd_cache_status RedisCache::start(AsyncCall::Kind kind,
   auto cmd = std::make_unique<Command>(
       kind == AsyncCall::Kind::Get ? Command::Kind::Get : Command::Kind::Set,
       format_command(args), pending, now);
+  // What may throw (out of memory) comes before the breaker's verdict and
+  // before the call is registered: nothing is owed when it does.
+  LoopLink* link = loops_->link_for(*call);
   if (!admit(error)) {
     errors_.fetch_add(1, std::memory_order_relaxed);
     return FIBD_CACHE_ERROR;
   }
   calls_.add(pending);
-  if (LoopLink* link = loops_->link_for(*call)) {
+  if (link != nullptr) {
     // On the caller's loop: written at the end of its iteration, answered
     // when the loop reads the reply.
     Error err;
