@@ -206,6 +206,8 @@ class MemoryHitPathTest(unittest.TestCase):
         sizes = {10: None, 100000: 20899, 1000000: 208988, 20: None}
         for n in sizes:
             self.assertEqual(self.d.get(f"/fib/{n}")[0], 200)  # fill the cache
+        # A miss is answered before its value is written: wait for the writes.
+        self.d.wait_cache_written()
         with raw_connection(self.d.port, timeout=30) as s:
             s.sendall(b"".join(b"GET /fib/%d HTTP/1.1\r\nHost: x\r\n\r\n" % n for n in sizes))
             rest = b""
