@@ -54,7 +54,6 @@ class EventWatch final : public LoopWatch {
       ok = event_assign(ev_, registry_->base_, fd_, what, &EventWatch::fire, this) == 0;
       what_ = what;
     }
-    events_ = events & (kRead | kWrite);
     timeout_ = timeout;
     if (ok && !idle) {
       if (timeout.count() <= 0) {
@@ -96,7 +95,6 @@ class EventWatch final : public LoopWatch {
   void* const arg_;
   event* ev_ = nullptr;
   short what_ = EV_PERSIST;
-  std::uint32_t events_ = 0;
   std::chrono::nanoseconds timeout_{0};
   std::atomic<bool> activated_{false};  // activate() ran, the callback not yet
 };
