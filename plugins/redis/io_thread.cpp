@@ -13,7 +13,13 @@
 namespace fibd_redis {
 
 IoThread::IoThread(std::function<void()> on_wake) : on_wake_(std::move(on_wake)) {
-  base_ = event_base_new();
+  // A precise timer: on libevent's default coarse clock a command timer may
+  // fire a few milliseconds before command_timeout has passed.
+  if (event_config* cfg = event_config_new()) {
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+    base_ = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+  }
   if (base_ == nullptr)
     throw std::runtime_error("cannot create the I/O thread's event base");
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
