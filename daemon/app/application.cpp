@@ -20,7 +20,9 @@ namespace fibd {
 
 namespace {
 
-// How long SIGTERM waits for requests in flight before closing the rest.
+// How long SIGTERM waits for the connections to finish (each after its next
+// answer, or idle for http::kDrainIdle) before closing the rest. Below
+// TimeoutStopSec= in fibd.service.
 constexpr std::chrono::seconds kShutdownGrace{10};
 
 bool same_cache_settings(const CacheSettings& a, const CacheSettings& b) {
@@ -120,11 +122,20 @@ int Application::run() {
                config_.effective_workers(cpus_.cpus),
                config_.workers != 0 ? " (workers: set)" : "", cpus_.why);
   try {
-    socket_ = open_listen_socket(config_.listen);
+    socket_ = open_listen_socket(config_.listen, [this] {
+      spdlog::info(
+          "the kept listening socket is not bound to {} (listen changed): a new one",
+          config_.listen);
+      notify::forget_fds(kStoredSocketName);
+    });
   } catch (const ListenError& e) {
     spdlog::critical("{}", e.what());
     return 1;
   }
+  // systemd keeps a copy (FileDescriptorStoreMax=) and hands it to the next
+  // fibd: connections made while fibd restarts wait in its backlog.
+  if (socket_.bound_here && notify::store_fd(socket_.fd.get(), kStoredSocketName))
+    spdlog::debug("listening socket kept in the service manager's fd store");
   ApiContext ctx{runtime_, fib_, metrics_};
   server_ = std::make_unique<http::Server>(
       socket_.fd.get(), cpus_.cpus, http_limits(config_.http),
@@ -203,21 +214,37 @@ void Application::begin_shutdown(event_base* main_base) {
   notify::stopping("stopping: finishing requests in flight");
   server_->stop_accepting();
   main_base_ = main_base;
-  drain_deadline_ = std::chrono::steady_clock::now() + kShutdownGrace;
+  drain_started_ = std::chrono::steady_clock::now();
   drain_timer_ = make_event(
       main_base, -1, EV_PERSIST,
       [](evutil_socket_t, short, void* arg) {
-        auto* app = static_cast<Application*>(arg);
-        const std::size_t left = app->server_->pending();
-        if (left == 0 || std::chrono::steady_clock::now() >= app->drain_deadline_) {
-          if (left != 0)
-            spdlog::warn("shutdown: {} requests still pending, closing them", left);
-          event_base_loopbreak(app->main_base_);
-        }
+        static_cast<Application*>(arg)->drain_tick();
       },
       this);
   const timeval every{0, 20000};
   event_add(drain_timer_.get(), &every);
+}
+
+void Application::drain_tick() {
+  const bool listening = server_->listening();
+  // No loop accepts on it any more: our copy goes. A socket unit's or the fd
+  // store's copy keeps listening for the next fibd; without one, new
+  // connections are refused from now on instead of waiting for nobody.
+  if (!listening && socket_.fd) socket_.fd.reset();
+  const auto now = std::chrono::steady_clock::now();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - drain_started_).count();
+  const std::size_t open = server_->connections();
+  if (!listening && open == 0) {
+    spdlog::info("shutdown: every connection drained in {} ms", ms);
+  } else if (now - drain_started_ >= kShutdownGrace) {
+    spdlog::warn(
+        "shutdown: {} connections ({} requests) still open after {} ms, closing them",
+        open, server_->pending(), ms);
+  } else {
+    return;
+  }
+  event_base_loopbreak(main_base_);
 }
 
 void Application::request_reload(bool reread_config,

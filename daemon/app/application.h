@@ -51,6 +51,7 @@ class Application final : public Control {
   ReloadResult reload(bool reread_config);
   std::string status_line() const;
   void begin_shutdown(event_base* main_base);
+  void drain_tick();
 
   CommandLine command_line_;
   Config config_;         // written only by the reload thread after start
@@ -74,7 +75,7 @@ class Application final : public Control {
 
   event_base* main_base_ = nullptr;
   EventPtr drain_timer_;
-  std::chrono::steady_clock::time_point drain_deadline_;
+  std::chrono::steady_clock::time_point drain_started_;
 };
 
 }  // namespace fibd

@@ -4,6 +4,7 @@
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -122,12 +123,7 @@ void Connection::process() {
   while (state_ == State::Reading && !dead_) {
     if (evbuffer_get_length(out) > kMaxQueuedOutput) break;  // on_write resumes
     const std::size_t length = evbuffer_get_length(in);
-    if (length == 0) {
-      if (loop_.draining() && loop_.scratch().empty() && evbuffer_get_length(out) == 0) {
-        close_now();
-      }
-      break;
-    }
+    if (length == 0) break;
     if (!head_started_) {
       head_started_ = true;
       if (served_one_) deadline_ = Clock::now() + loop_.limits().head_timeout;
@@ -294,15 +290,20 @@ void Connection::close_now() {
 
 void Connection::sweep(Clock::time_point now) {
   Entry entry(*this);
-  if (state_ != State::Waiting && now >= deadline_) close_now();
-}
-
-void Connection::drain() {
-  Entry entry(*this);
-  if (state_ == State::Reading && !head_started_ &&
-      evbuffer_get_length(bufferevent_get_output(bev_)) == 0) {
+  if (state_ == State::Waiting) return;
+  if (now >= deadline_ ||
+      (loop_.draining() && now >= loop_.drain_idle_deadline() && idle())) {
     close_now();
   }
+}
+
+bool Connection::idle() const {
+  if (state_ != State::Reading || head_started_ ||
+      evbuffer_get_length(bufferevent_get_input(bev_)) != 0 ||
+      evbuffer_get_length(bufferevent_get_output(bev_)) != 0)
+    return false;
+  int unread = 0;
+  return ::ioctl(fd_, FIONREAD, &unread) == 0 && unread == 0;
 }
 
 Deferred Connection::defer(Responder& responder, DeferOptions options) {

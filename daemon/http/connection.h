@@ -55,10 +55,9 @@ class Connection {
   // Where this connection sits in its loop's list (set by the loop).
   std::list<Connection>::iterator self;
 
-  // Loop thread. Deadline checks (called about once a second).
+  // Loop thread. Deadline checks (called about once a second), and while
+  // the loop drains, the close of a connection idle past its bound.
   void sweep(Clock::time_point now);
-  // Graceful stop: idle connections close now, the others after their answer.
-  void drain();
   // Runs a deferred completion (from ServerLoop, on the loop thread).
   void complete(const std::shared_ptr<DeferredState>& state,
                 const std::function<void(Responder&)>& fn);
@@ -84,6 +83,8 @@ class Connection {
   void after_output();
   void start_closing();
   void set_idle_deadline();
+  // No byte of a next request here or in the kernel, nothing left to send.
+  bool idle() const;
   // Frees the connection unless a callback of it is still on the stack (then
   // the outermost one does, via Entry).
   void close_now();

@@ -88,11 +88,8 @@ void ServerLoop::take_inbox() {
 }
 
 void ServerLoop::adopt(int fd) {
-  if (draining_) {
-    ::close(fd);
-    server_.release_slot();
-    return;
-  }
+  // Also while draining: accepted before the listener went, it is answered
+  // (with Connection: close) like any other.
   try {
     connections_.emplace_front(*this, fd);
   } catch (const std::bad_alloc&) {
@@ -161,13 +158,20 @@ void ServerLoop::on_accept_error(evconnlistener* listener, void* self) {
 }
 
 void ServerLoop::stop_accepting() {
+  if (draining_) return;
   draining_ = true;
   if (accept_resume_) event_del(accept_resume_.get());
-  listener_.reset();
-  for (auto it = connections_.begin(); it != connections_.end();) {
-    Connection& c = *it++;  // drain() may free c
-    c.drain();
+  if (listener_) {
+    listener_.reset();
+    server_.listener_closed();
   }
+  drain_idle_deadline_ = std::chrono::steady_clock::now() + kDrainIdle;
+  drain_sweep_.reset(evtimer_new(
+      base(),
+      [](evutil_socket_t, short, void* self) { static_cast<ServerLoop*>(self)->sweep(); },
+      this));
+  const timeval after{static_cast<time_t>(kDrainIdle.count()), 0};
+  if (drain_sweep_) event_add(drain_sweep_.get(), &after);
 }
 
 void ServerLoop::sweep() {
@@ -188,8 +192,10 @@ Server::Server(int listen_fd, unsigned loops, const Limits& limits,
   }
   if (mode_ == AcceptMode::Handover) {
     loops_.front()->listen_on(listen_fd_);
+    listening_ = 1;
   } else {
     for (auto& loop : loops_) loop->listen_on(listen_fd_);
+    listening_ = static_cast<unsigned>(loops_.size());
   }
 }
 

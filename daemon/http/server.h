@@ -32,6 +32,11 @@ class Server;
 
 enum class AcceptMode { Handover, Shared };
 
+// Once the server stops accepting, a connection that stays idle (no byte of
+// a next request, nothing left to send) this long is closed; every other one
+// closes after its next answer, which says Connection: close.
+inline constexpr std::chrono::seconds kDrainIdle{1};
+
 class ServerLoop {
  public:
   ServerLoop(Server& server, std::unique_ptr<Handler> handler);
@@ -42,6 +47,10 @@ class ServerLoop {
   Handler& handler() { return *handler_; }
   const Limits& limits() const;
   bool draining() const { return draining_; }
+  // Draining: when idle connections may be closed.
+  std::chrono::steady_clock::time_point drain_idle_deadline() const {
+    return drain_idle_deadline_;
+  }
 
   // Loop thread: the output buffer responses are built in (capacity kept).
   std::string& scratch() { return scratch_; }
@@ -80,6 +89,8 @@ class ServerLoop {
   std::string scratch_;
   HttpDate date_;
   bool draining_ = false;
+  std::chrono::steady_clock::time_point drain_idle_deadline_{};
+  EventPtr drain_sweep_;  // one sweep right at drain_idle_deadline_
   std::atomic<std::size_t> pending_{0};
   std::atomic<std::size_t> count_{0};
   ListenerPtr listener_;
@@ -101,9 +112,12 @@ class Server {
   ~Server();
 
   void start();
-  // Thread-safe: no new connections; idle ones close, the others after their
-  // next answer (which says Connection: close).
+  // Thread-safe: no new connections; each open one closes after its next
+  // answer (which says Connection: close), or once idle for kDrainIdle.
   void stop_accepting();
+  // Thread-safe: some loop still has its listener (stop_accepting() is
+  // asynchronous; once false, the listening socket is no longer used).
+  bool listening() const { return listening_.load(std::memory_order_acquire) != 0; }
   // Thread-safe: deferred requests not yet answered, over all loops.
   std::size_t pending() const;
   std::size_t connections() const { return open_.load(std::memory_order_relaxed); }
@@ -120,13 +134,15 @@ class Server {
   bool hands_over() const { return mode_ == AcceptMode::Handover; }
   // The loop the next accepted connection goes to (Handover; acceptor thread).
   ServerLoop& next_loop();
+  void listener_closed() { listening_.fetch_sub(1, std::memory_order_release); }
 
  private:
   Limits limits_;
   int listen_fd_;
   AcceptMode mode_;
   std::atomic<std::size_t> open_{0};
-  std::size_t next_ = 0;  // acceptor's loop thread only
+  std::atomic<unsigned> listening_{0};  // loops with a listener
+  std::size_t next_ = 0;                // acceptor's loop thread only
   std::vector<std::unique_ptr<ServerLoop>> loops_;
 };
 
