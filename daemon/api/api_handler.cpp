@@ -21,6 +21,10 @@ constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kOpen = "{\"result\":";
 constexpr std::string_view kClose = "}";
 
+constexpr std::uint8_t tag(LatencyLabel label) {
+  return static_cast<std::uint8_t>(label);
+}
+
 void append_json_escaped(std::string& out, std::string_view text) {
   for (char c : text) {
     if (c == '"' || c == '\\') {
@@ -48,14 +52,16 @@ ApiHandler::ApiHandler(ApiContext ctx) : ctx_(ctx), view_(ctx.runtime) {}
 void ApiHandler::handle(const http::Request& request, http::Responder& responder) {
   const Route r = route(request.path);
   if (r.endpoint == Endpoint::NotFound) {
-    send_error(responder, 404, "no such resource; try /fib/{n}, /healthz or /metrics");
+    send_error(responder, 404, "no such resource; try /fib/{n}, /healthz or /metrics",
+               false, LatencyLabel::Other);
     return;
   }
   if (request.method == http::Method::Other) {
     static constexpr http::Header kAllow[] = {{"Allow", "GET, HEAD"}};
     body_.assign("{\"error\":\"method not allowed; use GET or HEAD\"}");
     count(405);
-    responder.respond(http::Response{405, kJson, kAllow, {}, body_, {}, nullptr});
+    responder.respond(http::Response{405, kJson, kAllow, {}, body_, {}, nullptr},
+                      tag(LatencyLabel::Other));
     return;
   }
   switch (r.endpoint) {
@@ -65,13 +71,16 @@ void ApiHandler::handle(const http::Request& request, http::Responder& responder
     case Endpoint::Healthz:
       count(200);
       responder.respond(
-          http::Response{200, kJson, {}, {}, R"({"status":"ok"})", {}, nullptr});
+          http::Response{200, kJson, {}, {}, R"({"status":"ok"})", {}, nullptr},
+          tag(LatencyLabel::Healthz));
       return;
     case Endpoint::Metrics: {
       auto text = std::make_shared<const std::string>(ctx_.metrics.serialize());
       count(200);
-      responder.respond(http::Response{
-          200, "text/plain; version=0.0.4; charset=utf-8", {}, {}, *text, {}, text});
+      responder.respond(
+          http::Response{
+              200, "text/plain; version=0.0.4; charset=utf-8", {}, {}, *text, {}, text},
+          tag(LatencyLabel::Metrics));
       return;
     }
     case Endpoint::NotFound:
@@ -193,6 +202,7 @@ void ApiHandler::submit(std::uint64_t n, const std::shared_ptr<const Runtime>& r
   };
   if (ctx_.fib.submit(n, rt, lookup_cache, std::move(done), miss->ticket) ==
       FibService::Submit::Overloaded) {
+    ctx_.metrics.computation_refused();
     send_error(responder, 503,
                "server busy: limits.max_inflight (" + std::to_string(rt->max_inflight) +
                    ") computations are running; retry later",
@@ -223,11 +233,13 @@ void ApiHandler::send_fib(http::Responder& responder, std::string_view digits, b
   static constexpr http::Header kMiss[] = {{"X-Cache", "miss"}};
   count(200);
   responder.respond(http::Response{200, kJson, hit ? kHit : kMiss, kOpen, digits, kClose,
-                                   std::move(owner)});
+                                   std::move(owner)},
+                    tag(hit ? LatencyLabel::FibHit : LatencyLabel::FibMiss));
 }
 
 void ApiHandler::send_error(http::Responder& responder, int status,
-                            std::string_view message, bool retry_later) {
+                            std::string_view message, bool retry_later,
+                            LatencyLabel label) {
   static constexpr http::Header kRetry[] = {{"Retry-After", "1"}};
   body_.assign("{\"error\":\"");
   append_json_escaped(body_, message);
@@ -240,7 +252,8 @@ void ApiHandler::send_error(http::Responder& responder, int status,
                                    {},
                                    body_,
                                    {},
-                                   nullptr});
+                                   nullptr},
+                    tag(label));
 }
 
 }  // namespace fibd

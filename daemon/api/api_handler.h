@@ -32,7 +32,13 @@ class ApiHandler final : public http::Handler {
 
   void handle(const http::Request& request, http::Responder& responder) override;
   void refused(int status, std::string_view message, http::Responder& responder) override;
-  void connection_refused() override { count(503); }
+  void connection_refused() override {
+    count(503);
+    ctx_.metrics.connection_refused();
+  }
+  void sent(std::uint8_t label, std::chrono::steady_clock::duration took) override {
+    ctx_.metrics.observe_request(static_cast<LatencyLabel>(label), took);
+  }
 
   // Drops this loop's reference to the runtime snapshot so a replaced cache
   // can drain even while this loop is idle. Loop thread only.
@@ -60,7 +66,7 @@ class ApiHandler final : public http::Handler {
   void send_fib(http::Responder& responder, std::string_view digits, bool hit,
                 std::shared_ptr<const std::string> owner = nullptr);
   void send_error(http::Responder& responder, int status, std::string_view message,
-                  bool retry_later = false);
+                  bool retry_later = false, LatencyLabel label = LatencyLabel::FibError);
   void count(int status) { ctx_.metrics.count_request(status); }
 
   // Misses up to this n are computed on the loop (fast algorithm only): up

@@ -140,6 +140,9 @@ int Application::run() {
   server_ = std::make_unique<http::Server>(
       socket_.fd.get(), cpus_.cpus, http_limits(config_.http),
       [ctx] { return std::make_unique<ApiHandler>(ctx); });
+  // Scrapes run on the loops, which end before the server goes.
+  metrics_.set_connections_source(
+      [server = server_.get()] { return server->connections(); });
   server_->start();
 
   // 3. Control: reload thread, D-Bus, signals, watchdog.

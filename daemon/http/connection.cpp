@@ -95,6 +95,7 @@ void Connection::on_read(bufferevent*, void* self) {
 void Connection::on_write(bufferevent*, void* self) {
   auto& c = *static_cast<Connection*>(self);
   Entry entry(c);
+  c.report_sent();
   c.after_output();
   if (c.state_ == State::Reading && !c.dead_) c.process();
 }
@@ -151,6 +152,8 @@ void Connection::dispatch(const Request& request, std::size_t head_length) {
   is_head_ = request.method == Method::Head;
   http10_ = request.version_minor == 0;
   deadline_ = Clock::time_point::max();
+  head_done_ = Clock::now();
+  timed_ = true;
   Responder responder(*this, nullptr);
   loop_.handler().handle(request, responder);
   // The request's views point into the input: dropped only now.
@@ -168,6 +171,7 @@ void Connection::refuse(int status, std::string_view message) {
   keep_alive_ = false;
   is_head_ = false;
   http10_ = false;
+  timed_ = false;
   Responder responder(*this, nullptr);
   loop_.handler().refused(status, message, responder);
   if (!responder.answered_) {
@@ -175,7 +179,7 @@ void Connection::refuse(int status, std::string_view message) {
   }
 }
 
-void Connection::answer(const Response& response) {
+void Connection::answer(const Response& response, std::uint8_t label) {
   if (dead_ || state_ == State::Closing) return;
   std::string& out = loop_.scratch();
   const bool keep_alive = keep_alive_ && !loop_.draining();
@@ -194,7 +198,28 @@ void Connection::answer(const Response& response) {
     }
   }
   keep_alive_ = keep_alive;
+  if (timed_) {
+    timed_ = false;
+    unsent_.push_back(Unsent{head_done_, queued_bytes_ + out.size(), label});
+  }
   finish_answer();
+}
+
+void Connection::report_sent() {
+  if (unsent_head_ == unsent_.size() || dead_) return;
+  // What write_iov passed on and the output buffer no longer holds is the
+  // kernel's. The scratch buffer is flushed before any of this runs.
+  const std::uint64_t handed =
+      queued_bytes_ - evbuffer_get_length(bufferevent_get_output(bev_));
+  const Clock::time_point now = Clock::now();
+  while (unsent_head_ < unsent_.size() && unsent_[unsent_head_].end <= handed) {
+    const Unsent& u = unsent_[unsent_head_++];
+    loop_.handler().sent(u.label, now - u.head_done);
+  }
+  if (unsent_head_ == unsent_.size()) {
+    unsent_.clear();
+    unsent_head_ = 0;
+  }
 }
 
 void Connection::finish_answer() {
@@ -209,10 +234,12 @@ void Connection::finish_answer() {
 
 void Connection::flush() {
   std::string& out = loop_.scratch();
-  if (out.empty()) return;
-  iovec iov{out.data(), out.size()};
-  write_iov(&iov, 1, nullptr);
-  out.clear();
+  if (!out.empty()) {
+    iovec iov{out.data(), out.size()};
+    write_iov(&iov, 1, nullptr);
+    out.clear();
+  }
+  report_sent();
 }
 
 // Writes straight to the socket when nothing is queued (one syscall, no
@@ -222,6 +249,7 @@ void Connection::write_iov(iovec* iov, int count,
                            const std::shared_ptr<const std::string>& keep) {
   if (dead_) return;
   evbuffer* output = bufferevent_get_output(bev_);
+  for (int i = 0; i < count; ++i) queued_bytes_ += iov[i].iov_len;
   std::size_t written = 0;
   if (evbuffer_get_length(output) == 0) {
     msghdr msg{};

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <vector>
 
 #include "http/handler.h"
 #include "http/request_parser.h"
@@ -74,13 +75,15 @@ class Connection {
   void process();
   void dispatch(const Request& request, std::size_t head_length);
   void refuse(int status, std::string_view message);
-  void answer(const Response& response);
+  void answer(const Response& response, std::uint8_t label = 0);
   void finish_answer();
   Deferred defer(Responder& responder, DeferOptions options);
   void end_deferred(bool cancelled);
   void flush();
   void write_iov(iovec* iov, int count, const std::shared_ptr<const std::string>& keep);
   void after_output();
+  // Tells the handler about the answers whose last byte the kernel has.
+  void report_sent();
   void start_closing();
   void set_idle_deadline();
   // No byte of a next request here or in the kernel, nothing left to send.
@@ -109,6 +112,19 @@ class Connection {
   std::shared_ptr<DeferredState> deferred_;  // Waiting: the open request
   event deferred_timer_{};
   bool deferred_timer_set_ = false;
+  // Request latency: when the head being answered was complete (it is not
+  // timed if refused), and the answers not yet wholly handed to the kernel,
+  // with the position of their last byte in all this connection wrote.
+  struct Unsent {
+    Clock::time_point head_done;
+    std::uint64_t end;
+    std::uint8_t label;
+  };
+  Clock::time_point head_done_{};
+  bool timed_ = false;
+  std::uint64_t queued_bytes_ = 0;  // passed to write_iov, all told
+  std::vector<Unsent> unsent_;      // capacity kept: a hit allocates nothing
+  std::size_t unsent_head_ = 0;
 };
 
 }  // namespace fibd::http

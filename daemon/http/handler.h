@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -30,9 +31,10 @@ struct DeferOptions {
 // call) and to the functions run by Deferred::complete.
 class Responder {
  public:
-  // Sends the answer now. For HEAD only the head goes out.
-  void respond(const Response& response);
-  void respond(const OwnedResponse& response);
+  // Sends the answer now. For HEAD only the head goes out. `label` is the
+  // handler's own: Handler::sent() gets it back.
+  void respond(const Response& response, std::uint8_t label = 0);
+  void respond(const OwnedResponse& response, std::uint8_t label = 0);
   // Keeps the request open, to be answered through the returned handle.
   // From a function run by Deferred::complete (or on_timeout), it keeps
   // waiting with the new options; the earlier handle's completions are
@@ -75,6 +77,13 @@ class Handler {
   virtual void refused(int status, std::string_view message, Responder& responder);
   // A connection past http.max_connections got 503 and was closed.
   virtual void connection_refused() {}
+  // The last byte of an answer to a request (not to a refused head) was
+  // handed to the kernel, `took` after the request's head was complete.
+  // `label` is what the answer was given with. Loop thread.
+  virtual void sent(std::uint8_t label, std::chrono::steady_clock::duration took) {
+    (void)label;
+    (void)took;
+  }
 };
 
 }  // namespace fibd::http

@@ -7,14 +7,14 @@
 
 namespace fibd::http {
 
-void Responder::respond(const Response& response) {
+void Responder::respond(const Response& response, std::uint8_t label) {
   if (answered_) return;
   answered_ = true;
   if (deferred_) connection_.end_deferred(/*cancelled=*/false);
-  connection_.answer(response);
+  connection_.answer(response, label);
 }
 
-void Responder::respond(const OwnedResponse& owned) {
+void Responder::respond(const OwnedResponse& owned, std::uint8_t label) {
   Header headers[8];
   std::size_t count = 0;
   for (const auto& [name, value] : owned.headers) {
@@ -28,7 +28,7 @@ void Responder::respond(const OwnedResponse& owned) {
   if (owned.body) r.body = *owned.body;
   r.body_owner = owned.body;
   r.suffix = owned.suffix;
-  respond(r);
+  respond(r, label);
 }
 
 Deferred Responder::defer(DeferOptions options) {

@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "metrics/process_metrics.h"
+
 namespace fibd {
 
 namespace {
@@ -25,6 +27,14 @@ std::shared_ptr<Registry> make_registry() {
       .Add({{"version", FIBD_VERSION}})
       .Set(1);
   return r;
+}
+
+// From a 20 µs hit to past a 30 s computation, about three buckets a decade.
+const prometheus::Histogram::BucketBoundaries& latency_buckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets{
+      1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025,
+      0.05, 0.1,    0.25, 0.5,  1,      2.5,  5,    10,     30,   60,   120};
+  return kBuckets;
 }
 
 }  // namespace
@@ -68,6 +78,15 @@ Metrics::Metrics()
       inflight_(gauges(*registry_, "fibd_computations_in_flight",
                        "Computations queued or running")
                     .Add({})),
+      computations_refused_(
+          counters(*registry_, "fibd_computations_refused_total",
+                   "Requests answered 503 because limits.max_inflight computations were "
+                   "running")
+              .Add({})),
+      connections_refused_(
+          counters(*registry_, "fibd_http_connections_refused_total",
+                   "Connections answered 503 and closed at http.max_connections")
+              .Add({})),
       reloads_ok_(counters(*registry_, "fibd_reloads_total",
                            "Configuration and plugin reloads, by result")
                       .Add({{"result", "ok"}})),
@@ -75,7 +94,24 @@ Metrics::Metrics()
                                "Configuration and plugin reloads, by result")
                           .Add({{"result", "failed"}})),
       plugin_info_(gauges(*registry_, "fibd_plugin_info",
-                          "The cache plugin in use (value is always 1)")) {}
+                          "The cache plugin in use (value is always 1)")) {
+  auto& latency = prometheus::BuildHistogram()
+                      .Name("fibd_http_request_duration_seconds")
+                      .Help(
+                          "Time from a complete request head to the last byte of its "
+                          "answer handed to the kernel, by route and cache outcome")
+                      .Register(*registry_);
+  auto add = [&](LatencyLabel label, const char* route, const char* cache) {
+    latency_[static_cast<std::size_t>(label)] =
+        &latency.Add({{"route", route}, {"cache", cache}}, latency_buckets());
+  };
+  add(LatencyLabel::Other, "other", "none");
+  add(LatencyLabel::FibHit, "fib", "hit");
+  add(LatencyLabel::FibMiss, "fib", "miss");
+  add(LatencyLabel::FibError, "fib", "none");
+  add(LatencyLabel::Healthz, "healthz", "none");
+  add(LatencyLabel::Metrics, "metrics", "none");
+}
 
 prometheus::Counter& Metrics::status_counter(int status) {
   switch (status) {
@@ -124,13 +160,29 @@ void Metrics::set_plugin_source(PluginSource source) {
   plugin_source_ = std::move(source);
 }
 
+void Metrics::set_connections_source(std::function<std::size_t()> source) {
+  std::lock_guard lock(source_mutex_);
+  connections_source_ = std::move(source);
+}
+
 std::string Metrics::serialize() const {
   std::vector<prometheus::MetricFamily> families = registry_->Collect();
   PluginSource source;
+  std::function<std::size_t()> connections;
   {
     std::lock_guard lock(source_mutex_);
     source = plugin_source_;
+    connections = connections_source_;
   }
+  if (connections) {
+    prometheus::ClientMetric m;
+    m.gauge.value = static_cast<double>(connections());
+    families.push_back(prometheus::MetricFamily{"fibd_http_connections_open",
+                                                "Client connections open now",
+                                                prometheus::MetricType::Gauge,
+                                                {m}});
+  }
+  append_process_families(families);
   if (source) {
     CacheScrape scrape = source();
     const std::string& plugin = scrape.plugin;

@@ -8,6 +8,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,6 +36,18 @@ struct CacheScrape {
   std::uint64_t near_hits = 0, near_misses = 0, near_bytes = 0, near_max_bytes = 0;
 };
 
+// What fibd_http_request_duration_seconds is labelled with: the route and,
+// for an answer with F(n), whether it came from the cache.
+enum class LatencyLabel : std::uint8_t {
+  Other,  // 404, 405, and anything not tagged
+  FibHit,
+  FibMiss,
+  FibError,  // /fib answered without a value (400, 500, 503)
+  Healthz,
+  Metrics,
+};
+inline constexpr std::size_t kLatencyLabels = 6;
+
 class Metrics {
  public:
   // What the running cache reports, asked for at every scrape: shown as
@@ -58,6 +72,18 @@ class Metrics {
   void observe_compute(double seconds) { compute_seconds_.Observe(seconds); }
   void computation_started() { inflight_.Increment(); }
   void computation_finished() { inflight_.Decrement(); }
+  // A request answered 503: limits.max_inflight computations were running.
+  void computation_refused() { computations_refused_.Increment(); }
+  // From a complete request head to the last byte of its answer handed to
+  // the kernel.
+  void observe_request(LatencyLabel label, std::chrono::steady_clock::duration took) {
+    latency_[static_cast<std::size_t>(label)]->Observe(
+        std::chrono::duration<double>(took).count());
+  }
+  // A connection past http.max_connections was answered 503 and closed.
+  void connection_refused() { connections_refused_.Increment(); }
+  // Open client connections, asked for at every scrape.
+  void set_connections_source(std::function<std::size_t()> source);
   void reload_ok() { reloads_ok_.Increment(); }
   void reload_failed() { reloads_failed_.Increment(); }
   void set_plugin(const std::string& name, const std::string& version,
@@ -81,6 +107,7 @@ class Metrics {
   std::shared_ptr<prometheus::Registry> registry_;
   mutable std::mutex source_mutex_;
   PluginSource plugin_source_;
+  std::function<std::size_t()> connections_source_;
   prometheus::Family<prometheus::Counter>* requests_;
   // The common statuses, resolved once so the hot path takes no lock.
   prometheus::Counter* status_200_;
@@ -95,6 +122,9 @@ class Metrics {
   prometheus::Gauge& cache_writes_pending_;
   prometheus::Histogram& compute_seconds_;
   prometheus::Gauge& inflight_;
+  prometheus::Counter& computations_refused_;
+  std::array<prometheus::Histogram*, kLatencyLabels> latency_{};
+  prometheus::Counter& connections_refused_;
   prometheus::Counter& reloads_ok_;
   prometheus::Counter& reloads_failed_;
   prometheus::Family<prometheus::Gauge>& plugin_info_;

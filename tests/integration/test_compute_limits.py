@@ -75,6 +75,7 @@ class ComputeLimitsTest(unittest.TestCase):
                 self.assertEqual(status, 503)
                 self.assertEqual(headers["Retry-After"], "1")
                 self.assertIn("max_inflight", body.decode())
+                self.assertEqual(d.metric("fibd_computations_refused_total"), 1)
                 # joining a running computation is not a new one: no 503 for n=80
                 # (not waited for: it never finishes), and cheap paths still work
                 self.assertEqual(d.get("/healthz")[0], 200)
