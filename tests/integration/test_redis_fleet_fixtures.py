@@ -7,7 +7,7 @@ old master really comes back as a replica."""
 import time
 import unittest
 
-from fibdtest.redis_fleet import AVAILABLE, RedisCluster, SentinelGroup
+from fibdtest.redis_fleet import AVAILABLE, RedisCluster, SentinelGroup, key_slot
 
 
 @unittest.skipUnless(AVAILABLE, "redis-server/redis-cli not installed")
@@ -23,6 +23,8 @@ class ClusterFixture(unittest.TestCase):
 
             # Keys on every master (redis-cli -c follows MOVED).
             keys = [f"fixture:{i}" for i in range(60)]
+            for k in keys + ["{fixture}:1", "a{}b", "x{y}z{w}"]:
+                self.assertEqual(key_slot(k), cluster.keyslot(k), k)
             for k in keys:
                 owner = cluster.master_of_slot(cluster.keyslot(k))
                 self.assertEqual(owner.cli("SET", k, k + "-v"), "OK")

@@ -38,6 +38,23 @@ def tools(server_name=SERVER_NAME):
 AVAILABLE = all(tools())
 
 
+def key_slot(key):
+    """The Redis Cluster hash slot of `key` (str or bytes): CRC16/XMODEM of
+    the key, or of its {hash tag}, modulo 16384."""
+    key = key.encode() if isinstance(key, str) else key
+    start = key.find(b"{")
+    if start >= 0:
+        end = key.find(b"}", start + 1)
+        if end > start + 1:
+            key = key[start + 1:end]
+    crc = 0
+    for byte in key:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021 if crc & 0x8000 else crc << 1) & 0xFFFF
+    return crc % 16384
+
+
 def wait_until(what, predicate, timeout):
     deadline = time.monotonic() + timeout * SLOW
     while time.monotonic() < deadline:
