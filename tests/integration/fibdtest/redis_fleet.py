@@ -255,6 +255,11 @@ class RedisCluster(_Group):
         mid = self.node_id(master)
         return [self.by_port(r["port"]) for r in self.cluster_nodes() if r["master_id"] == mid]
 
+    def slots_of(self, node):
+        """The set of slots `node` serves."""
+        return {s for r in self.cluster_nodes() if r["port"] == node.port
+                for a, b in r["slots"] for s in range(a, b + 1)}
+
     def master_of_slot(self, slot, via=None):
         for r in self.cluster_nodes(via):
             if "master" in r["flags"] and any(a <= slot <= b for a, b in r["slots"]):
