@@ -33,9 +33,11 @@ std::optional<std::string> SlotMap::assign(unsigned first, unsigned last,
   for (unsigned s = first; s <= last; ++s)
     if (owner_[s] != kUnassigned)
       return "slot " + std::to_string(s) + " is given to two nodes";
-  auto it = std::find(nodes_.begin(), nodes_.end(), node);
-  if (it == nodes_.end()) it = nodes_.insert(nodes_.end(), node);
-  const auto index = static_cast<uint16_t>(it - nodes_.begin());
+  // At most one node per slot: an index always fits, and below kUnassigned.
+  const auto [it, added] =
+      index_.try_emplace(node.to_string(), static_cast<uint16_t>(nodes_.size()));
+  if (added) nodes_.push_back(node);
+  const uint16_t index = it->second;
   std::fill(owner_.begin() + first, owner_.begin() + last + 1, index);
   return std::nullopt;
 }

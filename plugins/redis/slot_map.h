@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "cluster_node.h"
@@ -38,6 +39,7 @@ class SlotMap {
  private:
   static constexpr uint16_t kUnassigned = 0xFFFF;
   std::vector<ClusterNode> nodes_;
+  std::unordered_map<std::string, uint16_t> index_;  // to_string() -> index in nodes_
   std::vector<uint16_t> owner_;  // kClusterSlots entries: an index in nodes_
 };
 

@@ -372,6 +372,19 @@ TEST(Slots, HostileRepliesAreRefused) {
   }
 }
 
+// As many nodes as slots: every index fits, each node found once.
+TEST(Slots, EverySlotItsOwnNode) {
+  ReplyTree t;
+  std::vector<redisReply*> ranges;
+  for (int s = 0; s < 16384; ++s)
+    ranges.push_back(slots_range(t, s, s, slots_node(t, t.str("10.0.0.1"), 1 + s)));
+  const auto r = parse_cluster_slots(t.array(ranges), "");
+  ASSERT_TRUE(r.map) << r.error;
+  EXPECT_EQ(r.map->nodes().size(), 16384u);
+  EXPECT_EQ(r.map->node_for_slot(16383)->port, 16384);
+  EXPECT_EQ(*r.map->index_for_slot(16383), 16383u);
+}
+
 // Wire bytes the way a hostile server could send them: hiredis reads each,
 // and no partial map is ever accepted.
 TEST(Slots, FromTheWire) {
