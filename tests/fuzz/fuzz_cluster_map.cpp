@@ -5,11 +5,13 @@
 // either fails with a reason or gives a map in which every assigned slot
 // names a real, plausible node and every node serves a slot; a redirection
 // names a slot and a plausible node or says what is wrong. The slot of a
-// key is checked against a plain bit-by-bit CRC16.
+// key is checked against a plain bit-by-bit CRC16. Each tree is read a
+// second time with its even-length arrays taken as RESP3 maps.
 #include <hiredis/hiredis.h>
 
 #include <cstdint>
 #include <cstring>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,13 +80,14 @@ void check_map(const SlotMapResult& result) {
   FUZZ_CHECK(assigned == map.assigned_slots(), "%zu != %zu", assigned,
              map.assigned_slots());
   FUZZ_CHECK(map.node_for_slot(kClusterSlots) == nullptr, "slot 16384 has a node");
+  std::set<std::pair<std::string, uint16_t>> seen;
   for (size_t i = 0; i < map.nodes().size(); ++i) {
     const ClusterNode& n = map.nodes()[i];
     FUZZ_CHECK(served[i] > 0, "node %zu serves no slot", i);
     FUZZ_CHECK(plausible_host(n.host) && n.port != 0, "node \"%s\"",
                n.to_string().c_str());
-    for (size_t j = 0; j < i; ++j)
-      FUZZ_CHECK(!(map.nodes()[j] == n), "node %s twice", n.to_string().c_str());
+    FUZZ_CHECK(seen.emplace(n.host, n.port).second, "node %s twice",
+               n.to_string().c_str());
   }
 }
 
@@ -119,6 +122,16 @@ void walk(const redisReply* r, std::string_view answering_host, int depth) {
       walk(r->element[i], answering_host, depth + 1);
 }
 
+// The arrays of the tree that could be RESP3 maps (an even number of
+// elements), so that the same tree is also read with them as maps: hiredis
+// 0.14 reads no RESP3, and its trees must reach the map paths too.
+void even_arrays(redisReply* r, std::vector<redisReply*>& out, int depth) {
+  if (r == nullptr || depth > 16 || r->type != REDIS_REPLY_ARRAY || r->element == nullptr)
+    return;
+  if (r->elements % 2 == 0) out.push_back(r);
+  for (size_t i = 0; i < r->elements; ++i) even_arrays(r->element[i], out, depth + 1);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -136,15 +149,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   reader->fn = &bounded;
   if (redisReaderFeed(reader, reinterpret_cast<const char*>(data), size) == REDIS_OK) {
     void* reply = nullptr;
-    for (int n = 0; n < 64; ++n) {
+    for (int n = 0; n < 8; ++n) {
       if (redisReaderGetReply(reader, &reply) != REDIS_OK || reply == nullptr) break;
-      const auto* r = static_cast<const redisReply*>(reply);
+      auto* r = static_cast<redisReply*>(reply);
       // The host that answered: a real one, or none (then an empty endpoint
       // or redirection host has nothing to stand for it).
       const std::string_view answering_host = n % 2 == 0 ? "127.0.0.1" : "";
       check_map(parse_cluster_shards(r, answering_host));
       check_map(parse_cluster_slots(r, answering_host));
       walk(r, answering_host, 0);
+      std::vector<redisReply*> maps;
+      even_arrays(r, maps, 0);
+      if (!maps.empty()) {
+        for (redisReply* m : maps) m->type = 9;  // REDIS_REPLY_MAP in hiredis 1.x
+        check_map(parse_cluster_shards(r, answering_host));
+        check_map(parse_cluster_slots(r, answering_host));
+        for (redisReply* m : maps) m->type = REDIS_REPLY_ARRAY;  // as hiredis 0.14 frees
+      }
       freeReplyObject(reply);
     }
   }
