@@ -32,8 +32,7 @@ class ClusterFixture(unittest.TestCase):
             victim_slots = [r["slots"] for r in cluster.cluster_nodes()
                             if r["port"] == victim.port][0]
             (replica,) = cluster.replicas_of(victim)
-            # WAIT: the replica has every write before the master dies.
-            self.assertEqual(victim.cli("WAIT", "1", "5000"), "1")
+            victim.wait_replicated(replica)  # every write, before the master dies
 
             victim.kill()
             new = cluster.wait_failover(victim)
@@ -74,7 +73,7 @@ class SentinelFixture(unittest.TestCase):
             (replica,) = group.data[1:]
             self.assertEqual(replica.role(), "slave")
             self.assertEqual(old.cli("SET", "fixture:k", "v1"), "OK")
-            self.assertEqual(old.cli("WAIT", "1", "5000"), "1")
+            old.wait_replicated(replica)
 
             old.kill()
             started = time.monotonic()

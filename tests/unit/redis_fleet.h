@@ -134,6 +134,17 @@ class FleetNode {
     return out;
   }
   std::string role() const { return fields({"INFO", "replication"})["role"]; }
+  // Waits until `replica` has applied every write this master took so far
+  // (WAIT only counts the writes of its own connection).
+  bool wait_replicated(const FleetNode& replica, milliseconds timeout = 10s) const {
+    const long long offset =
+        std::atoll(fields({"INFO", "replication"})["master_repl_offset"].c_str());
+    return wait_until(timeout, [&] {
+      const auto rep = replica.fields({"INFO", "replication"});
+      const auto it = rep.find("slave_repl_offset");
+      return it != rep.end() && std::atoll(it->second.c_str()) >= offset;
+    });
+  }
   bool replica_link_up() const {
     auto rep = fields({"INFO", "replication"});
     return rep["role"] == "slave" && rep["master_link_status"] == "up";

@@ -101,11 +101,11 @@ TEST(RedisClusterFixture, FormsFailsOverAndReshards) {
   auto set = command(owner->port(), {"SET", key, "v"});
   ASSERT_NE(set, nullptr);
   EXPECT_EQ(set->type, REDIS_REPLY_STATUS);
-  EXPECT_EQ(owner->cli({"WAIT", "1", "5000"}), "1");
 
   // The master dies: its replica takes its slots, with the data.
   const auto replicas = cluster.replicas_of(*owner);
   ASSERT_EQ(replicas.size(), 1u);
+  ASSERT_TRUE(owner->wait_replicated(*replicas[0]));
   owner->kill();
   FleetNode* promoted = cluster.wait_failover(*owner);
   ASSERT_NE(promoted, nullptr) << cluster.problem();
@@ -156,7 +156,7 @@ TEST(SentinelGroupFixture, FailsOverAndTheOldMasterRejoinsAsAReplica) {
   FleetNode* replica = group.data_nodes()[1];
   EXPECT_EQ(replica->role(), "slave");
   EXPECT_EQ(old->cli({"SET", "fixture:k", "v1"}), "OK");
-  EXPECT_EQ(old->cli({"WAIT", "1", "5000"}), "1");
+  ASSERT_TRUE(old->wait_replicated(*replica));
 
   old->kill();
   FleetNode* next = group.wait_failover(*old);

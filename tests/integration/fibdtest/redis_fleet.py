@@ -154,6 +154,13 @@ class Node:
     def role(self):
         return self.info("replication").get("role", "")
 
+    def wait_replicated(self, replica, timeout=10):
+        """Waits until `replica` has applied every write this master took so
+        far (WAIT only counts the writes of its own connection)."""
+        offset = int(self.info("replication").get("master_repl_offset", "0"))
+        wait_until(f"{replica} to reach {self}'s offset {offset}", lambda: int(
+            replica.info("replication").get("slave_repl_offset", "-1")) >= offset, timeout)
+
     def log(self):
         try:
             with open(self.log_path, encoding="utf-8", errors="replace") as f:
