@@ -8,17 +8,9 @@
 
 #include "options.h"
 
-struct redisContext;
 struct redisAsyncContext;
 
 namespace fibd_redis {
-
-// Connects to `address` within `connect_timeout`, with `command_timeout` on
-// the socket for every later read and write, and close-on-exec. Returns
-// hiredis' context: nullptr when it could not be allocated, ->err set when
-// the connection failed (the caller frees it with redisFree()).
-redisContext* hiredis_connect(const Address& address, const timeval& connect_timeout,
-                              const timeval& command_timeout);
 
 // Starts a non-blocking connect to `address` for hiredis' async API, with
 // close-on-exec. The caller bounds the connect with its own timer (hiredis

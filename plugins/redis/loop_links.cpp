@@ -2,16 +2,10 @@
 
 namespace fibd_redis {
 
-LoopLinks::LoopLinks(const Options& opts, const fibd_cache_host* host,
-                     const HostClock& clock, PipelineHandler& handler,
-                     PipelineCounters& counters)
-    : opts_(opts),
-      watches_(host),
-      clock_(clock),
-      handler_(handler),
-      counters_(counters) {}
+LoopLinks::LoopLinks(const LinkContext& ctx, const fibd_cache_host* host)
+    : ctx_(ctx), watches_(host) {}
 
-LoopLink* LoopLinks::link_for(const fibd_cache_call& call) {
+Link* LoopLinks::link_for(const fibd_cache_call& call) {
   if (!watches_.offered() ||
       !FIBD_CACHE_HAS_FIELD(fibd_cache_call, call.struct_size, loop) ||
       call.loop == nullptr)
@@ -19,8 +13,8 @@ LoopLink* LoopLinks::link_for(const fibd_cache_call& call) {
   std::lock_guard lock(mu_);
   for (auto& [loop, link] : links_)
     if (loop == call.loop) return link.get();
-  links_.emplace_back(call.loop, std::make_unique<LoopLink>(opts_, watches_, call.loop,
-                                                            clock_, handler_, counters_));
+  links_.emplace_back(
+      call.loop, std::make_unique<Link>(ctx_, ctx_.opts.address, watches_, call.loop));
   return links_.back().second.get();
 }
 
@@ -39,14 +33,6 @@ size_t LoopLinks::connected() const {
   std::lock_guard lock(mu_);
   size_t n = 0;
   for (auto& entry : links_) n += entry.second->connected() ? 1 : 0;
-  return n;
-}
-
-size_t LoopLinks::idle() const {
-  std::lock_guard lock(mu_);
-  size_t n = 0;
-  for (auto& entry : links_)
-    n += entry.second->connected() && entry.second->in_flight() == 0 ? 1 : 0;
   return n;
 }
 

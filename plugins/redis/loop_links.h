@@ -1,7 +1,7 @@
-// The connections driven by the host's event loops: one LoopLink per loop
-// that has made a get or set, made on that loop's first call. The host's
-// loops live as long as the instance (fibd stops them only at shutdown), so
-// a loop is known by its handle.
+// The links driven by fibd's event loops: one per loop that has made a get
+// or set, made on that loop's first call. The host's loops live as long as
+// the instance (fibd stops them only at shutdown), so a loop is known by its
+// handle.
 #pragma once
 
 #include <fibd/cache_plugin.h>
@@ -11,36 +11,31 @@
 #include <utility>
 #include <vector>
 
-#include "loop_link.h"
+#include "link.h"
 
 namespace fibd_redis {
 
 class LoopLinks {
  public:
-  LoopLinks(const Options& opts, const fibd_cache_host* host, const HostClock& clock,
-            PipelineHandler& handler, PipelineCounters& counters);
+  LoopLinks(const LinkContext& ctx, const fibd_cache_host* host);
   ~LoopLinks() { clear(); }
   LoopLinks(const LoopLinks&) = delete;
   LoopLinks& operator=(const LoopLinks&) = delete;
 
-  // The link for a call made on `loop` (its thread), or nullptr when the
+  // The link for a call made on `call.loop` (its thread), or nullptr when the
   // call carries no loop or the host offers no watches.
-  LoopLink* link_for(const fibd_cache_call& call);
+  Link* link_for(const fibd_cache_call& call);
   // Any thread, once no call is made any more: closes every link; the
   // commands still on them fail (ErrorKind::Closed) on this thread.
   void clear();
 
   size_t connected() const;  // links with a connection up
-  size_t idle() const;       // ... and nothing in flight
 
  private:
-  const Options& opts_;
+  const LinkContext ctx_;
   const HostWatches watches_;
-  const HostClock& clock_;
-  PipelineHandler& handler_;
-  PipelineCounters& counters_;
   mutable std::mutex mu_;
-  std::vector<std::pair<fibd_cache_loop*, std::unique_ptr<LoopLink>>> links_;
+  std::vector<std::pair<fibd_cache_loop*, std::unique_ptr<Link>>> links_;
 };
 
 }  // namespace fibd_redis

@@ -32,7 +32,7 @@ struct Options {
   std::string key_prefix = "fibd:";
   std::chrono::microseconds connect_timeout{500'000};
   std::chrono::microseconds command_timeout{250'000};
-  int pool_size = 8;
+  int pool_size = 8;  // accepted for older configurations; unused
 };
 
 // Looks an environment variable up; a seam so tests need not touch environ.

@@ -2,16 +2,11 @@
 
 #include <hiredis/hiredis.h>
 
-#include <array>
 #include <vector>
 
 namespace fibd_redis {
 
 namespace {
-
-bool starts_with(std::string_view s, std::string_view p) {
-  return s.substr(0, p.size()) == p;
-}
 
 // Escapes glob metacharacters so a key_prefix matches only itself in SCAN.
 std::string glob_escape(std::string_view s) {
@@ -32,13 +27,15 @@ int64_t now_ns() {
 }  // namespace
 
 RedisCache::RedisCache(const fibd_cache_host* host, Options opts)
-    : opts_(std::move(opts)), log_(host), clock_(host), pool_(opts_, 1) {}
+    : opts_(std::move(opts)), log_(host), clock_(host), loops_(ctx_, host) {}
 
 RedisCache::~RedisCache() {
-  if (pipeline_) pipeline_->stop();
-  if (loops_) loops_->clear();
-  // Nothing is left once the pipeline has failed what it held; a call that
-  // never reached it (none should) still gets its one completion.
+  loops_.clear();
+  // What is queued for the own loop runs first, then its link closes: every
+  // command on it fails, on the loop's thread.
+  own_.stop([this] { own_link_.reset(); });
+  // A call that never reached a link (none should) still gets its one
+  // completion.
   calls_.fail_all("the redis plugin instance is being destroyed");
 }
 
@@ -48,56 +45,52 @@ std::unique_ptr<RedisCache> RedisCache::create(const fibd_cache_host* host,
   auto opts = parse_options(config, env, error);
   if (!opts) return nullptr;
   std::unique_ptr<RedisCache> self(new RedisCache(host, std::move(*opts)));
+  if (!self->check(error)) return nullptr;
   const Options& o = self->opts_;
-  const std::string addr = o.address.to_string();
-
-  // One connection now: it tells bad credentials (fatal) from an absent
-  // Redis (not fatal: the breaker starts open and probes until it answers).
-  Error e;
-  Deadline deadline = Clock::now() + o.connect_timeout + o.command_timeout;
-  auto conn = Connection::open(o, deadline, e);
-  if (conn) {
-    std::string_view ping[] = {"PING"};
-    ReplyPtr r = conn->command(ping, deadline, e);
-    if (r && starts_with(reply_error_text(r.get()), "NOAUTH")) {
-      error = "Redis at " + addr +
-              " requires authentication: set option 'password' (and 'username' for an "
-              "ACL user): " +
-              std::string(reply_error_text(r.get()));
-      return nullptr;
-    }
-    if (r) {
-      self->pool_.adopt(std::move(conn));
-    } else if (e.kind == ErrorKind::Auth || e.kind == ErrorKind::Select) {
-      error = e.message;
-      return nullptr;
-    }
-  } else if (e.kind == ErrorKind::Auth || e.kind == ErrorKind::Select) {
-    error = e.message;
-    return nullptr;
-  }
-  if (e.kind != ErrorKind::None) {
-    self->breaker_.trip();
-    self->outage_started_ns_.store(now_ns());
-    self->log_.log(FIBD_LOG_WARN,
-                   "Redis at " + addr + " is not reachable now (" + e.message +
-                       "); starting anyway: requests skip the cache until Redis answers");
-  }
-  self->pipeline_ = std::make_unique<Pipeline>(self->opts_, self->clock_, *self);
-  self->pipeline_->start(/*connect=*/e.kind == ErrorKind::None);
-  self->loops_ = std::make_unique<LoopLinks>(self->opts_, host, self->clock_, *self,
-                                             self->pipeline_->counters());
   self->log_.log(FIBD_LOG_INFO,
-                 "using Redis at " + addr + ", db " + std::to_string(o.db) +
-                     ", key_prefix '" + o.key_prefix + "', " +
-                     std::to_string(o.pool_size) +
-                     " pipelined connection(s) (pool_size), connect_timeout " +
-                     format_duration(o.connect_timeout) + ", command_timeout " +
-                     format_duration(o.command_timeout) +
+                 "using Redis at " + o.address.to_string() + ", db " +
+                     std::to_string(o.db) + ", key_prefix '" + o.key_prefix +
+                     "', connect_timeout " + format_duration(o.connect_timeout) +
+                     ", command_timeout " + format_duration(o.command_timeout) +
                      (o.password.empty()   ? ""
                       : o.username.empty() ? ", AUTH with password"
                                            : ", AUTH as user '" + o.username + "'"));
   return self;
+}
+
+bool RedisCache::check(std::string& error) {
+  // One PING now tells bad credentials (fatal) from an absent Redis (not
+  // fatal: the breaker starts open and probes until it answers). Its
+  // connection stays, for the next command without a loop.
+  const std::string addr = opts_.address.to_string();
+  std::string_view ping[] = {"PING"};
+  Error why;
+  auto r = execute(ping, Clock::now() + opts_.connect_timeout + opts_.command_timeout,
+                   why, /*checked=*/false);
+  if (r && r->error_text().starts_with("NOAUTH")) {
+    error = "Redis at " + addr +
+            " requires authentication: set option 'password' (and 'username' for an "
+            "ACL user): " +
+            std::string(r->error_text());
+    return false;
+  }
+  if (r && r->type == REDIS_REPLY_ERROR) {
+    // Refused otherwise (a Redis at maxclients says so first, then closes):
+    // the next command tries a connection of its own. No thread runs the
+    // own loop during create(), so this one may close its link.
+    own_link_.reset();
+  }
+  if (r) return true;
+  if (why.kind == ErrorKind::Auth || why.kind == ErrorKind::Select) {
+    error = why.message;
+    return false;
+  }
+  breaker_.trip();
+  outage_started_ns_.store(now_ns());
+  log_.log(FIBD_LOG_WARN,
+           "Redis at " + addr + " is not reachable now (" + why.message +
+               "); starting anyway: requests skip the cache until Redis answers");
+  return true;
 }
 
 std::string RedisCache::key_for(std::string_view key) const {
@@ -145,71 +138,70 @@ void RedisCache::record_failure(const Error& e, std::string_view what) {
   }
 }
 
-namespace {
+// Any answer says whether Redis serves.
+void RedisCache::record(std::string_view error_reply, std::string_view what) {
+  if (!error_reply.empty() && unavailable_reply(error_reply))
+    record_failure({ErrorKind::Reply, std::string(error_reply)}, what);
+  else
+    record_success();
+}
 
-std::string breaker_refusal(const Address& address, const CircuitBreaker::Decision& d) {
-  return "Redis at " + address.to_string() +
+std::string RedisCache::breaker_refusal(const CircuitBreaker::Decision& d) const {
+  return "Redis at " + opts_.address.to_string() +
          " unavailable (circuit breaker open after repeated failures; " +
          (d.retry_in.count() > 0
               ? "next attempt in " + std::to_string(d.retry_in.count()) + "ms)"
               : std::string("a probe is in flight)"));
 }
 
-}  // namespace
-
-bool RedisCache::admit(std::string& error) {
-  auto decision = breaker_.allow();
-  if (!decision.allowed) error = breaker_refusal(opts_.address, decision);
-  return decision.allowed;
-}
-
-ReplyPtr RedisCache::execute(std::span<const std::string_view> args, Deadline deadline,
-                             std::string& error) {
-  const std::string_view what = args.empty() ? std::string_view("command") : args[0];
-  auto decision = breaker_.allow();
-  if (!decision.allowed) {
-    error = breaker_refusal(opts_.address, decision);
-    return nullptr;
-  }
-  Error e;
-  for (int attempt = 0;; ++attempt) {
-    auto lease = pool_.acquire(deadline, e);
-    if (!lease) break;
-    ReplyPtr r = (*lease)->command(args, deadline, e);
-    if (r) {
-      auto text = reply_error_text(r.get());
-      if (!text.empty() && unavailable_reply(text))
-        record_failure({ErrorKind::Reply, std::string(text)}, what);
-      else
-        record_success();
-      return r;
-    }
-    // The lease closes the broken connection when it goes. A pooled
-    // connection that was found closed had most likely outlived a Redis
-    // restart, like its idle siblings: drop them and try once more afresh.
-    const bool stale = lease->reused() && e.kind == ErrorKind::Io;
-    lease.reset();
-    if (!stale || attempt > 0 || Clock::now() >= deadline) break;
-    pool_.drop_idle();
-    retries_.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (e.kind == ErrorKind::Timeout)
-    e.message += " (command_timeout " + format_duration(opts_.command_timeout) + ")";
-  error = e.message;
-  // A full pool says nothing about Redis' health, except for the probe,
-  // which must report some outcome.
-  if (e.kind == ErrorKind::Busy && !decision.probe)
-    log_.log_limited(FIBD_LOG_WARN, std::string(what) + " failed: " + e.message);
+void RedisCache::send_own(std::unique_ptr<Command>& cmd) {
+  if (!own_link_) own_link_ = std::make_unique<Link>(ctx_, opts_.address, own_, nullptr);
+  Error err;
+  if (own_link_->send(cmd, err)) return;
+  if (cmd->sync)
+    cmd->sync->finish(nullptr, err);
   else
-    record_failure(e, what);
-  return nullptr;
+    on_result(*cmd, nullptr, err);
 }
 
-std::string RedisCache::refused(const redisReply* r, std::string_view what) {
+std::optional<Reply> RedisCache::execute(std::span<const std::string_view> args,
+                                         Clock::time_point deadline, Error& e,
+                                         bool checked) {
+  const std::string_view what = args.empty() ? std::string_view("command") : args[0];
+  if (checked) {
+    auto decision = breaker_.allow();
+    if (!decision.allowed) {
+      e = {ErrorKind::Connect, breaker_refusal(decision)};
+      return std::nullopt;
+    }
+  }
+  auto result = std::make_shared<SyncResult>();
+  auto cmd = std::make_shared<std::unique_ptr<Command>>(
+      std::make_unique<Command>(format_command(args), result));
+  own_.run([this, cmd] { send_own(*cmd); }, *result, deadline);
+  if (!result->done()) {
+    // Redis did not answer in time: the command stays on the connection,
+    // whose own timeout resets it.
+    e = {ErrorKind::Timeout, "timed out waiting for Redis to answer"};
+  } else if (result->error().kind == ErrorKind::None) {
+    if (checked) record(result->reply().error_text(), what);
+    return result->reply();
+  } else {
+    e = result->error();
+  }
+  if (e.kind == ErrorKind::Timeout &&
+      e.message.find("command_timeout") == std::string::npos)
+    e.message += " (command_timeout " + format_duration(opts_.command_timeout) + ")";
+  if (checked && e.kind != ErrorKind::Closed) record_failure(e, what);
+  return std::nullopt;
+}
+
+std::string RedisCache::refused(int type, std::string_view error_text,
+                                std::string_view what) {
   std::string error =
       std::string(what) + ": " +
-      (r->type == REDIS_REPLY_ERROR ? std::string(reply_error_text(r))
-                                    : "unexpected reply type " + std::to_string(r->type));
+      (type == REDIS_REPLY_ERROR ? std::string(error_text)
+                                 : "unexpected reply type " + std::to_string(type));
   log_.log_limited(FIBD_LOG_WARN, "Redis refused " + error);
   return error;
 }
@@ -218,15 +210,13 @@ fibd_cache_status RedisCache::del(std::string_view key, std::string& error) {
   dels_.fetch_add(1, std::memory_order_relaxed);
   std::string k = key_for(key);
   std::string_view args[] = {"DEL", k};
-  ReplyPtr r = execute(args, deadline(), error);
-  if (!r) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
-    return FIBD_CACHE_ERROR;
-  }
-  if (r->type == REDIS_REPLY_INTEGER)
+  Error e;
+  auto r = execute(args, deadline(), e);
+  error = e.message;
+  if (r && r->type == REDIS_REPLY_INTEGER)
     return r->integer > 0 ? FIBD_CACHE_OK : FIBD_CACHE_NOT_FOUND;
   errors_.fetch_add(1, std::memory_order_relaxed);
-  error = refused(r.get(), "DEL");
+  if (r) error = refused(r->type, r->error_text(), "DEL");
   return FIBD_CACHE_ERROR;
 }
 
@@ -243,23 +233,23 @@ fibd_cache_status RedisCache::clear(std::string& error) {
   };
   do {
     std::string_view scan[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"};
-    ReplyPtr r = execute(scan, deadline(), error);
-    if (!r) return fail(error);
-    if (r->type == REDIS_REPLY_ERROR) return fail(refused(r.get(), "SCAN"));
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        r->element[0]->type != REDIS_REPLY_STRING ||
-        r->element[1]->type != REDIS_REPLY_ARRAY)
+    Error e;
+    auto r = execute(scan, deadline(), e);
+    if (!r) return fail(e.message);
+    if (r->type == REDIS_REPLY_ERROR) return fail(refused(r->type, r->str, "SCAN"));
+    if (r->type != REDIS_REPLY_ARRAY || r->element.size() != 2 ||
+        r->element[0].type != REDIS_REPLY_STRING ||
+        r->element[1].type != REDIS_REPLY_ARRAY)
       return fail("SCAN: unexpected reply");
-    cursor.assign(r->element[0]->str, r->element[0]->len);
-    const redisReply* keys = r->element[1];
-    if (keys->elements == 0) continue;
+    cursor = r->element[0].str;
+    const auto& keys = r->element[1].element;
+    if (keys.empty()) continue;
     std::vector<std::string_view> unlink{"UNLINK"};
-    for (size_t i = 0; i < keys->elements; ++i)
-      if (keys->element[i]->type == REDIS_REPLY_STRING)
-        unlink.emplace_back(keys->element[i]->str, keys->element[i]->len);
-    ReplyPtr u = execute(unlink, deadline(), error);
-    if (!u) return fail(error);
-    if (u->type == REDIS_REPLY_ERROR) return fail(refused(u.get(), "UNLINK"));
+    for (const Reply& k : keys)
+      if (k.type == REDIS_REPLY_STRING) unlink.emplace_back(k.str);
+    auto u = execute(unlink, deadline(), e);
+    if (!u) return fail(e.message);
+    if (u->type == REDIS_REPLY_ERROR) return fail(refused(u->type, u->str, "UNLINK"));
   } while (cursor != "0");
   return FIBD_CACHE_OK;
 }
@@ -278,22 +268,17 @@ void RedisCache::stats(const fibd_cache_stats_sink* sink) const {
   put("clears", ld(clears_));
   put("errors", ld(errors_));
   put("timeouts", ld(timeouts_));
-  put("retries", ld(retries_));
   put("cancelled", ld(cancelled_));
   put("deadline_expired", ld(deadline_expired_));
   put("late_replies", ld(late_replies_));
   put("pending_calls", calls_.size());
-  const PipelineCounters& p = pipeline_->counters();
-  put("in_flight", ld(p.in_flight));
-  put("pool_size", static_cast<uint64_t>(opts_.pool_size));
-  put("pool_connections", pipeline_->connected());
-  put("pool_idle", pipeline_->idle());
-  put("loop_connections", loops_->connected());
-  put("loop_idle", loops_->idle());
-  put("connects", ld(p.connects) + pool_.connects());
-  put("connect_failures", ld(p.connect_failures) + pool_.connect_failures());
-  put("connections_discarded", ld(p.discarded) + pool_.discarded());
-  put("unsolicited_replies", ld(p.unsolicited));
+  put("in_flight", ld(counters_.in_flight));
+  const int64_t up = counters_.up.load(std::memory_order_relaxed);
+  put("connections", static_cast<uint64_t>(up > 0 ? up : 0));
+  put("connects", ld(counters_.connects));
+  put("connect_failures", ld(counters_.connect_failures));
+  put("connections_discarded", ld(counters_.discarded));
+  put("unsolicited_replies", ld(counters_.unsolicited));
   put("breaker_state", static_cast<uint64_t>(breaker_.state()));
   put("breaker_opens", breaker_.opens());
   put("breaker_rejected", breaker_.rejected());

@@ -1,6 +1,6 @@
 // RedisCache's asynchronous get and set: written and answered on the host's
-// event loop that makes the call, or queued for the I/O thread from any
-// other thread (and answered there, by cancel(), or by the call's deadline).
+// event loop that makes the call, or queued for the plugin's own loop from
+// any other thread (and answered there, or by cancel()).
 #include <hiredis/hiredis.h>
 
 #include <array>
@@ -31,7 +31,7 @@ fibd_cache_status RedisCache::get(std::string_view key, const fibd_cache_call* c
   gets_.fetch_add(1, std::memory_order_relaxed);
   std::string k = key_for(key);
   std::string_view args[] = {"GET", k};
-  return start(AsyncCall::Kind::Get, args, call, error);
+  return start(Command::Kind::Get, args, call, error);
 }
 
 fibd_cache_status RedisCache::set(std::string_view key, std::string_view value,
@@ -41,11 +41,11 @@ fibd_cache_status RedisCache::set(std::string_view key, std::string_view value,
   std::string k = key_for(key);
   std::string ttl = std::to_string(ttl_ms);
   std::array<std::string_view, 5> args = {"SET", k, value, "PX", ttl};
-  return start(AsyncCall::Kind::Set, std::span(args.data(), ttl_ms == 0 ? 3 : 5), call,
+  return start(Command::Kind::Set, std::span(args.data(), ttl_ms == 0 ? 3 : 5), call,
                error);
 }
 
-fibd_cache_status RedisCache::start(AsyncCall::Kind kind,
+fibd_cache_status RedisCache::start(Command::Kind kind,
                                     std::span<const std::string_view> args,
                                     const fibd_cache_call* call, std::string& error) {
   // Checks that cost the breaker nothing come first: a half-open probe must
@@ -57,21 +57,26 @@ fibd_cache_status RedisCache::start(AsyncCall::Kind kind,
         "the call must carry a completion";
     return FIBD_CACHE_ERROR;
   }
-  const uint64_t now = clock_.now_ns();
-  auto pending = std::make_shared<AsyncCall>(kind, *call);
-  if (call->deadline_ns != 0 && call->deadline_ns <= now) {
+  auto pending = std::make_shared<AsyncCall>(
+      kind == Command::Kind::Get ? AsyncCall::Kind::Get : AsyncCall::Kind::Set, *call);
+  if (call->deadline_ns != 0 && call->deadline_ns <= clock_.now_ns()) {
     // Nobody waits for it any more (the host cancels it next): given up at
     // once, without touching Redis or the breaker.
     deadline_expired_.fetch_add(1, std::memory_order_relaxed);
     pending->complete(FIBD_CACHE_CANCELLED);
     return FIBD_CACHE_PENDING;
   }
-  auto cmd = std::make_unique<Command>(
-      kind == AsyncCall::Kind::Get ? Command::Kind::Get : Command::Kind::Set,
-      format_command(args), pending, now);
+  auto cmd = std::make_unique<Command>(kind, format_command(args), pending);
   // What may throw (out of memory) comes before the breaker's verdict and
   // before the call is registered: nothing is owed when it does.
-  LoopLink* link = loops_->link_for(*call);
+  Link* link = loops_.link_for(*call);
+  OwnLoop::Work to_own;
+  Command* raw = cmd.get();
+  if (link == nullptr)
+    to_own = [this, raw] {
+      std::unique_ptr<Command> owned(raw);
+      send_own(owned);
+    };
   if (!admit(error)) {
     errors_.fetch_add(1, std::memory_order_relaxed);
     return FIBD_CACHE_ERROR;
@@ -81,19 +86,31 @@ fibd_cache_status RedisCache::start(AsyncCall::Kind kind,
     // On the caller's loop: written at the end of its iteration, answered
     // when the loop reads the reply.
     Error err;
-    if (!link->send(cmd, err)) {
-      cmd->reported = true;
-      on_result(*cmd, nullptr, err);  // completes the call now
-    }
+    if (!link->send(cmd, err)) on_result(*cmd, nullptr, err);  // completes the call now
     return FIBD_CACHE_PENDING;
   }
-  if (!pipeline_->submit(cmd)) {
-    calls_.forget(pending->call_id);  // answered here: no completion follows
-    error = "the redis plugin instance is being destroyed";
-    return FIBD_CACHE_ERROR;
+  // Another thread: the own loop writes it. It may have completed already:
+  // the contract allows that.
+  cmd.release();
+  bool queued = false;
+  try {
+    queued = own_.post(std::move(to_own));
+  } catch (...) {
+    cmd.reset(raw);
+    calls_.forget(pending->call_id);
+    throw;
   }
-  // The I/O thread may have completed it already: the contract allows that.
-  return FIBD_CACHE_PENDING;
+  if (queued) return FIBD_CACHE_PENDING;
+  cmd.reset(raw);
+  calls_.forget(pending->call_id);  // answered here: no completion follows
+  error = "the redis plugin instance is being destroyed";
+  return FIBD_CACHE_ERROR;
+}
+
+bool RedisCache::admit(std::string& error) {
+  auto decision = breaker_.allow();
+  if (!decision.allowed) error = breaker_refusal(decision);
+  return decision.allowed;
 }
 
 void RedisCache::cancel(uint64_t call_id) { calls_.cancel(call_id, cancelled_); }
@@ -117,14 +134,6 @@ void RedisCache::finish(Command& cmd, fibd_cache_status status, std::string_view
   cmd.call->deliver(status, value, message.empty() ? nullptr : message.c_str());
 }
 
-void RedisCache::on_deadline(Command& cmd) {
-  if (cmd.call->done()) return;
-  deadline_expired_.fetch_add(1, std::memory_order_relaxed);  // before the answer
-  finish(cmd, FIBD_CACHE_ERROR, {},
-         std::string(command_name(cmd.call->kind)) +
-             ": no answer from Redis by the call's deadline");
-}
-
 void RedisCache::on_connection_error(const Error& why) { record_failure(why, "reply"); }
 
 void RedisCache::on_result(Command& cmd, const redisReply* r, const Error& err) {
@@ -135,11 +144,7 @@ void RedisCache::on_result(Command& cmd, const redisReply* r, const Error& err) 
     return;
   }
   // Any answer says whether Redis serves, even one nobody waits for now.
-  auto text = reply_error_text(r);
-  if (!text.empty() && unavailable_reply(text))
-    record_failure({ErrorKind::Reply, std::string(text)}, what);
-  else
-    record_success();
+  record(reply_error_text(r), what);
   if (cmd.call->done()) {
     late_replies_.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -152,7 +157,7 @@ void RedisCache::on_result(Command& cmd, const redisReply* r, const Error& err) 
   else if (cmd.call->kind == AsyncCall::Kind::Set && r->type == REDIS_REPLY_STATUS)
     finish(cmd, FIBD_CACHE_OK, {}, {});
   else
-    finish(cmd, FIBD_CACHE_ERROR, {}, refused(r, what));
+    finish(cmd, FIBD_CACHE_ERROR, {}, refused(r->type, reply_error_text(r), what));
 }
 
 }  // namespace fibd_redis

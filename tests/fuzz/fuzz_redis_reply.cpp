@@ -5,9 +5,11 @@
 // chunk of bytes (any RESP, valid or not, several replies in one chunk,
 // truncated ones), and the plugin is driven through its C ABI exactly as
 // fibd drives it: get and set with a completion, made on a fibd event loop
-// (redis.so does their I/O on that loop, through the host's watches) or on
-// this thread (redis.so answers them from its I/O thread), del and clear
-// synchronously. Any crash, sanitizer
+// (redis.so does their I/O on that loop, through the host's watches), del
+// and clear synchronously from this thread (they drive the plugin's own
+// loop here, as create()'s check does: no thread starts per input, and the
+// fake answers every connection at once, so nothing waits for a timeout).
+// Any crash, sanitizer
 // report, hang, a call completed twice or never, an invalid status, or an
 // error without a message is a failure.
 // FIBD_FUZZ_VERBOSE=1 prints what the server sends and what the plugin logs.
@@ -42,8 +44,8 @@ struct Chunk {
   bool close_after = false;
 };
 
-// A one-connection-at-a-time fake Redis: every complete command read gets
-// the next chunk of the script; no chunk left means the connection closes.
+// A fake Redis: every complete command read, on any connection, gets the
+// next chunk of the script; no chunk left means that connection closes.
 class FakeRedis {
  public:
   FakeRedis() {
@@ -57,7 +59,14 @@ class FakeRedis {
     FUZZ_CHECK(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0,
                "bind: %s", std::strerror(errno));
     FUZZ_CHECK(::listen(listen_fd_, 16) == 0, "listen");
-    std::thread([this] { serve(); }).detach();  // lives as long as the process
+    thread_ = std::jthread([this](std::stop_token st) { serve(st); });
+  }
+  ~FakeRedis() {
+    thread_.request_stop();
+    thread_.join();
+    for (auto& c : clients_) close_client(c);
+    ::close(listen_fd_);
+    ::unlink(path_.c_str());
   }
 
   const std::string& path() const { return path_; }
@@ -68,12 +77,30 @@ class FakeRedis {
   }
 
  private:
-  void serve() {
-    for (;;) {
-      const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) continue;
-      handle(fd);
-      ::close(fd);
+  struct Client {
+    int fd;
+    redisReader* commands;
+  };
+
+  static void close_client(Client& c) {
+    ::close(c.fd);
+    redisReaderFree(c.commands);
+    c.fd = -1;
+  }
+
+  void serve(const std::stop_token& st) {
+    while (!st.stop_requested()) {
+      std::vector<pollfd> fds{{listen_fd_, POLLIN, 0}};
+      for (auto& c : clients_) fds.push_back({c.fd, POLLIN, 0});
+      if (::poll(fds.data(), fds.size(), 20) <= 0) continue;
+      for (size_t i = 1; i < fds.size(); ++i)
+        if (fds[i].revents != 0 && !handle(clients_[i - 1]))
+          close_client(clients_[i - 1]);
+      std::erase_if(clients_, [](const Client& c) { return c.fd < 0; });
+      if (fds[0].revents & POLLIN) {
+        const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd >= 0) clients_.push_back({fd, redisReaderCreate()});
+      }
     }
   }
 
@@ -88,43 +115,38 @@ class FakeRedis {
     return true;
   }
 
-  void handle(int fd) {
-    redisReader* commands = redisReaderCreate();
+  // Reads what came and answers each whole command; false: close it.
+  bool handle(Client& c) {
     char buf[4096];
-    for (;;) {
-      const ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n <= 0) break;
-      if (redisReaderFeed(commands, buf, static_cast<std::size_t>(n)) != REDIS_OK) break;
-      void* command = nullptr;
-      bool keep = true;
-      while (keep && redisReaderGetReply(commands, &command) == REDIS_OK &&
-             command != nullptr) {
-        freeReplyObject(command);
-        Chunk next;
-        {
-          std::lock_guard lock(mu_);
-          if (script_.empty()) {
-            keep = false;
-            break;
-          }
-          next = std::move(script_.front());
-          script_.pop_front();
-        }
-        if (std::getenv("FIBD_FUZZ_VERBOSE") != nullptr) {
-          std::fprintf(stderr, "server: %zu bytes%s\n", next.bytes.size(),
-                       next.close_after ? ", then close" : "");
-        }
-        keep = write_all(fd, next.bytes) && !next.close_after;
+    const ssize_t n = ::read(c.fd, buf, sizeof buf);
+    if (n <= 0) return false;
+    if (redisReaderFeed(c.commands, buf, static_cast<std::size_t>(n)) != REDIS_OK)
+      return false;
+    void* command = nullptr;
+    while (redisReaderGetReply(c.commands, &command) == REDIS_OK && command != nullptr) {
+      freeReplyObject(command);
+      Chunk next;
+      {
+        std::lock_guard lock(mu_);
+        if (script_.empty()) return false;
+        next = std::move(script_.front());
+        script_.pop_front();
       }
-      if (!keep || commands->err != 0) break;
+      if (std::getenv("FIBD_FUZZ_VERBOSE") != nullptr) {
+        std::fprintf(stderr, "server: %zu bytes%s\n", next.bytes.size(),
+                     next.close_after ? ", then close" : "");
+      }
+      if (!write_all(c.fd, next.bytes) || next.close_after) return false;
     }
-    redisReaderFree(commands);
+    return c.commands->err == 0;
   }
 
   std::string path_;
   int listen_fd_ = -1;
+  std::vector<Client> clients_;  // the serving thread's
   std::mutex mu_;
   std::deque<Chunk> script_;
+  std::jthread thread_;
 };
 
 // fibd's own loop and watch services, for the calls made on a loop.
@@ -134,8 +156,8 @@ fibd::test::HostLoop& host_loop() {
 }
 
 FakeRedis& fake_redis() {
-  static FakeRedis* server = new FakeRedis();
-  return *server;
+  static FakeRedis server;
+  return server;
 }
 
 // How many whole replies `bytes` holds, or -1 if it is not a sequence of
@@ -192,7 +214,7 @@ struct Sink {
 };
 
 // The host's side of one get or set: redis.so answers PENDING and completes
-// the call from its I/O thread, exactly once, with a valid status.
+// the call from the loop, exactly once, with a valid status.
 class Completion {
  public:
   explicit Completion(bool is_get) : is_get_(is_get) {
@@ -267,11 +289,11 @@ void host_log(fibd_cache_host_ctx*, fibd_cache_log_level level, uint64_t,
   (void)std::strlen(message);  // must be NUL-terminated
 }
 
-// Makes a get or set on the host's loop (the call then carries it), or here.
+// Makes a get or set on the host's loop (the call then carries it).
 template <typename Call>
-fibd_cache_status made_on(fibd::test::HostLoop* loop, fibd_cache_call& call, Call make) {
-  call.loop = loop != nullptr ? loop->handle : nullptr;
-  const fibd_cache_status status = loop != nullptr ? loop->run(make) : make();
+fibd_cache_status made_on(fibd::test::HostLoop& loop, fibd_cache_call& call, Call make) {
+  call.loop = loop.handle;
+  const fibd_cache_status status = loop.run(make);
   call.loop = nullptr;
   return status;
 }
@@ -294,14 +316,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       {"address", "unix:" + server.path()},
       {"connect_timeout", "20ms"},
       {"command_timeout", "20ms"},
-      {"pool_size", in.ConsumeBool() ? "1" : "2"},
+      {"pool_size", in.ConsumeBool() ? "1" : "2"},  // accepted, without effect
   };
   const uint8_t flags = in.ConsumeIntegral<uint8_t>();
   if (flags & 1) options.emplace_back("password", "secret");
   if (flags & 2) options.emplace_back("username", "fibd");
   if (flags & 4) options.emplace_back("db", "3");
   if (flags & 8) options.emplace_back("key_prefix", in.ConsumeRandomLengthString(16));
-  fibd::test::HostLoop* on_loop = (flags & 16) ? &host_loop() : nullptr;
+  fibd::test::HostLoop& on_loop = host_loop();
 
   std::deque<Chunk> script;
   const int chunks = in.ConsumeIntegralInRange<int>(0, 12);
@@ -327,13 +349,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   host.struct_size = sizeof host;
   host.abi_version = FIBD_CACHE_ABI_VERSION;
   host.log = &host_log;
-  if (on_loop != nullptr) {
-    const fibd_cache_host* fibd = on_loop->services.services();
-    host.watch_new = fibd->watch_new;
-    host.watch_set = fibd->watch_set;
-    host.watch_activate = fibd->watch_activate;
-    host.watch_free = fibd->watch_free;
-  }
+  const fibd_cache_host* fibd = on_loop.services.services();
+  host.watch_new = fibd->watch_new;
+  host.watch_set = fibd->watch_set;
+  host.watch_activate = fibd->watch_activate;
+  host.watch_free = fibd->watch_free;
   host.monotonic_ns = [](fibd_cache_host_ctx*) -> uint64_t {
     return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                      std::chrono::steady_clock::now().time_since_epoch())

@@ -46,7 +46,7 @@ def descriptor(name, abi=None, size=None, caps=3, present=0x7f, null=False, stri
     write("descriptor", name, front, back)
 
 
-# fuzz_redis_reply: pool size, option flags (1 password, 2 username, 4 db,
+# fuzz_redis_reply: pool size (accepted, unused), option flags (1 password, 2 username, 4 db,
 # 8 key_prefix), the fake server's chunks (bytes, close after?), then calls:
 # (0 get, key[, put() accepts]) (1 set, key, value) (2 del, key) (3 clear)
 # (4 stats).

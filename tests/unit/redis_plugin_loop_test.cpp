@@ -79,11 +79,11 @@ TEST_F(RedisLoopTest, CallsAreAnsweredOnTheLoopThatMadeThem) {
     EXPECT_EQ(call.waiter->count(), 1);
   }
   auto s = c->stats();
-  EXPECT_EQ(s["loop_connections"], 1u);
+  EXPECT_EQ(s["connections"], 2u);  // the loop's, and create()'s check's
   EXPECT_EQ(s["in_flight"], 0u);
   EXPECT_EQ(s["pending_calls"], 0u);
   EXPECT_EQ(s["errors"], 0u);
-  // A call from a thread without a loop still goes through the I/O thread.
+  // A call from a thread without a loop goes through the plugin's own loop.
   auto other = c->start_get("1");
   ASSERT_TRUE(other.waiter->wait());
   EXPECT_EQ(other.waiter->result().status, FIBD_CACHE_HIT);

@@ -237,10 +237,11 @@ TEST_F(RedisPluginTest, ErrorBeforeAnyCommandIsReportedWithRedisText) {
   EXPECT_EQ(c.stats()["unsolicited_replies"], 0u);
 }
 
-TEST_F(RedisPluginTest, StrayReplyOnTheBlockingConnectionIsNotTakenForTheNextAnswer) {
-  // del and clear use a blocking connection, checked at create() with PING.
-  // Here PING's answer comes with an extra reply: read as DEL's answer, it
-  // would make that DEL fail ("+EXTRA" is no count of deleted keys).
+TEST_F(RedisPluginTest, StrayReplyAfterCreatesPingIsNotTakenForTheNextAnswer) {
+  // create() checks Redis with PING on the connection that del and clear
+  // use next. Here PING's answer comes with an extra reply: read as DEL's
+  // answer, it would make that DEL fail ("+EXTRA" is no count of deleted
+  // keys).
   ScriptedRedis fake(port_, "", [](const std::vector<std::string>& cmd) -> std::string {
     if (is(cmd, "PING")) return "+PONG\r\n+EXTRA\r\n";
     if (is(cmd, "DEL")) return ":1\r\n";

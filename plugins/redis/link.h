@@ -1,0 +1,129 @@
+// One pipelined connection to one Redis node, driven by one event loop's
+// watches (watches.h): a hiredis async context opened on demand with AUTH
+// and SELECT written first, any number of commands in flight, the replies
+// handed to the handler, and the reason every command on it fails when it
+// goes. The commands of one loop iteration go out in one write: a command
+// activates the watch instead of waiting for the socket to be writable.
+//
+// A Redis that answers nothing for command_timeout while commands wait
+// resets the connection: noticed at the loop's next event for the link, or
+// by the watch's timeout. A connect that takes longer than connect_timeout
+// fails. A call's own deadline is the host's to keep: it cancels the call
+// then (see "Asynchronous get and set").
+//
+// The loop's thread only, except the counters and the destructor: any
+// thread, once no call is being made any more.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "command.h"
+#include "reply_guard.h"
+#include "watches.h"
+
+struct redisAsyncContext;
+
+namespace fibd_redis {
+
+// Shared by the links of one plugin instance; read from any thread.
+struct LinkCounters {
+  std::atomic<uint64_t> connects{0};          // connections established
+  std::atomic<uint64_t> connect_failures{0};  // attempts that failed or timed out
+  std::atomic<uint64_t> discarded{0};         // connections closed after an error
+  std::atomic<uint64_t> in_flight{0};         // commands written, not answered
+  std::atomic<uint64_t> unsolicited{0};       // replies to no command (reset)
+  std::atomic<int64_t> up{0};                 // connections established now
+};
+
+// What every link of an instance shares.
+struct LinkContext {
+  const Options& opts;
+  const HostClock& clock;
+  LinkHandler& handler;
+  LinkCounters& counters;
+};
+
+class Link final : public UnsolicitedReplyListener {
+ public:
+  Link(const LinkContext& ctx, Address address, const Watches& watches,
+       fibd_cache_loop* loop);
+  // Silences the watch, then closes the connection: commands still on it
+  // fail (ErrorKind::Closed) on the calling thread.
+  ~Link();
+  Link(const Link&) = delete;
+  Link& operator=(const Link&) = delete;
+
+  // Writes `cmd` on this connection, opening it first when there is none.
+  // false + err when it cannot: `cmd` is left with the caller.
+  bool send(std::unique_ptr<Command>& cmd, Error& err);
+  // Closes the connection; every command on it fails with `why`.
+  void reset(Error why);
+
+  const Address& address() const { return address_; }
+  bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  uint64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+
+  void on_unsolicited_reply(redisAsyncContext* ac) override;
+
+ private:
+  // One connection's socket and its watch: hiredis' adapter data, freed
+  // with the context (hiredis may free a context after the link has moved
+  // on to the next one).
+  struct Socket {
+    Link* link;
+    fibd_cache_watch* watch = nullptr;
+    uint32_t want = 0;           // FIBD_CACHE_WATCH_READ/WRITE hiredis asked for
+    bool flush_pending = false;  // the watch is activated to write
+    bool flushing = false;       // hiredis writes: a partial write waits
+    bool quiet = false;          // the loop refused the watch: it has stopped
+    bool short_timer = false;    // the timeout is the rest of a wait, not the period
+  };
+
+  bool connect(Error& err);
+  bool attach(redisAsyncContext* ac, std::string& why);
+  bool write(std::unique_ptr<Command>& cmd, Error& err);
+  void deliver(Command& cmd, const redisReply* reply, const Error& err);
+  Error lost(const redisAsyncContext* ac) const;
+  void connect_failed(Error why);
+  void set_connected(bool up);
+
+  void want(Socket& s, uint32_t event, bool on);
+  void apply(Socket& s);  // the watch's events and timeout, from the state
+  void drop_watch(Socket& s);
+  // Commands wait, and Redis has answered none for command_timeout.
+  bool stalled() const;
+  void on_event(Socket& s, uint32_t events);
+
+  static Link* link_of(const redisAsyncContext* ac);
+  static void on_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_connect(const redisAsyncContext* ac, int status);
+  static void on_disconnect(const redisAsyncContext* ac, int status);
+  static void on_watch(void* socket, uint32_t events);
+  // hiredis' event-library adapter, on the watch.
+  static void add_read(void* socket);
+  static void del_read(void* socket);
+  static void add_write(void* socket);
+  static void del_write(void* socket);
+  static void cleanup(void* socket);
+
+  const LinkContext ctx_;
+  const Address address_;
+  const std::string where_;  // address_ as text, for messages
+  const Watches& watches_;
+  fibd_cache_loop* const loop_;
+  redisAsyncContext* ac_ = nullptr;  // null: no connection (or one going away)
+  Socket* socket_ = nullptr;         // ac_'s
+  bool connecting_ = false;
+  uint64_t waiting_since_ns_ = 0;  // last answer, or the first command after none
+  Error down_reason_;              // why the commands on a closing one fail
+  std::atomic<bool> connected_{false};
+  std::atomic<uint64_t> in_flight_{0};
+  std::mutex callback_mu_;            // held by a running on_event()
+  std::atomic<bool> closing_{false};  // the destructor has begun
+};
+
+}  // namespace fibd_redis
