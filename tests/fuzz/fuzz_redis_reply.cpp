@@ -24,6 +24,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -150,8 +151,13 @@ class FakeRedis {
 };
 
 // fibd's own loop and watch services, for the calls made on a loop.
+// fibd ignores SIGPIPE (a peer that closed makes a write fail with EPIPE),
+// and so does this host.
 fibd::test::HostLoop& host_loop() {
-  static fibd::test::HostLoop loop;
+  static fibd::test::HostLoop loop = [] {
+    std::signal(SIGPIPE, SIG_IGN);
+    return fibd::test::HostLoop();
+  }();
   return loop;
 }
 
