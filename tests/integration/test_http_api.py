@@ -7,7 +7,7 @@ import sys
 import time
 import unittest
 
-from fibdtest import Daemon, PLUGIN_DIR, SLOW, raw_connection, raw_exchange
+from fibdtest import Daemon, PLUGIN_DIR, SLOW, raw_connection, raw_exchange, read_until_eof
 
 F93 = 12200160415121876738
 sys.set_int_max_str_digits(0)
@@ -230,15 +230,6 @@ class MemoryHitPathTest(unittest.TestCase):
         self.assertEqual(headers["X-Cache"], "hit")
         self.assertEqual(headers["Content-Length"], str(208988 + len('{"result":}')))
         self.assertEqual(body, b"")
-
-
-def read_until_eof(sock):
-    data = b""
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
 
 
 def read_response_buffered(sock, buffered):

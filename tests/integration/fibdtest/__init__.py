@@ -273,6 +273,16 @@ def parse_head(head):
     return int(lines[0].split()[1]), headers
 
 
+def read_until_eof(sock):
+    """Everything `sock` receives until the peer closes."""
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
 def raw_exchange(port, payload, timeout=20):
     """Sends `payload` on a new connection and reads the first answer, whole
     (Content-Length), or until the server closes. Returns (status, headers,

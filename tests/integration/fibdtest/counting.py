@@ -21,7 +21,7 @@ import http.client
 import threading
 import time
 
-from .load import fib_body
+from .load import ClientThreads, fib_body
 
 # http::kDrainIdle in daemon/http/server.h.
 IDLE_BOUND = 1.0
@@ -29,7 +29,7 @@ CLOSED_EARLY = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError,
                 http.client.RemoteDisconnected)
 
 
-class CountingLoad:
+class CountingLoad(ClientThreads):
     def __init__(self, port, keepalive=4, fresh=2, numbers=range(10, 300, 7), timeout=60):
         self.port = port
         self.timeout = timeout
@@ -122,16 +122,6 @@ class CountingLoad:
             return {"sent": self.sent, "answered": self.answered, "refused": self.refused,
                     "failed": dict(self.failed), "retried": dict(self.retried),
                     "longest_s": round(self.longest, 3), "examples": list(self.examples)}
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join()
 
 
 def describe(s):

@@ -22,7 +22,22 @@ def fib_body(n):
     return b'{"result":%d}' % fib(n)
 
 
-class Load:
+class ClientThreads:
+    """Client threads started on entering and stopped (and joined) on
+    leaving; subclasses fill self.threads and check self.stop."""
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join()
+
+
+class Load(ClientThreads):
     """`threads` clients cycle through `numbers`, each from its own offset."""
 
     def __init__(self, port, threads=8, numbers=range(10, 70, 10)):
@@ -70,13 +85,3 @@ class Load:
         """The samples of requests started in [start, end)."""
         with self.lock:
             return [s for s in self.samples if start <= s[0] < end]
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join()
