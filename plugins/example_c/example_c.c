@@ -27,9 +27,18 @@
  *   - keys and values are byte strings: they may contain NUL bytes, so use
  *     lengths and memcmp/memcpy, never strlen/strcmp;
  *   - on failure write a short reason into err (snprintf does it) and return
- *     FIBD_CACHE_ERROR (or NULL from create);
- *   - every structure starts with struct_size: read a field of a host
- *     structure only when FIBD_CACHE_HAS_FIELD says it is there.
+ *     FIBD_CACHE_ERROR (or NULL from create); fibd puts the plugin's name in
+ *     front of it, so the message does not;
+ *   - read option i with fibd_cache_option_at(config, i), never
+ *     config->options[i]: options are config->option_size bytes apart;
+ *   - set()'s ttl_ms is the entry's TTL (0: never expires); the plugin never
+ *     applies config->default_ttl_ms itself;
+ *   - every structure starts with struct_size. Every version 2 host has
+ *     log, monotonic_ns, metric_add and metric_set; anything newer (the
+ *     watch services, call->loop) is read only when FIBD_CACHE_HAS_FIELD says
+ *     it is there;
+ *   - initialise the descriptor with designated initializers, so that no
+ *     entry point lands in another's slot.
  * A plugin that waits on a network would rather answer FIBD_CACHE_PENDING
  * and complete later from its own thread: see "Asynchronous get and set" in
  * the header and docs/plugins.md.
@@ -77,20 +86,14 @@ struct example_cache {
 
 static void log_line(const struct example_cache* c, fibd_cache_log_level level,
                      const char* message) {
-  /* Only touch fields the host's struct_size says it has. */
-  if (FIBD_CACHE_HAS_FIELD(fibd_cache_host, c->host.struct_size, log) &&
-      c->host.log != NULL) {
-    c->host.log(c->host.ctx, level, 0, message);
-  }
+  /* log is one of the services every version 2 host has. */
+  c->host.log(c->host.ctx, level, 0, message);
 }
 
 /* Counts in the host's /metrics, as
  * fibd_plugin_counter_total{name="...",plugin="example_c"}. */
 static void count(const struct example_cache* c, const char* name) {
-  if (FIBD_CACHE_HAS_FIELD(fibd_cache_host, c->host.struct_size, metric_add) &&
-      c->host.metric_add != NULL) {
-    c->host.metric_add(c->host.ctx, name, 1);
-  }
+  c->host.metric_add(c->host.ctx, name, 1);
 }
 
 static uint64_t now_ms(void) {
@@ -179,15 +182,15 @@ static fibd_cache_instance* example_create(const fibd_cache_host* host,
                                            size_t err_len) {
   struct example_cache* c;
   size_t max_entries = DEFAULT_MAX_ENTRIES;
-  size_t i;
+  uint64_t i;
   char line[96];
 
   /* Options are borrowed for this call only: read them now. Reject keys we
    * do not know, so a typo in the config file is an error, not a surprise. */
-  for (i = 0; config != NULL && i < config->option_count; ++i) {
+  for (i = 0; i < config->option_count; ++i) {
     /* Options are option_size bytes apart: the host's options may be larger
      * than the ones this plugin was built with. */
-    const fibd_cache_option* o = FIBD_CACHE_OPTION_AT(config, i);
+    const fibd_cache_option* o = fibd_cache_option_at(config, i);
     if (strcmp(o->key, "max_entries") == 0) {
       if (parse_count(o->value, &max_entries) != 0 || max_entries == 0 ||
           max_entries > LIMIT_MAX_ENTRIES) {
@@ -206,7 +209,9 @@ static fibd_cache_instance* example_create(const fibd_cache_host* host,
     snprintf(err, err_len, "out of memory");
     return NULL;
   }
-  /* Copy the host services: only the part both sides know. */
+  /* Copy the host services: only the part both sides know (a newer host's
+   * may be larger, and the part past FIBD_CACHE_HOST_V2_MIN_SIZE may be
+   * missing in an older one). */
   memcpy(&c->host, host,
          host->struct_size < sizeof c->host ? host->struct_size : sizeof c->host);
   c->max_entries = max_entries;
@@ -381,20 +386,29 @@ static fibd_cache_status example_stats(fibd_cache_instance* instance,
 
 /* ---- the descriptor and the one exported symbol -------------------------- */
 
+/* Designated initializers: each entry point in its own slot whatever the
+ * order of the fields, and the ones left out are NULL. */
 static const fibd_cache_descriptor example_descriptor = {
-    FIBD_CACHE_ABI_VERSION, sizeof(fibd_cache_descriptor), "example_c", EXAMPLE_VERSION,
-    "Example plugin in C: a mutex-protected hash table with FIFO eviction",
+    .abi_version = FIBD_CACHE_ABI_VERSION,
+    .struct_size = sizeof(fibd_cache_descriptor),
+    .name = "example_c",
+    .version = EXAMPLE_VERSION,
+    .description = "Example plugin in C: a mutex-protected hash table with FIFO eviction",
     /* One short mutex around in-memory work: safe to call from many threads
      * at once, and never blocks on I/O. */
-    FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING,
-    0, /* required_features: none (synchronous) */
-    example_create, example_destroy, example_get, example_set,
-    NULL,          /* cancel: only for FIBD_CACHE_FEATURE_ASYNC plugins */
-    example_del,   /* optional: NULL if you do not offer it */
-    example_clear, /* optional */
-    example_stats, /* optional */
+    .capabilities = FIBD_CACHE_CAP_THREAD_SAFE | FIBD_CACHE_CAP_NON_BLOCKING,
+    .required_features = 0, /* synchronous: no FIBD_CACHE_FEATURE_ASYNC */
+    .create = example_create,
+    .destroy = example_destroy,
+    .get = example_get,
+    .set = example_set,
+    /* .cancel stays NULL: only for FIBD_CACHE_FEATURE_ASYNC plugins */
+    .del = example_del,     /* optional: leave it out if you do not offer it */
+    .clear = example_clear, /* optional */
+    .stats = example_stats, /* optional */
 };
 
+/* The factory under its default name, declared in <fibd/cache_plugin.h>. */
 FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
   return &example_descriptor;
 }

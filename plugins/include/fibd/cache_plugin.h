@@ -1,20 +1,50 @@
 /*
  * <fibd/cache_plugin.h> — the whole cache plugin ABI of fibd, version 2.
  *
- * A plugin is a shared object that exports ONE function (default name
- * "fibd_cache_plugin", configurable as cache.factory) returning a pointer to a
- * static, immutable fibd_cache_descriptor. Everything else is reached through
- * that descriptor. The header is plain C99 (and valid C++17): no C++ type, no
- * exception, no enum, no allocation ever crosses the boundary. Every integer
- * that crosses it has a fixed width.
+ * A plugin is a shared object that exports ONE function, the factory
+ * (fibd_cache_factory_fn; default name fibd_cache_plugin, declared below,
+ * configurable as cache.factory), returning a pointer to a static, immutable
+ * fibd_cache_descriptor. Everything else is reached through that descriptor.
+ * The header is plain C99 (and valid C++17): no C++ type, no exception, no
+ * enum, no allocation ever crosses the boundary. Statuses, flags, counts,
+ * times and ids have fixed widths (uint32_t, uint64_t, int32_t, int64_t);
+ * byte lengths and buffer sizes (key_len, value_len, len, err_len) are size_t,
+ * the platform C ABI's (64 bits on every 64-bit Linux target).
+ *
+ * Who defines which opaque struct
+ *   - struct fibd_cache_instance is the plugin's: define it as your instance
+ *     type, or return a pointer to any object of yours cast to
+ *     fibd_cache_instance*. The host never looks inside it.
+ *   - fibd_cache_host_ctx, fibd_cache_completion_ctx, fibd_cache_sink_ctx,
+ *     fibd_cache_loop and fibd_cache_watch are the host's: a plugin never
+ *     defines them and never dereferences them; it only passes them back.
  *
  * Versioning and negotiation
  *   - descriptor.abi_version must equal FIBD_CACHE_ABI_VERSION of the host, or
  *     the host refuses the plugin and names both versions (a version 1 plugin
  *     is refused by a version 2 host).
- *   - Every structure that crosses the boundary starts with struct_size, the
- *     sizeof() its producer saw. Fields are only ever appended; a reader uses a
- *     field only when struct_size covers it (FIBD_CACHE_HAS_FIELD).
+ *   - Within one ABI version (every fibd and every plugin that says 2): no
+ *     field of this header is ever removed, moved, retyped or given another
+ *     meaning. A later header of the same version may only add fields at the
+ *     END of a structure. Every structure that crosses the boundary carries
+ *     struct_size, the sizeof() its producer saw, so a reader tells whether
+ *     such an added field is there: use it only when struct_size covers it
+ *     (FIBD_CACHE_HAS_FIELD).
+ *   - Across versions nothing holds: a new version may insert, reorder or
+ *     retype anything (version 2 inserted required_features after
+ *     capabilities and cancel after set in the descriptor of version 1), and
+ *     the host refuses every version but its own. Initialise the descriptor
+ *     with designated initializers (.get = my_get), never positionally, so a
+ *     rebuild against another layout cannot shift entry points into the
+ *     wrong slots.
+ *   - What every version 2 host guarantees, whatever its struct_size: every
+ *     field of fibd_cache_config, fibd_cache_option, fibd_cache_completion,
+ *     fibd_cache_sink and fibd_cache_stats_sink; fibd_cache_host up to
+ *     metric_set (FIBD_CACHE_HOST_V2_MIN_SIZE: log, monotonic_ns, metric_add
+ *     and metric_set are never NULL); fibd_cache_call up to completion
+ *     (FIBD_CACHE_CALL_V2_MIN_SIZE). Optional, to be tested with
+ *     FIBD_CACHE_HAS_FIELD and for NULL: host->watch_new .. watch_free and
+ *     call->loop. Anything a later version 2 header adds is optional too.
  *   - descriptor.capabilities are COMPATIBLE bits: hints the host may ignore.
  *     descriptor.required_features are INCOMPATIBLE bits: the host must
  *     understand every bit set there, or refuse the plugin naming the bits.
@@ -34,7 +64,18 @@
  *     memory the host would have to free, and the reverse.
  *   - Error messages are written by the plugin into the host-owned buffer
  *     `err` of `err_len` bytes (NUL-terminated, truncated if needed). The
- *     host never passes a NULL `err` and always at least 256 bytes.
+ *     host never passes a NULL `err` and always at least 256 bytes. Write
+ *     only the reason: fibd says which plugin it was. A failed create() is
+ *     reported as "cannot load cache plugin PATH: plugin 'NAME' VERSION
+ *     failed to start: " followed by your message, and a failed call is
+ *     logged under "[plugin/NAME]"; do not put your own name in front.
+ *
+ * Time to live
+ *   set()'s ttl_ms is the TTL of that entry and always wins: 0 there means
+ *   the entry never expires, whatever config->default_ttl_ms says. The host
+ *   already puts cache.expiration into every set(); default_ttl_ms only tells
+ *   the plugin what that usually is (to size or tune itself). A plugin never
+ *   applies default_ttl_ms to an entry on its own.
  *
  * Asynchronous get and set
  *   A plugin that sets FIBD_CACHE_FEATURE_ASYNC in required_features may
@@ -135,10 +176,12 @@
 extern "C" {
 #endif
 
-/* Bumped on any incompatible change. Appending fields does not bump it. */
+/* Bumped on any incompatible change. Adding a field at the end of a
+ * structure does not bump it (see "Versioning and negotiation"). */
 #define FIBD_CACHE_ABI_VERSION 2u
 
-/* The default name of the exported factory function. */
+/* The default name of the exported factory function, as a string (the
+ * function itself is declared at the end of this header). */
 #define FIBD_CACHE_DEFAULT_FACTORY "fibd_cache_plugin"
 
 /* True when a structure whose struct_size is `size` holds `field` of `type`. */
@@ -184,13 +227,15 @@ typedef uint32_t fibd_cache_metric_kind;
 #define FIBD_METRIC_COUNTER ((fibd_cache_metric_kind)0)
 #define FIBD_METRIC_GAUGE ((fibd_cache_metric_kind)1)
 
-/* Opaque handles: each side defines its own, the other only passes it back. */
-typedef struct fibd_cache_instance fibd_cache_instance;             /* plugin: create() */
-typedef struct fibd_cache_host_ctx fibd_cache_host_ctx;             /* host: services */
-typedef struct fibd_cache_completion_ctx fibd_cache_completion_ctx; /* host: one call */
-typedef struct fibd_cache_sink_ctx fibd_cache_sink_ctx;             /* host: one sink */
-typedef struct fibd_cache_loop fibd_cache_loop;   /* host: one event loop */
-typedef struct fibd_cache_watch fibd_cache_watch; /* host: watch_new() */
+/* Opaque handles (see "Who defines which opaque struct"): the side named
+ * defines the struct, the other only passes the pointer back. */
+typedef struct fibd_cache_instance fibd_cache_instance; /* the plugin's: create() */
+typedef struct fibd_cache_host_ctx fibd_cache_host_ctx; /* the host's: services */
+typedef struct fibd_cache_completion_ctx
+    fibd_cache_completion_ctx;                          /* the host's: one call */
+typedef struct fibd_cache_sink_ctx fibd_cache_sink_ctx; /* the host's: one sink */
+typedef struct fibd_cache_loop fibd_cache_loop;         /* the host's: one event loop */
+typedef struct fibd_cache_watch fibd_cache_watch;       /* the host's: watch_new() */
 
 /* What a watch waits for (watch_set) or saw (its callback's `events`). */
 #define FIBD_CACHE_WATCH_READ ((uint32_t)1u)
@@ -201,7 +246,8 @@ typedef void (*fibd_cache_watch_fn)(void* arg, uint32_t events);
 
 /* Services the host offers to one plugin instance. Owned by the host, valid
  * from create() until destroy() returns; every function may be called from
- * any thread, concurrently. */
+ * any thread, concurrently. Every version 2 host has the fields up to
+ * metric_set, none of them NULL; the watch services are optional. */
 typedef struct fibd_cache_host {
   uint32_t struct_size;     /* sizeof(fibd_cache_host) as the host built it */
   uint32_t abi_version;     /* FIBD_CACHE_ABI_VERSION of the host */
@@ -221,8 +267,9 @@ typedef struct fibd_cache_host {
    * once). The host keeps at most 64 names per instance. */
   void (*metric_add)(fibd_cache_host_ctx* ctx, const char* name, uint64_t delta);
   void (*metric_set)(fibd_cache_host_ctx* ctx, const char* name, int64_t value);
-  /* Event-loop watches: see "Event-loop watches" above. NULL, or beyond
-   * struct_size, in a host that offers none. */
+  /* Optional. Event-loop watches: see "Event-loop watches" above. NULL, or
+   * beyond struct_size, in a host that offers none: test both, e.g.
+   * FIBD_CACHE_HAS_FIELD(fibd_cache_host, host->struct_size, watch_free). */
   fibd_cache_watch* (*watch_new)(fibd_cache_host_ctx* ctx, fibd_cache_loop* loop,
                                  int32_t fd, fibd_cache_watch_fn fn, void* arg);
   int32_t (*watch_set)(fibd_cache_host_ctx* ctx, fibd_cache_watch* watch, uint32_t events,
@@ -230,6 +277,11 @@ typedef struct fibd_cache_host {
   int32_t (*watch_activate)(fibd_cache_host_ctx* ctx, fibd_cache_watch* watch);
   void (*watch_free)(fibd_cache_host_ctx* ctx, fibd_cache_watch* watch);
 } fibd_cache_host;
+
+/* The struct_size every version 2 host gives at least: log, monotonic_ns,
+ * metric_add and metric_set need no test. */
+#define FIBD_CACHE_HOST_V2_MIN_SIZE \
+  (offsetof(fibd_cache_host, metric_set) + sizeof(((fibd_cache_host*)0)->metric_set))
 
 /* One configuration option: cache.options in /etc/fibd.yaml. */
 typedef struct fibd_cache_option {
@@ -239,17 +291,48 @@ typedef struct fibd_cache_option {
   const char* value;    /* NUL-terminated, borrowed during create() */
 } fibd_cache_option;
 
-/* Everything create() is configured with. Borrowed during create() only. */
+/* Everything create() is configured with. Borrowed during create() only.
+ * Every version 2 host gives all of these fields. */
 typedef struct fibd_cache_config {
-  uint32_t struct_size;             /* sizeof(fibd_cache_config) of the host */
-  uint32_t option_size;             /* distance in bytes between two options */
-  const fibd_cache_option* options; /* `option_count` entries, keys unique */
-  uint64_t option_count;
-  uint64_t default_ttl_ms;  /* cache.expiration, 0 = entries never expire */
+  uint32_t struct_size; /* sizeof(fibd_cache_config) of the host */
+  /* Distance in bytes from one option to the next: at least
+   * sizeof(fibd_cache_option), and larger when the host's options are. */
+  uint32_t option_size;
+  /* NOT an array you may index: options[i] is wrong as soon as option_size
+   * differs from your sizeof(fibd_cache_option) (fibd-plugin-check makes it
+   * differ). Reach option i with fibd_cache_option_at(config, i). */
+  const fibd_cache_option* options;
+  uint64_t option_count; /* keys are unique */
+  /* cache.expiration, 0 = entries never expire. Informational: every set()
+   * carries its own ttl_ms, which wins (see "Time to live"). */
+  uint64_t default_ttl_ms;
   uint64_t call_timeout_ns; /* the deadline a call usually gets, 0 = none */
 } fibd_cache_config;
 
-/* Option i of a config, whatever size the host's options have. */
+/* Option i (0 <= i < option_count) of a config, whatever the size of the
+ * host's options; NULL when i is out of range or the config has no usable
+ * options. The one way to read options:
+ *   for (i = 0; i < config->option_count; ++i) {
+ *     const fibd_cache_option* o = fibd_cache_option_at(config, i);
+ *     ... o->key, o->value ...
+ *   } */
+#ifdef __cplusplus
+#define FIBD_CACHE_PTR_CAST_(type, p) static_cast<type>(static_cast<const void*>(p))
+#else
+#define FIBD_CACHE_PTR_CAST_(type, p) ((type)(const void*)(p))
+#endif
+static inline const fibd_cache_option* fibd_cache_option_at(
+    const fibd_cache_config* config, uint64_t i) {
+  const unsigned char* first;
+  if (config == NULL || config->options == NULL || i >= config->option_count ||
+      config->option_size < sizeof(fibd_cache_option)) {
+    return NULL;
+  }
+  first = FIBD_CACHE_PTR_CAST_(const unsigned char*, config->options);
+  return FIBD_CACHE_PTR_CAST_(const fibd_cache_option*, first + i * config->option_size);
+}
+
+/* The same, as an expression without the checks (kept for existing code). */
 #define FIBD_CACHE_OPTION_AT(config, i)                                              \
   ((const fibd_cache_option*)(const void*)((const unsigned char*)(config)->options + \
                                            (size_t)(i) * (config)->option_size))
@@ -267,7 +350,8 @@ typedef struct fibd_cache_completion {
                    const void* data, size_t len, const char* message);
 } fibd_cache_completion;
 
-/* Per-call context, borrowed for the call. */
+/* Per-call context, borrowed for the call. Every version 2 host gives the
+ * fields up to completion (FIBD_CACHE_CALL_V2_MIN_SIZE); loop is optional. */
 typedef struct fibd_cache_call {
   uint32_t struct_size;
   uint32_t reserved;
@@ -276,16 +360,24 @@ typedef struct fibd_cache_call {
   uint64_t call_id;     /* unique per call of an instance; what cancel() names */
   /* NULL unless the plugin requires FIBD_CACHE_FEATURE_ASYNC. */
   const fibd_cache_completion* completion;
-  /* The event loop whose thread makes this call, or NULL (beyond struct_size
-   * in an older host): see "Event-loop watches". */
+  /* Optional. The event loop whose thread makes this call, or NULL (beyond
+   * struct_size in an older host): see "Event-loop watches". */
   fibd_cache_loop* loop;
 } fibd_cache_call;
 
+/* The struct_size every version 2 host gives a call at least. */
+#define FIBD_CACHE_CALL_V2_MIN_SIZE \
+  (offsetof(fibd_cache_call, completion) + sizeof(((fibd_cache_call*)0)->completion))
+
 /* Where a synchronous get() delivers a hit. put() copies `len` bytes from
- * `data` during the call (`data` may be NULL when `len` is 0); call it exactly
- * once per get() that returns FIBD_CACHE_HIT, and never otherwise. It returns
- * 0 on success, non-zero if the host could not take the value (get() should
- * then return FIBD_CACHE_ERROR). */
+ * `data` during the call (`data` may be NULL when `len` is 0) and returns 0,
+ * or non-zero when the host could not take the value. The rules:
+ *   - call put() at most once per get(), and only to deliver a hit;
+ *   - return FIBD_CACHE_HIT exactly when put() was called and returned 0;
+ *   - when put() returned non-zero, return FIBD_CACHE_ERROR (the host drops
+ *     what it got; do not call put() again);
+ *   - with any other answer (NOT_FOUND, EXPIRED, ERROR), do not call put().
+ * A get() that answers PENDING never uses the sink. */
 typedef struct fibd_cache_sink {
   uint32_t struct_size;
   uint32_t reserved;
@@ -313,7 +405,9 @@ typedef struct fibd_cache_descriptor {
   uint64_t required_features; /* FIBD_CACHE_FEATURE_* (incompatible bits) */
 
   /* Required. Builds an instance. Returns NULL on failure after writing the
-   * reason to err. Unknown option keys should be rejected here. */
+   * reason to err (fibd puts the plugin's name in front of it). Unknown
+   * option keys should be rejected here. Read options with
+   * fibd_cache_option_at(). */
   fibd_cache_instance* (*create)(const fibd_cache_host* host,
                                  const fibd_cache_config* config, char* err,
                                  size_t err_len);
@@ -324,13 +418,16 @@ typedef struct fibd_cache_descriptor {
   fibd_cache_status (*get)(fibd_cache_instance* instance, const fibd_cache_call* call,
                            const void* key, size_t key_len, const fibd_cache_sink* sink,
                            char* err, size_t err_len);
-  /* Required. Stores a copy of value; ttl_ms 0 means no expiry. OK, ERROR, or
-   * PENDING for an async plugin. */
+  /* Required. Stores a copy of value for ttl_ms milliseconds; ttl_ms 0 means
+   * no expiry (see "Time to live"). OK, ERROR, or PENDING for an async
+   * plugin. */
   fibd_cache_status (*set)(fibd_cache_instance* instance, const fibd_cache_call* call,
                            const void* key, size_t key_len, const void* value,
                            size_t value_len, uint64_t ttl_ms, char* err, size_t err_len);
-  /* Required with FIBD_CACHE_FEATURE_ASYNC, NULL otherwise: give up the
-   * pending call `call_id` (see "Asynchronous get and set"). */
+  /* Required with FIBD_CACHE_FEATURE_ASYNC, NULL otherwise (the host refuses
+   * a synchronous plugin whose cancel is set: the sign of entry points
+   * shifted by a positional initializer). Gives up the pending call
+   * `call_id` (see "Asynchronous get and set"). */
   void (*cancel)(fibd_cache_instance* instance, uint64_t call_id);
 
   /* Optional (NULL when not offered), always synchronous. OK, NOT_FOUND or
@@ -346,14 +443,13 @@ typedef struct fibd_cache_descriptor {
                              size_t err_len);
 } fibd_cache_descriptor;
 
-/* The type of the exported factory. It takes no argument, must not fail and
- * must return the same descriptor every time (or NULL, which the host
- * reports as an error). */
+/* The type of the exported factory (a pointer to it). It takes no argument,
+ * must not fail and must return the same descriptor every time (or NULL,
+ * which the host reports as an error). */
 typedef const fibd_cache_descriptor* (*fibd_cache_factory_fn)(void);
 
-/* Declares the factory with C linkage and default visibility, e.g.
- *   FIBD_CACHE_EXPORT const fibd_cache_descriptor *fibd_cache_plugin(void); */
-#if defined(__GNUC__) || defined(__clang__)
+/* C linkage and default visibility for the factory. */
+#if defined(__GNUC__) || defined(__clang__) || defined(__TINYC__)
 #define FIBD_CACHE_VISIBLE __attribute__((visibility("default")))
 #else
 #define FIBD_CACHE_VISIBLE
@@ -363,6 +459,18 @@ typedef const fibd_cache_descriptor* (*fibd_cache_factory_fn)(void);
 #else
 #define FIBD_CACHE_EXPORT FIBD_CACHE_VISIBLE
 #endif
+
+/* Declares a factory named `symbol`; for a cache.factory other than the
+ * default, put FIBD_CACHE_DECLARE_FACTORY(my_factory); before defining it, so
+ * that -Wmissing-prototypes stays quiet. */
+#define FIBD_CACHE_DECLARE_FACTORY(symbol) \
+  FIBD_CACHE_EXPORT const fibd_cache_descriptor* symbol(void)
+
+/* The factory under its default name. A plugin defines it as
+ *   FIBD_CACHE_EXPORT const fibd_cache_descriptor* fibd_cache_plugin(void) {
+ *     return &my_descriptor;
+ *   } */
+FIBD_CACHE_DECLARE_FACTORY(fibd_cache_plugin);
 
 #ifdef __cplusplus
 } /* extern "C" */

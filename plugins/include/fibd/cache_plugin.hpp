@@ -8,12 +8,14 @@
  *
  *   class MyCache {
  *    public:
- *     // Throw (any std::exception) to make create() fail with what().
+ *     // Throw (any std::exception) to make create() fail with what(); fibd
+ *     // puts the plugin's name in front of it, so leave yours out.
  *     MyCache(const fibd::plugin::Host& host, const fibd::plugin::Config& config);
  *
  *     // Required. On a hit, hand the value to out.put() and return hit.
  *     fibd::plugin::Lookup get(std::string_view key, fibd::plugin::Value& out);
- *     // Required. ttl.count() == 0 means the entry never expires.
+ *     // Required. ttl.count() == 0 means the entry never expires; this TTL
+ *     // wins over Config::default_ttl().
  *     void set(std::string_view key, std::string_view value,
  *              std::chrono::milliseconds ttl);
  *
@@ -159,8 +161,9 @@ class Config {
  public:
   explicit Config(const fibd_cache_config* config) noexcept : config_(config) {}
 
-  // cache.expiration; zero means entries never expire. The host passes the
-  // TTL with every set() as well.
+  // cache.expiration; zero means entries never expire. Informational: the
+  // host passes the TTL with every set(), and that one wins (never apply
+  // this one yourself).
   std::chrono::milliseconds default_ttl() const {
     if (!covers(offsetof(fibd_cache_config, default_ttl_ms) + sizeof(std::uint64_t))) {
       return std::chrono::milliseconds(0);
@@ -178,15 +181,16 @@ class Config {
     return std::chrono::nanoseconds(static_cast<std::int64_t>(ns > max ? max : ns));
   }
 
-  // cache.options, in the order of the config file.
+  // cache.options, in the order of the config file (read option_size bytes
+  // apart, with fibd_cache_option_at()).
   std::vector<std::pair<std::string_view, std::string_view>> options() const {
     std::vector<std::pair<std::string_view, std::string_view>> out;
-    if (!covers(offsetof(fibd_cache_config, option_count) + sizeof(std::uint64_t)) ||
-        config_->options == nullptr || config_->option_size < sizeof(fibd_cache_option)) {
+    if (!covers(offsetof(fibd_cache_config, option_count) + sizeof(std::uint64_t))) {
       return out;
     }
     for (std::uint64_t i = 0; i < config_->option_count; ++i) {
-      const fibd_cache_option* o = FIBD_CACHE_OPTION_AT(config_, i);
+      const fibd_cache_option* o = fibd_cache_option_at(config_, i);
+      if (o == nullptr) break;
       out.emplace_back(o->key ? o->key : "", o->value ? o->value : "");
     }
     return out;
