@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "base/escape.h"
+#include "plugin_host/descriptor_layout.h"
 
 namespace fibd {
 
@@ -127,6 +128,10 @@ std::optional<std::string> validate_descriptor(const fibd_cache_descriptor* d,
   if ((d->required_features & FIBD_CACHE_FEATURE_ASYNC) && d->cancel == nullptr) {
     return "it requires FIBD_CACHE_FEATURE_ASYNC but offers no cancel()";
   }
+  if (!(d->required_features & FIBD_CACHE_FEATURE_ASYNC) && d->cancel != nullptr) {
+    return "it sets cancel() but does not require FIBD_CACHE_FEATURE_ASYNC (cancel is "
+           "for asynchronous plugins only)";
+  }
   if ((d->capabilities & FIBD_CACHE_CAP_NON_BLOCKING) &&
       !(d->capabilities & FIBD_CACHE_CAP_THREAD_SAFE)) {
     return "it claims FIBD_CACHE_CAP_NON_BLOCKING without FIBD_CACHE_CAP_THREAD_SAFE "
@@ -162,10 +167,10 @@ PluginDescriptor copy_descriptor(const fibd_cache_descriptor& d) {
   return out;
 }
 
-std::optional<PluginDescriptor> read_descriptor(fibd_cache_factory_fn factory,
-                                                const std::string& factory_name,
-                                                std::string& why,
-                                                std::uint32_t host_abi_version) {
+std::optional<PluginDescriptor> read_descriptor(
+    fibd_cache_factory_fn factory, const std::string& factory_name, std::string& why,
+    std::uint32_t host_abi_version,
+    const std::function<void(const fibd_cache_descriptor&)>& inspect) {
   const fibd_cache_descriptor* descriptor = nullptr;
   try {
     descriptor = factory();
@@ -177,8 +182,13 @@ std::optional<PluginDescriptor> read_descriptor(fibd_cache_factory_fn factory,
     why = "its factory '" + factory_name + "' returned a NULL descriptor";
     return std::nullopt;
   }
+  if (inspect) inspect(*descriptor);
   if (auto problem = validate_descriptor(descriptor, host_abi_version)) {
     why = std::move(*problem);
+    if (descriptor->abi_version == host_abi_version) {
+      std::string advice = layout_advice(*descriptor);
+      if (!advice.empty()) why += ". " + advice;
+    }
     return std::nullopt;
   }
   return copy_descriptor(*descriptor);

@@ -8,6 +8,7 @@
 #include <fibd/cache_plugin.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -26,7 +27,9 @@ inline constexpr std::uint32_t kMinDescriptorSize = static_cast<std::uint32_t>(
 // nullopt when the descriptor is usable by this host; otherwise what is
 // wrong, as a sentence fragment without the plugin's path ("ABI version 1,
 // but this fibd speaks ABI version 2"). Refused as well: required feature
-// bits this host does not know, FEATURE_ASYNC without cancel(), and
+// bits this host does not know, FEATURE_ASYNC without cancel(), cancel()
+// without FEATURE_ASYNC (a sign of entry points shifted by a positional
+// initializer), and
 // NON_BLOCKING without THREAD_SAFE (one lock across every event loop).
 std::optional<std::string> validate_descriptor(
     const fibd_cache_descriptor* descriptor,
@@ -66,9 +69,11 @@ PluginDescriptor copy_descriptor(const fibd_cache_descriptor& descriptor);
 // fragment, as for validate_descriptor) when the plugin must be refused; a
 // C++ exception escaping the factory is reported there, not propagated.
 // `factory_name` only names the symbol in messages.
+// `inspect`, when given, sees the descriptor before it is validated.
 std::optional<PluginDescriptor> read_descriptor(
     fibd_cache_factory_fn factory, const std::string& factory_name, std::string& why,
-    std::uint32_t host_abi_version = FIBD_CACHE_ABI_VERSION);
+    std::uint32_t host_abi_version = FIBD_CACHE_ABI_VERSION,
+    const std::function<void(const fibd_cache_descriptor&)>& inspect = {});
 
 // "thread-safe, non-blocking" / "none"; with required features ", async":
 // for logs and reports.

@@ -13,6 +13,7 @@ namespace fibd {
 namespace {
 
 using detail::ErrorBuffer;
+using detail::OptionArray;
 using detail::StatsSink;
 using detail::ValueSink;
 
@@ -51,36 +52,33 @@ constexpr std::size_t kKeepBufferBytes = 64 * 1024;
 }  // namespace
 
 PluginCache::PluginCache(std::unique_ptr<PluginImage> image, PluginDescriptor descriptor,
-                         std::chrono::milliseconds call_timeout)
+                         std::chrono::milliseconds call_timeout, bool oldest_v2_host)
     : image_(std::move(image)),
       descriptor_(std::move(descriptor)),
-      host_(descriptor_.name),
-      call_timeout_(call_timeout) {}
+      host_(descriptor_.name, oldest_v2_host),
+      call_timeout_(call_timeout),
+      oldest_v2_host_(oldest_v2_host) {}
 
 std::shared_ptr<PluginCache> PluginCache::start(std::unique_ptr<PluginImage> image,
                                                 PluginDescriptor descriptor,
                                                 const Options& options,
                                                 std::chrono::milliseconds default_ttl,
-                                                std::chrono::milliseconds call_timeout) {
-  std::shared_ptr<PluginCache> cache(
-      new PluginCache(std::move(image), std::move(descriptor), call_timeout));
+                                                std::chrono::milliseconds call_timeout,
+                                                const HostShape& shape) {
+  std::shared_ptr<PluginCache> cache(new PluginCache(
+      std::move(image), std::move(descriptor), call_timeout, shape.oldest_v2));
   const PluginDescriptor& d = cache->descriptor_;
   auto fail = [&](const std::string& why) -> void {
     throw CacheLoadError("cannot load cache plugin " + cache->path() + ": plugin '" +
                          d.name + "' " + d.version + " failed to start: " + why);
   };
 
-  std::vector<fibd_cache_option> opts;
-  opts.reserve(options.size());
-  for (const auto& [key, value] : options) {
-    opts.push_back(
-        fibd_cache_option{sizeof(fibd_cache_option), 0, key.c_str(), value.c_str()});
-  }
+  const OptionArray opts(options, shape.option_size);
   fibd_cache_config config{};
   config.struct_size = sizeof config;
-  config.option_size = sizeof(fibd_cache_option);
-  config.options = opts.empty() ? nullptr : opts.data();
-  config.option_count = opts.size();
+  config.option_size = opts.stride();
+  config.options = opts.first();
+  config.option_count = options.size();
   config.default_ttl_ms =
       static_cast<std::uint64_t>(std::max<std::int64_t>(0, default_ttl.count()));
   config.call_timeout_ns =
@@ -151,14 +149,14 @@ fibd_cache_status PluginCache::checked_call(
 fibd_cache_call PluginCache::make_call(const CallOptions& options,
                                        const PendingCall* pending) {
   fibd_cache_call c{};
-  c.struct_size = sizeof c;
+  c.struct_size = oldest_v2_host_ ? FIBD_CACHE_CALL_V2_MIN_SIZE : sizeof c;
   auto deadline = options.deadline ? *options.deadline
                                    : std::chrono::steady_clock::now() + call_timeout_;
   c.deadline_ns = steady_ns(deadline);
   c.request_id = options.request_id;
   c.call_id = next_call_id_.fetch_add(1, std::memory_order_relaxed);
   c.completion = pending != nullptr ? pending->completion() : nullptr;
-  c.loop = options.loop;
+  c.loop = oldest_v2_host_ ? nullptr : options.loop;
   return c;
 }
 

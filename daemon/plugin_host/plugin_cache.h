@@ -45,6 +45,20 @@ struct CallTrace {
   std::shared_ptr<PendingCall> call;  // kept to count late extra completions
 };
 
+// How the host presents itself to create() and to every call. fibd uses the
+// defaults; fibd-plugin-check varies them, so that a plugin relying on more
+// than the header promises fails there and not in someone's daemon.
+struct HostShape {
+  // Distance between two options handed to create() (rounded up to their
+  // alignment). A larger one leaves poisoned bytes between them, which a
+  // plugin indexing config->options[i] reads as pointers that fault.
+  std::uint32_t option_size = sizeof(fibd_cache_option);
+  // The oldest version 2 host: fibd_cache_host ends at metric_set (its watch
+  // services abort when called all the same) and fibd_cache_call at
+  // completion (no loop).
+  bool oldest_v2 = false;
+};
+
 class PluginCache final : public Cache {
  public:
   using Options = std::vector<std::pair<std::string, std::string>>;
@@ -59,7 +73,8 @@ class PluginCache final : public Cache {
                                             PluginDescriptor descriptor,
                                             const Options& options,
                                             std::chrono::milliseconds default_ttl,
-                                            std::chrono::milliseconds call_timeout);
+                                            std::chrono::milliseconds call_timeout,
+                                            const HostShape& shape = {});
 
   // Waits for every pending completion, calls destroy() exactly once, then
   // unloads the image.
@@ -121,7 +136,7 @@ class PluginCache final : public Cache {
 
  private:
   PluginCache(std::unique_ptr<PluginImage> image, PluginDescriptor descriptor,
-              std::chrono::milliseconds call_timeout);
+              std::chrono::milliseconds call_timeout, bool oldest_v2_host);
   std::unique_lock<std::mutex> lock();
   // Runs `call` under the instance's lock; nullopt when an exception escaped
   // the plugin (a contract violation).
@@ -150,6 +165,7 @@ class PluginCache final : public Cache {
   PluginDescriptor descriptor_;
   PluginHost host_;
   const std::chrono::milliseconds call_timeout_;
+  const bool oldest_v2_host_;  // HostShape::oldest_v2
   fibd_cache_instance* instance_ = nullptr;
   std::mutex mutex_;  // serialises calls unless the plugin is thread-safe
   std::atomic<std::uint64_t> next_call_id_{1};

@@ -3,13 +3,44 @@
 #include <spdlog/spdlog.h>
 #include <time.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "base/escape.h"
 
 namespace fibd {
 
-PluginHost::PluginHost(std::string plugin_name) : name_(std::move(plugin_name)) {
+namespace {
+
+// The watch services of the oldest version 2 host, which has none: past
+// its struct_size, so a plugin reaching them broke the contract.
+[[noreturn]] void beyond_struct_size(const char* service) noexcept {
+  std::fprintf(stderr,
+               "fibd: the plugin called host->%s, beyond the host's struct_size "
+               "(test it with FIBD_CACHE_HAS_FIELD first)\n",
+               service);
+  std::abort();
+}
+fibd_cache_watch* no_watch_new(fibd_cache_host_ctx*, fibd_cache_loop*, std::int32_t,
+                               fibd_cache_watch_fn, void*) noexcept {
+  beyond_struct_size("watch_new");
+}
+std::int32_t no_watch_set(fibd_cache_host_ctx*, fibd_cache_watch*, std::uint32_t,
+                          std::uint64_t) noexcept {
+  beyond_struct_size("watch_set");
+}
+std::int32_t no_watch_activate(fibd_cache_host_ctx*, fibd_cache_watch*) noexcept {
+  beyond_struct_size("watch_activate");
+}
+void no_watch_free(fibd_cache_host_ctx*, fibd_cache_watch*) noexcept {
+  beyond_struct_size("watch_free");
+}
+
+}  // namespace
+
+PluginHost::PluginHost(std::string plugin_name, bool oldest_v2)
+    : name_(std::move(plugin_name)) {
   host_.struct_size = sizeof(fibd_cache_host);
   host_.abi_version = FIBD_CACHE_ABI_VERSION;
   host_.ctx = reinterpret_cast<fibd_cache_host_ctx*>(this);
@@ -21,6 +52,13 @@ PluginHost::PluginHost(std::string plugin_name) : name_(std::move(plugin_name)) 
   host_.watch_set = &PluginHost::watch_set;
   host_.watch_activate = &PluginHost::watch_activate;
   host_.watch_free = &PluginHost::watch_free;
+  if (oldest_v2) {
+    host_.struct_size = FIBD_CACHE_HOST_V2_MIN_SIZE;
+    host_.watch_new = &no_watch_new;
+    host_.watch_set = &no_watch_set;
+    host_.watch_activate = &no_watch_activate;
+    host_.watch_free = &no_watch_free;
+  }
 }
 
 PluginHost* PluginHost::self(fibd_cache_host_ctx* ctx) noexcept {

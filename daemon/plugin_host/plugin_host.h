@@ -22,7 +22,10 @@ class PluginHost {
   // At most this many metric names per instance; later ones are dropped.
   static constexpr std::size_t kMaxMetrics = 64;
 
-  explicit PluginHost(std::string plugin_name);
+  // `oldest_v2`: present only what every version 2 host has (struct_size
+  // ends at metric_set); the watch services abort when called anyway, so a
+  // plugin that skips the struct_size test fails loudly (HostShape).
+  explicit PluginHost(std::string plugin_name, bool oldest_v2 = false);
   PluginHost(const PluginHost&) = delete;
   PluginHost& operator=(const PluginHost&) = delete;
 

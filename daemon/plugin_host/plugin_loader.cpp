@@ -80,11 +80,14 @@ std::shared_ptr<PluginCache> load_plugin(const PluginLoadRequest& request) {
                "' (cache.factory names the symbol to look up)");
   }
   std::string why;
-  std::optional<PluginDescriptor> copy = read_descriptor(
-      reinterpret_cast<fibd_cache_factory_fn>(symbol), request.factory, why);
+  std::optional<PluginDescriptor> copy =
+      read_descriptor(reinterpret_cast<fibd_cache_factory_fn>(symbol), request.factory,
+                      why, FIBD_CACHE_ABI_VERSION, request.inspect_descriptor);
   if (!copy) throw fail(why);
-  auto cache = PluginCache::start(std::move(image), std::move(*copy), request.options,
-                                  request.default_ttl, request.call_timeout);
+  if (request.adjust_descriptor) request.adjust_descriptor(*copy);
+  auto cache =
+      PluginCache::start(std::move(image), std::move(*copy), request.options,
+                         request.default_ttl, request.call_timeout, request.shape);
   auto elapsed = std::chrono::duration<double, std::milli>(
       std::chrono::steady_clock::now() - started);
   const PluginDescriptor& d = cache->descriptor();

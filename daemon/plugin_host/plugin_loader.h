@@ -9,6 +9,7 @@
 #include <fibd/cache_plugin.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -26,6 +27,13 @@ struct PluginLoadRequest {
   std::chrono::milliseconds default_ttl{0};  // fibd_cache_config.default_ttl_ms
   // The deadline a cache call gets (fibd_cache_config.call_timeout_ns).
   std::chrono::milliseconds call_timeout{1000};
+  // How the host presents itself (fibd-plugin-check varies it).
+  HostShape shape;
+  // fibd-plugin-check's hooks: the descriptor as the factory returned it,
+  // before it is validated; and the host's copy, before create(), which the
+  // hook may change (to trace which entry point runs).
+  std::function<void(const fibd_cache_descriptor&)> inspect_descriptor;
+  std::function<void(PluginDescriptor&)> adjust_descriptor;
 };
 
 // Where cache.plugin points, as an absolute path: a bare name ("memory", or

@@ -116,6 +116,16 @@ TEST(DescriptorCheck, AsyncNeedsCancel) {
   EXPECT_EQ(copy_descriptor(d).cancel, &cancel_fn);
 }
 
+// A synchronous plugin has no cancel(): one in that slot is del, shifted by
+// a positional initializer written in ABI 1's order.
+TEST(DescriptorCheck, CancelWithoutAsyncIsRefused) {
+  fibd_cache_descriptor d = good();
+  d.cancel = cancel_fn;
+  EXPECT_EQ(error_of(d),
+            "it sets cancel() but does not require FIBD_CACHE_FEATURE_ASYNC (cancel is "
+            "for asynchronous plugins only)");
+}
+
 TEST(DescriptorCheck, NonBlockingWithoutThreadSafeIsRefused) {
   auto d = good();
   d.capabilities = FIBD_CACHE_CAP_NON_BLOCKING;
