@@ -50,117 +50,128 @@ std::string expect_set(PluginCache& c, const std::string& key, const std::string
 
 }  // namespace
 
-void check_calls(Report& r, PluginCache& c, const std::string& prefix) {
-  const std::string& p = prefix;
-  const PluginDescriptor& d = c.descriptor();
+void check_miss(Report& r, PluginCache& c, const std::string& p) {
   r.expect("miss on a key never set", expect_get(c, p + "miss", FIBD_CACHE_NOT_FOUND));
+}
+
+void check_set_hit(Report& r, PluginCache& c, const std::string& p) {
   r.expect("set then hit",
            first_of({expect_set(c, p + "k1", "value one", kLongTtlMs),
                      expect_get(c, p + "k1", FIBD_CACHE_HIT, "value one")}));
-  r.expect("overwrite", first_of({expect_set(c, p + "k1", "value two", kLongTtlMs),
+}
+
+void check_overwrite(Report& r, PluginCache& c, const std::string& p) {
+  r.expect("overwrite", first_of({expect_set(c, p + "k1", "value one", kLongTtlMs),
+                                  expect_set(c, p + "k1", "value two", kLongTtlMs),
                                   expect_get(c, p + "k1", FIBD_CACHE_HIT, "value two")}));
+}
+
+void check_empty_value(Report& r, PluginCache& c, const std::string& p) {
   r.expect("empty value", first_of({expect_set(c, p + "empty", "", kLongTtlMs),
                                     expect_get(c, p + "empty", FIBD_CACHE_HIT, "")}));
+}
 
-  // TTL: a short entry expires, a TTL of 0 never does.
-  {
-    std::string problem =
-        first_of({expect_set(c, p + "short", "short-lived", kShortTtlMs),
-                  expect_set(c, p + "forever", "no expiry", 0),
-                  expect_get(c, p + "short", FIBD_CACHE_HIT, "short-lived")});
-    if (problem.empty()) {
-      std::this_thread::sleep_for(kShortTtlWait);
-      std::string value, error;
-      fibd_cache_status s = c.get_status(p + "short", value, error);
-      if (s == FIBD_CACHE_HIT) {
-        problem = "an entry set with a " + std::to_string(kShortTtlMs) +
-                  " ms TTL was still returned after " +
-                  std::to_string(kShortTtlWait.count()) + " ms";
-      } else if (s == FIBD_CACHE_ERROR) {
-        problem = "get after expiry failed: " + error;
-      } else {
-        problem = expect_get(c, p + "forever", FIBD_CACHE_HIT, "no expiry");
-        if (problem.empty()) {
-          r.pass("TTL expiry", std::string("expired entry answered ") + status_name(s) +
-                                   "; TTL 0 entry kept");
-        }
+// A short entry expires, a TTL of 0 never does.
+void check_ttl(Report& r, PluginCache& c, const std::string& p) {
+  std::string problem =
+      first_of({expect_set(c, p + "short", "short-lived", kShortTtlMs),
+                expect_set(c, p + "forever", "no expiry", 0),
+                expect_get(c, p + "short", FIBD_CACHE_HIT, "short-lived")});
+  if (problem.empty()) {
+    std::this_thread::sleep_for(kShortTtlWait);
+    std::string value, error;
+    fibd_cache_status s = c.get_status(p + "short", value, error);
+    if (s == FIBD_CACHE_HIT) {
+      problem = "an entry set with a " + std::to_string(kShortTtlMs) +
+                " ms TTL was still returned after " +
+                std::to_string(kShortTtlWait.count()) + " ms";
+    } else if (s == FIBD_CACHE_ERROR) {
+      problem = "get after expiry failed: " + error;
+    } else {
+      problem = expect_get(c, p + "forever", FIBD_CACHE_HIT, "no expiry");
+      if (problem.empty()) {
+        r.pass("TTL expiry", std::string("expired entry answered ") + status_name(s) +
+                                 "; TTL 0 entry kept");
       }
     }
-    if (!problem.empty()) r.fail("TTL expiry", problem);
   }
+  if (!problem.empty()) r.fail("TTL expiry", problem);
+}
 
-  if (d.del == nullptr) {
+void check_delete(Report& r, PluginCache& c, const std::string& p) {
+  if (c.descriptor().del == nullptr) {
     r.skip("delete", "not offered");
-  } else {
-    std::string error;
-    std::string problem = expect_set(c, p + "del", "to delete", kLongTtlMs);
-    if (problem.empty()) {
-      fibd_cache_status s = c.del(p + "del", error);
-      if (s != FIBD_CACHE_OK) {
-        problem = std::string("del of a present key returned ") + status_name(s) +
-                  (error.empty() ? "" : ": " + error);
-      }
-    }
-    if (problem.empty()) problem = expect_get(c, p + "del", FIBD_CACHE_NOT_FOUND);
-    if (problem.empty()) {
-      fibd_cache_status s = c.del(p + "del", error);
-      if (s != FIBD_CACHE_NOT_FOUND) {
-        problem = std::string("del of a missing key returned ") + status_name(s) +
-                  ", expected NOT_FOUND";
-      }
-    }
-    r.expect("delete", problem);
+    return;
   }
+  std::string error;
+  std::string problem = expect_set(c, p + "del", "to delete", kLongTtlMs);
+  if (problem.empty()) {
+    fibd_cache_status s = c.del(p + "del", error);
+    if (s != FIBD_CACHE_OK) {
+      problem = std::string("del of a present key returned ") + status_name(s) +
+                (error.empty() ? "" : ": " + error);
+    }
+  }
+  if (problem.empty()) problem = expect_get(c, p + "del", FIBD_CACHE_NOT_FOUND);
+  if (problem.empty()) {
+    fibd_cache_status s = c.del(p + "del", error);
+    if (s != FIBD_CACHE_NOT_FOUND) {
+      problem = std::string("del of a missing key returned ") + status_name(s) +
+                ", expected NOT_FOUND";
+    }
+  }
+  r.expect("delete", problem);
+}
 
-  if (d.clear == nullptr) {
+void check_clear(Report& r, PluginCache& c, const std::string& p) {
+  if (c.descriptor().clear == nullptr) {
     r.skip("clear", "not offered");
-  } else {
-    std::string error;
-    std::string problem = first_of({expect_set(c, p + "c1", "one", kLongTtlMs),
-                                    expect_set(c, p + "c2", "two", kLongTtlMs)});
-    if (problem.empty()) {
-      fibd_cache_status s = c.clear(error);
-      if (s != FIBD_CACHE_OK) {
-        problem = std::string("clear returned ") + status_name(s) + ": " + error;
-      }
-    }
-    if (problem.empty()) {
-      problem = first_of({expect_get(c, p + "c1", FIBD_CACHE_NOT_FOUND),
-                          expect_get(c, p + "c2", FIBD_CACHE_NOT_FOUND)});
-    }
-    r.expect("clear", problem);
+    return;
   }
+  std::string error;
+  std::string problem = first_of({expect_set(c, p + "c1", "one", kLongTtlMs),
+                                  expect_set(c, p + "c2", "two", kLongTtlMs)});
+  if (problem.empty()) {
+    fibd_cache_status s = c.clear(error);
+    if (s != FIBD_CACHE_OK) {
+      problem = std::string("clear returned ") + status_name(s) + ": " + error;
+    }
+  }
+  if (problem.empty()) {
+    problem = first_of({expect_get(c, p + "c1", FIBD_CACHE_NOT_FOUND),
+                        expect_get(c, p + "c2", FIBD_CACHE_NOT_FOUND)});
+  }
+  r.expect("clear", problem);
+}
 
-  {
-    std::string big(1 << 20, '\0');
-    for (std::size_t i = 0; i < big.size(); ++i) {
-      big[i] = static_cast<char>((i * 131 + (i >> 13)) & 0xff);
-    }
-    r.expect("1 MiB value", first_of({expect_set(c, p + "big", big, kLongTtlMs),
-                                      expect_get(c, p + "big", FIBD_CACHE_HIT, big)}));
+void check_big_value(Report& r, PluginCache& c, const std::string& p) {
+  std::string big(1 << 20, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) {
+    big[i] = static_cast<char>((i * 131 + (i >> 13)) & 0xff);
   }
+  r.expect("1 MiB value", first_of({expect_set(c, p + "big", big, kLongTtlMs),
+                                    expect_get(c, p + "big", FIBD_CACHE_HIT, big)}));
+}
 
-  {
-    using namespace std::string_literals;
-    std::string all_bytes;
-    for (int i = 0; i < 256; ++i) all_bytes += static_cast<char>(i);
-    const std::string k_a = p + "bin\0a"s, k_b = p + "bin\0b"s, k_p = p + "bin"s,
-                      k_n = p + "bin\0"s, k_all = p + all_bytes;
-    const std::string v_a = "A\0\xff\0"s, v_b = "\0B\0"s, v_p = "prefix"s, v_n = "\0"s,
-                      v_all = all_bytes + all_bytes;
-    r.expect(
-        "binary-safe keys and values",
-        first_of(
-            {expect_set(c, k_a, v_a, kLongTtlMs), expect_set(c, k_b, v_b, kLongTtlMs),
-             expect_set(c, k_p, v_p, kLongTtlMs), expect_set(c, k_n, v_n, kLongTtlMs),
-             expect_set(c, k_all, v_all, kLongTtlMs),
-             expect_get(c, k_a, FIBD_CACHE_HIT, v_a),
-             expect_get(c, k_b, FIBD_CACHE_HIT, v_b),
-             expect_get(c, k_p, FIBD_CACHE_HIT, v_p),
-             expect_get(c, k_n, FIBD_CACHE_HIT, v_n),
-             expect_get(c, k_all, FIBD_CACHE_HIT, v_all)}),
-        "keys and values with NUL and 0xff bytes, keys that prefix each other");
-  }
+void check_binary(Report& r, PluginCache& c, const std::string& p) {
+  using namespace std::string_literals;
+  std::string all_bytes;
+  for (int i = 0; i < 256; ++i) all_bytes += static_cast<char>(i);
+  const std::string k_a = p + "bin\0a"s, k_b = p + "bin\0b"s, k_p = p + "bin"s,
+                    k_n = p + "bin\0"s, k_all = p + all_bytes;
+  const std::string v_a = "A\0\xff\0"s, v_b = "\0B\0"s, v_p = "prefix"s, v_n = "\0"s,
+                    v_all = all_bytes + all_bytes;
+  r.expect(
+      "binary-safe keys and values",
+      first_of({expect_set(c, k_a, v_a, kLongTtlMs), expect_set(c, k_b, v_b, kLongTtlMs),
+                expect_set(c, k_p, v_p, kLongTtlMs), expect_set(c, k_n, v_n, kLongTtlMs),
+                expect_set(c, k_all, v_all, kLongTtlMs),
+                expect_get(c, k_a, FIBD_CACHE_HIT, v_a),
+                expect_get(c, k_b, FIBD_CACHE_HIT, v_b),
+                expect_get(c, k_p, FIBD_CACHE_HIT, v_p),
+                expect_get(c, k_n, FIBD_CACHE_HIT, v_n),
+                expect_get(c, k_all, FIBD_CACHE_HIT, v_all)}),
+      "keys and values with NUL and 0xff bytes, keys that prefix each other");
 }
 
 namespace {

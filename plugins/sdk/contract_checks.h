@@ -13,9 +13,17 @@ namespace fibd::plugin_check {
 
 inline constexpr std::uint64_t kLongTtlMs = 60000;
 
-// get/set, TTL, delete, clear, a 1 MiB value, binary-safe keys and values.
-// Keys start with `prefix`.
-void check_calls(Report& r, PluginCache& c, const std::string& prefix);
+// get/set, TTL, delete, clear, a 1 MiB value, binary-safe keys and values,
+// one report line each. Keys start with `prefix`.
+void check_miss(Report& r, PluginCache& c, const std::string& prefix);
+void check_set_hit(Report& r, PluginCache& c, const std::string& prefix);
+void check_overwrite(Report& r, PluginCache& c, const std::string& prefix);
+void check_empty_value(Report& r, PluginCache& c, const std::string& prefix);
+void check_ttl(Report& r, PluginCache& c, const std::string& prefix);
+void check_delete(Report& r, PluginCache& c, const std::string& prefix);
+void check_clear(Report& r, PluginCache& c, const std::string& prefix);
+void check_big_value(Report& r, PluginCache& c, const std::string& prefix);
+void check_binary(Report& r, PluginCache& c, const std::string& prefix);
 // `threads` threads at once, when the plugin says it is thread-safe.
 void check_threads(Report& r, PluginCache& c, const std::string& prefix,
                    unsigned threads);

@@ -42,19 +42,19 @@ std::string first_of(std::initializer_list<std::string> problems) {
 }
 
 void Report::pass(const std::string& check, const std::string& detail) {
-  ++passed_;
+  ++counts_->passed;
   line("PASS", check, detail);
 }
 void Report::fail(const std::string& check, const std::string& detail) {
-  ++failed_;
+  ++counts_->failed;
   line("FAIL", check, detail);
 }
 void Report::skip(const std::string& check, const std::string& detail) {
-  ++skipped_;
+  ++counts_->skipped;
   line("SKIP", check, detail);
 }
 void Report::warn(const std::string& check, const std::string& detail) {
-  ++warned_;
+  ++counts_->warned;
   line("WARN", check, detail);
 }
 
@@ -68,12 +68,20 @@ bool Report::expect(const std::string& check, const std::string& problem,
   return false;
 }
 
+void Report::add(const Counts& other) {
+  counts_->passed += other.passed;
+  counts_->failed += other.failed;
+  counts_->skipped += other.skipped;
+  counts_->warned += other.warned;
+}
+
 int Report::finish() const {
+  const Counts& c = *counts_;
   std::cout << "\n"
-            << (failed_ == 0 ? "RESULT: PASS" : "RESULT: FAIL") << " (" << passed_
-            << " passed, " << failed_ << " failed, " << skipped_ << " skipped, "
-            << warned_ << " warnings)\n";
-  return failed_ == 0 ? 0 : 1;
+            << (c.failed == 0 ? "RESULT: PASS" : "RESULT: FAIL") << " (" << c.passed
+            << " passed, " << c.failed << " failed, " << c.skipped << " skipped, "
+            << c.warned << " warnings)\n";
+  return c.failed == 0 ? 0 : 1;
 }
 
 void Report::line(const char* tag, const std::string& check, const std::string& detail) {

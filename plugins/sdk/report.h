@@ -17,8 +17,22 @@ std::string show(const std::string& bytes);
 // The first non-empty problem, or "".
 std::string first_of(std::initializer_list<std::string> problems);
 
+// What a report counted; fibd-plugin-check's children count into shared
+// memory, which the parent adds to its own.
+struct Counts {
+  int passed = 0, failed = 0, skipped = 0, warned = 0;
+};
+
 class Report {
  public:
+  // Counts into `counts` when given (it must outlive the report).
+  explicit Report(Counts* counts = nullptr) : counts_(counts ? counts : &own_) {}
+  Report(const Report&) = delete;
+  Report& operator=(const Report&) = delete;
+  // Adds what another report (a child's) counted.
+  void add(const Counts& other);
+  int failed() const { return counts_->failed; }
+
   void pass(const std::string& check, const std::string& detail = "");
   void fail(const std::string& check, const std::string& detail);
   void skip(const std::string& check, const std::string& detail);
@@ -31,7 +45,8 @@ class Report {
 
  private:
   static void line(const char* tag, const std::string& check, const std::string& detail);
-  int passed_ = 0, failed_ = 0, skipped_ = 0, warned_ = 0;
+  Counts own_;
+  Counts* counts_;
 };
 
 }  // namespace fibd::plugin_check
