@@ -6,13 +6,12 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
-#include <cstring>
+
+#include "compute/verified_values.h"
 
 namespace fibd {
 
 namespace {
-
-using u128 = unsigned __int128;
 
 // F(0) .. F(93), the ones that fit in 64 bits: compared exactly.
 constexpr std::uint64_t kSmallMax = 93;
@@ -44,16 +43,12 @@ std::size_t exact_digits(std::uint64_t n) {
   return digits;
 }
 
-std::uint64_t mul_mod(std::uint64_t a, std::uint64_t b, std::uint64_t m) {
-  return static_cast<std::uint64_t>(static_cast<u128>(a) * b % m);
-}
-
 // F(n) modulo m (below 2^63) by fast doubling.
 std::uint64_t fib_mod(std::uint64_t n, std::uint64_t m) {
   std::uint64_t a = 0, b = 1;  // F(k), F(k+1), k the bits of n seen so far
   for (int bit = 63 - std::countl_zero(n | 1); bit >= 0; --bit) {
-    const std::uint64_t c = mul_mod(a, (2 * b + m - a) % m, m);         // F(2k)
-    const std::uint64_t d = (mul_mod(a, a, m) + mul_mod(b, b, m)) % m;  // F(2k+1)
+    const std::uint64_t c = mul_mod_u64(a, (2 * b + m - a) % m, m);             // F(2k)
+    const std::uint64_t d = (mul_mod_u64(a, a, m) + mul_mod_u64(b, b, m)) % m;  // F(2k+1)
     if ((n >> bit) & 1) {
       a = d;
       b = (c + d) % m;
@@ -65,88 +60,14 @@ std::uint64_t fib_mod(std::uint64_t n, std::uint64_t m) {
   return n == 0 ? 0 : a;
 }
 
-constexpr std::size_t kPeriod = 32;  // place-value classes: 10^32 = 1 (mod 10^32 - 1)
-using PositionSums =
-    std::array<std::uint64_t, kPeriod>;  // digit sums by byte position mod 32
+// Values at least this long are remembered once verified (a full check of
+// them costs a few microseconds and more), 2 MiB of them at most.
+constexpr std::size_t kRememberFrom = 8192;
+constexpr std::size_t kRememberBudget = 2 << 20;
 
-// Sixteen bytes as one vector, and sixteen 16-bit lanes (GCC vector
-// extensions: SSE2 on x86-64, NEON on arm64, plain code elsewhere). Wider
-// vectors (AVX2) measured no faster: the loop runs at the speed of reading.
-using Bytes16 = unsigned char __attribute__((vector_size(16)));
-using Shorts16 = std::uint16_t __attribute__((vector_size(32)));
-constexpr std::size_t kWidth = sizeof(Bytes16);
-constexpr std::size_t kStep =
-    4 * kWidth;                        // 64 bytes: two periods, lanes keep their class
-constexpr std::size_t kMaxSteps = 28;  // byte sums of digits (<= 9) stay below 256
-constexpr unsigned kMaxBatches = 255;  // 16-bit sums of batches stay below 65536
-
-// Adds the digits of p[0..len) to sums by byte position modulo 32 and
-// returns whether every byte is a digit.
-bool sum_digits(const unsigned char* p, std::size_t len, PositionSums& sums) {
-  Bytes16 zero_char;
-  for (std::size_t j = 0; j < kWidth; ++j) zero_char[j] = '0';
-  Bytes16 largest =
-      {};  // of every byte minus '0', per lane: a byte below '0' wraps above 9
-  Shorts16 wide[4] = {};
-  unsigned batches = 0;
-  auto drain = [&] {
-    for (std::size_t k = 0; k < 4; ++k) {
-      for (std::size_t j = 0; j < kWidth; ++j)
-        sums[(k * kWidth + j) % kPeriod] += wide[k][j];
-      wide[k] = Shorts16{};
-    }
-    batches = 0;
-  };
-  std::size_t i = 0;
-  while (len - i >= kStep) {
-    const std::size_t end = i + std::min((len - i) / kStep, kMaxSteps) * kStep;
-    Bytes16 acc[4] = {};
-    for (; i < end; i += kStep) {
-#pragma GCC unroll 4
-      for (std::size_t k = 0; k < 4; ++k) {
-        Bytes16 v;
-        std::memcpy(&v, p + i + k * kWidth, kWidth);
-        v -= zero_char;
-        largest = v > largest ? v : largest;
-        acc[k] += v;
-      }
-    }
-    // Widened once a batch, so the 64-bit sums are touched once at the end.
-    for (std::size_t k = 0; k < 4; ++k)
-      wide[k] += __builtin_convertvector(acc[k], Shorts16);
-    if (++batches == kMaxBatches) drain();
-  }
-  drain();
-  for (std::size_t j = 0; j < kWidth; ++j) {
-    if (largest[j] > 9) return false;
-  }
-  for (; i < len; ++i) {  // the last < 64 bytes
-    const unsigned d = p[i] - unsigned{'0'};
-    if (d > 9) return false;
-    sums[i % kPeriod] += d;
-  }
-  return true;
-}
-
-// The fingerprint of a decimal string of `len` digits from its position sums.
-Fingerprint weigh(const PositionSums& sums, std::size_t len) {
-  if (len == 0) return {};
-  // The digit at position i has place value 10^(len-1-i): its class is
-  // (len - 1 - i) mod 32. Modulo 10^16 - 1, 10^c = 10^(c mod 16); modulo
-  // 10^16 + 1, 10^c = 10^c below 16 and -10^(c-16) from 16 on.
-  const std::size_t last = (len - 1) % kPeriod;
-  u128 below = 0, above = 0;
-  std::uint64_t power = 1;  // 10^(c mod 16)
-  for (std::size_t c = 0; c < kPeriod; ++c, power = c % 16 == 0 ? 1 : power * 10) {
-    const std::uint64_t s = sums[(last + kPeriod - c) % kPeriod];
-    below += static_cast<u128>(s % kFingerprintBelow) * power;
-    const u128 term = static_cast<u128>(s % kFingerprintAbove) * power;
-    above +=
-        c < 16 ? term
-               : static_cast<u128>(kFingerprintAbove) * power - term % kFingerprintAbove;
-  }
-  return {static_cast<std::uint64_t>(below % kFingerprintBelow),
-          static_cast<std::uint64_t>(above % kFingerprintAbove)};
+VerifiedValues& verified_values() {
+  static VerifiedValues values(kRememberFrom, kRememberBudget);
+  return values;
 }
 
 }  // namespace
@@ -180,20 +101,12 @@ std::size_t fib_decimal_digits(std::uint64_t n) {
   return static_cast<std::size_t>(whole) + 1;
 }
 
-Fingerprint fib_fingerprint(std::uint64_t n) {
-  return {fib_mod(n, kFingerprintBelow), fib_mod(n, kFingerprintAbove)};
+Residues fib_residues(std::uint64_t n, const CheckModuli& moduli) {
+  return {fib_mod(n, moduli.primes[0].p), fib_mod(n, moduli.primes[1].p)};
 }
 
-bool decimal_fingerprint(std::string_view digits, Fingerprint& out) {
-  PositionSums sums{};
-  if (!sum_digits(reinterpret_cast<const unsigned char*>(digits.data()), digits.size(),
-                  sums))
-    return false;
-  out = weigh(sums, digits.size());
-  return true;
-}
-
-FibCheck check_fib_value(std::uint64_t n, std::string_view value) {
+FibCheck check_fib_value(std::uint64_t n, std::string_view value,
+                         const CheckModuli& moduli) {
   if (value.size() != fib_decimal_digits(n)) return FibCheck::WrongLength;
   if (value.size() > 1 && value[0] == '0') return FibCheck::LeadingZero;
   if (n <= kSmallMax) {
@@ -208,9 +121,20 @@ FibCheck check_fib_value(std::uint64_t n, std::string_view value) {
     }
     return v == kSmall[n] ? FibCheck::Ok : FibCheck::WrongValue;
   }
-  Fingerprint fingerprint;
-  if (!decimal_fingerprint(value, fingerprint)) return FibCheck::NotDigits;
-  return fingerprint == fib_fingerprint(n) ? FibCheck::Ok : FibCheck::WrongValue;
+  Residues residues;
+  if (!decimal_residues(value, moduli, residues)) return FibCheck::NotDigits;
+  return residues == fib_residues(n, moduli) ? FibCheck::Ok : FibCheck::WrongValue;
 }
+
+FibCheck check_fib_value(std::uint64_t n, std::string_view value) {
+  VerifiedValues& verified = verified_values();
+  const bool keep = verified.worth_keeping(value);
+  if (keep && verified.contains(n, value)) return FibCheck::Ok;
+  const FibCheck verdict = check_fib_value(n, value, process_check_moduli());
+  if (keep && verdict == FibCheck::Ok) verified.remember(n, value);
+  return verdict;
+}
+
+void prepare_fib_check() { (void)process_check_moduli(); }
 
 }  // namespace fibd

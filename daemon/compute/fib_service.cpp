@@ -10,6 +10,7 @@
 #include "compute/cache_key.h"
 #include "compute/cached_value.h"
 #include "compute/fib.h"
+#include "compute/fib_check.h"
 #include "metrics/metrics.h"
 
 namespace fibd {
@@ -26,6 +27,7 @@ struct FibService::Job {
 
 FibService::FibService(unsigned workers, Metrics& metrics)
     : metrics_(metrics), writer_(metrics) {
+  prepare_fib_check();  // the secret moduli are drawn now, not on a request
   workers = std::max(1u, workers);
   workers_.reserve(workers);
   for (unsigned i = 0; i < workers; ++i) {

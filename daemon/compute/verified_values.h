@@ -1,0 +1,43 @@
+// Large values that passed the check of cached values lately, so that the
+// same bytes coming back from the cache again are recognised by a memcmp
+// instead of being weighed digit by digit once more. Only values that
+// passed the full check are kept: equal bytes are F(n) just as surely.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace fibd {
+
+class VerifiedValues {
+ public:
+  // Keeps values of at least `min_size` bytes, `budget` bytes in all, the
+  // oldest forgotten first.
+  VerifiedValues(std::size_t min_size, std::size_t budget);
+
+  bool worth_keeping(std::string_view value) const {
+    return value.size() >= min_size_ && value.size() <= budget_;
+  }
+  // Whether `value` is, byte for byte, the verified value of n.
+  bool contains(std::uint64_t n, std::string_view value) const;
+  // `value` passed the full check as F(n).
+  void remember(std::uint64_t n, std::string_view value);
+
+  std::size_t bytes() const;
+
+ private:
+  const std::size_t min_size_;
+  const std::size_t budget_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<const std::string>> by_n_;
+  std::deque<std::uint64_t> oldest_first_;
+  std::size_t bytes_ = 0;
+};
+
+}  // namespace fibd
