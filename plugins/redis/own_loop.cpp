@@ -109,8 +109,9 @@ void OwnLoop::start_locked() {
     SigpipeBlocked no_sigpipe;
     // Named for top, perf and the journal's thread names (15 bytes at most).
     pthread_setname_np(pthread_self(), "fibd-redis-io");
-    drain();
-    event_base_dispatch(base_);
+    // The queued work runs at the wake-up every post() sends; stop()'s last
+    // work ends the loop, whenever the thread gets to it.
+    while (!finished_) event_base_loop(base_, EVLOOP_ONCE);
   });
 }
 
@@ -171,7 +172,7 @@ void OwnLoop::stop(const Work& last) {
     if (started)
       queue_.push_back([this, &last] {
         last();
-        event_base_loopbreak(base_);
+        finished_ = true;
       });
   }
   if (!started) {

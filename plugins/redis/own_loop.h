@@ -68,6 +68,7 @@ class OwnLoop final : public Watches {
   std::vector<Work> queue_;  // under mu_
   bool started_ = false;     // under mu_
   bool stopping_ = false;    // under mu_
+  bool finished_ = false;    // the loop's thread: stop()'s last work ran
   std::jthread thread_;
 };
 
