@@ -25,14 +25,17 @@ std::string_view Reply::error_text() const {
 }
 
 void SyncResult::finish(const redisReply* reply, const Error& err) {
-  std::lock_guard lock(mu_);
-  if (done_) return;
-  if (reply != nullptr)
-    reply_ = Reply::copy(*reply);
-  else
-    error_ = err;
-  done_ = true;
-  cv_.notify_all();
+  {
+    std::lock_guard lock(mu_);
+    if (done_) return;
+    if (reply != nullptr)
+      reply_ = Reply::copy(*reply);
+    else
+      error_ = err;
+    done_ = true;
+    cv_.notify_all();
+  }
+  if (then_) then_(*this);
 }
 
 bool SyncResult::wait_until(Clock::time_point deadline) {
@@ -45,31 +48,45 @@ bool SyncResult::done() const {
   return done_;
 }
 
-std::vector<std::unique_ptr<Command>> handshake_commands(const Options& opts) {
+std::vector<std::unique_ptr<Command>> handshake_commands(const Endpoint& to) {
   std::vector<std::unique_ptr<Command>> out;
   auto add = [&](Command::Kind kind, std::span<const std::string_view> args) {
     out.push_back(std::make_unique<Command>(kind, format_command(args), nullptr));
   };
-  if (!opts.password.empty()) {
+  if (!to.password.empty()) {
     std::vector<std::string_view> auth{"AUTH"};
-    if (!opts.username.empty()) auth.push_back(opts.username);
-    auth.push_back(opts.password);
+    if (!to.username.empty()) auth.push_back(to.username);
+    auth.push_back(to.password);
     add(Command::Kind::Auth, auth);
   }
-  if (opts.db != 0) {
-    std::string db = std::to_string(opts.db);
+  if (to.db != 0) {
+    std::string db = std::to_string(to.db);
     std::string_view select[] = {"SELECT", db};
     add(Command::Kind::Select, select);
+  }
+  if (to.master_only) {
+    std::string_view role[] = {"ROLE"};
+    add(Command::Kind::Role, role);
   }
   return out;
 }
 
-Error handshake_refusal(const Options& opts, const std::string& where, const Command& cmd,
-                        const redisReply* reply) {
+Error handshake_refusal(const Endpoint& to, const Command& cmd, const redisReply* reply) {
+  const std::string where = to.address.to_string();
+  if (cmd.kind == Command::Kind::Role) {
+    // ROLE: an array whose first element is "master", "slave" or "sentinel".
+    if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
+        reply->element[0]->type == REDIS_REPLY_STRING &&
+        std::string_view(reply->element[0]->str, reply->element[0]->len) == "master")
+      return {};
+    if (reply == nullptr) return {};  // the connection is going anyway
+    return {ErrorKind::NotMaster,
+            "Redis at " + where + " is not a master (ROLE): nothing is written to it"};
+  }
   auto text = reply_error_text(reply);
   if (reply == nullptr || text.empty()) return {};
-  return cmd.kind == Command::Kind::Auth ? auth_refused(opts, where, text)
-                                         : select_refused(opts, where, text);
+  return cmd.kind == Command::Kind::Auth ? auth_refused(to.username, where, text)
+                                         : select_refused(to.db, where, text);
 }
 
 std::string_view reply_error_text(const redisReply* r) {
@@ -113,17 +130,16 @@ std::string format_command(std::span<const std::string_view> args) {
   return out;
 }
 
-Error auth_refused(const Options& opts, const std::string& where,
+Error auth_refused(const std::string& username, const std::string& where,
                    std::string_view reply) {
-  std::string who = opts.username.empty() ? std::string("with the configured password")
-                                          : "as user '" + opts.username + "'";
+  std::string who = username.empty() ? std::string("with the configured password")
+                                     : "as user '" + username + "'";
   return {ErrorKind::Auth, "Redis at " + where + " refused authentication " + who + ": " +
                                std::string(reply)};
 }
 
-Error select_refused(const Options& opts, const std::string& where,
-                     std::string_view reply) {
-  const std::string db = std::to_string(opts.db);
+Error select_refused(int db_number, const std::string& where, std::string_view reply) {
+  const std::string db = std::to_string(db_number);
   if (reply.substr(0, 6) == "NOAUTH")
     return {ErrorKind::Auth, "Redis at " + where +
                                  " requires authentication (set option 'password'): " +

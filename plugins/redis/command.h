@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -25,14 +26,15 @@ using Clock = std::chrono::steady_clock;
 
 enum class ErrorKind {
   None,
-  Connect,   // connect() failed (refused, unreachable, no such socket, ...)
-  Io,        // the connection broke (reset, closed by Redis, ...)
-  Timeout,   // Redis left a command unanswered for command_timeout
-  Protocol,  // Redis sent something no command asked for
-  Auth,      // AUTH refused, or Redis wants a password we do not have
-  Select,    // SELECT db refused
-  Reply,     // Redis answered with an error reply
-  Closed,    // the plugin instance is being destroyed
+  Connect,    // connect() failed (refused, unreachable, no such socket, ...)
+  Io,         // the connection broke (reset, closed by Redis, ...)
+  Timeout,    // Redis left a command unanswered for command_timeout
+  Protocol,   // Redis sent something no command asked for
+  Auth,       // AUTH refused, or Redis wants a password we do not have
+  Select,     // SELECT db refused
+  Reply,      // Redis answered with an error reply
+  NotMaster,  // the node is a replica, or no master is known
+  Closed,     // the plugin instance is being destroyed
 };
 
 struct Error {
@@ -55,6 +57,10 @@ struct Reply {
 // A synchronous command's outcome, waited for by the caller.
 class SyncResult {
  public:
+  SyncResult() = default;
+  // `then` runs once finished, on the thread that finishes it.
+  explicit SyncResult(std::function<void(const SyncResult&)> then)
+      : then_(std::move(then)) {}
   void finish(const redisReply* reply, const Error& err);
   // True once finished (then reply() or error() is the outcome).
   bool wait_until(Clock::time_point deadline);
@@ -68,10 +74,19 @@ class SyncResult {
   bool done_ = false;
   Reply reply_;
   Error error_;
+  std::function<void(const SyncResult&)> then_;
+};
+
+// One node to connect to, and how to greet it.
+struct Endpoint {
+  Address address;
+  std::string username, password;  // AUTH when the password is set
+  int db = 0;                      // SELECT when not 0
+  bool master_only = false;        // ROLE first; nothing else goes to a replica
 };
 
 struct Command {
-  enum class Kind { Get, Set, Auth, Select, Sync };
+  enum class Kind { Get, Set, Auth, Select, Role, Sync };
 
   Command(Kind k, std::string resp, std::shared_ptr<AsyncCall> c)
       : kind(k), bytes(std::move(resp)), call(std::move(c)) {}
@@ -97,13 +112,12 @@ class LinkHandler {
   virtual void on_connection_error(const Error& why) = 0;
 };
 
-// AUTH and SELECT as the options ask for them, in that order: the first
+// AUTH, SELECT and ROLE as `to` asks for them, in that order: the first
 // commands on every fresh connection.
-std::vector<std::unique_ptr<Command>> handshake_commands(const Options& opts);
-// Why the connection to `where` must go after Redis' reply to one of
-// those; Error None when the reply is no refusal.
-Error handshake_refusal(const Options& opts, const std::string& where, const Command& cmd,
-                        const redisReply* reply);
+std::vector<std::unique_ptr<Command>> handshake_commands(const Endpoint& to);
+// Why the connection to `to` must go after its reply to one of those;
+// Error None when the reply is no refusal.
+Error handshake_refusal(const Endpoint& to, const Command& cmd, const redisReply* reply);
 
 // The text of an error reply, or "" when `r` is not one.
 std::string_view reply_error_text(const redisReply* r);
@@ -117,8 +131,8 @@ std::string format_command(std::span<const std::string_view> args);
 
 // Redis at `where` refused AUTH (`reply` is its error text), or SELECT of
 // option 'db'.
-Error auth_refused(const Options& opts, const std::string& where, std::string_view reply);
-Error select_refused(const Options& opts, const std::string& where,
-                     std::string_view reply);
+Error auth_refused(const std::string& username, const std::string& where,
+                   std::string_view reply);
+Error select_refused(int db, const std::string& where, std::string_view reply);
 
 }  // namespace fibd_redis

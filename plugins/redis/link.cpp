@@ -15,11 +15,12 @@ uint64_t to_ns(std::chrono::microseconds d) {
 
 }  // namespace
 
-Link::Link(const LinkContext& ctx, Address address, const Watches& watches,
-           fibd_cache_loop* loop)
+Link::Link(const LinkContext& ctx, Endpoint to, const Watches& watches,
+           fibd_cache_loop* loop, uint64_t generation)
     : ctx_(ctx),
-      address_(std::move(address)),
-      where_(address_.to_string()),
+      endpoint_(std::move(to)),
+      where_(endpoint_.address.to_string()),
+      generation_(generation),
       watches_(watches),
       loop_(loop) {}
 
@@ -30,6 +31,7 @@ Link::~Link() {
   // context (watch_free waits for a callback in progress).
   closing_.store(true, std::memory_order_release);
   { std::lock_guard running(callback_mu_); }
+  push_ = nullptr;
   if (socket_ != nullptr) drop_watch(*socket_);
   reset({ErrorKind::Closed, "the redis plugin instance is being destroyed"});
 }
@@ -40,7 +42,9 @@ Link* Link::link_of(const redisAsyncContext* ac) {
 
 bool Link::connect(Error& err) {
   down_reason_ = {};
-  redisAsyncContext* ac = hiredis_async_connect(address_);
+  ready_ = !endpoint_.master_only;
+  subscribed_ = false;
+  redisAsyncContext* ac = hiredis_async_connect(endpoint_.address);
   std::string why;
   if (ac == nullptr)
     why = "cannot allocate a Redis context";
@@ -61,9 +65,9 @@ bool Link::connect(Error& err) {
   // event: attach() comes first.
   redisAsyncSetConnectCallback(ac, &Link::on_connect);
   redisAsyncSetDisconnectCallback(ac, &Link::on_disconnect);
-  if (!address_.is_unix) redisEnableKeepAlive(&ac->c);
+  if (!endpoint_.address.is_unix) redisEnableKeepAlive(&ac->c);
   if (socket_ != nullptr) apply(*socket_);  // connect_timeout
-  for (auto& cmd : handshake_commands(ctx_.opts)) {
+  for (auto& cmd : handshake_commands(endpoint_)) {
     Error ignored;  // a context that cannot take it is going down already
     write(cmd, ignored);
   }
@@ -99,6 +103,11 @@ bool Link::send(std::unique_ptr<Command>& cmd, Error& err) {
 }
 
 bool Link::write(std::unique_ptr<Command>& cmd, Error& err) {
+  if (!ready_ && ac_ != nullptr && cmd->kind != Command::Kind::Auth &&
+      cmd->kind != Command::Kind::Select && cmd->kind != Command::Kind::Role) {
+    held_.push_back(std::move(cmd));  // not before ROLE says "master"
+    return true;
+  }
   if (ac_ == nullptr) {
     err = down_reason_.kind != ErrorKind::None
               ? down_reason_
@@ -140,6 +149,46 @@ void Link::reset(Error why) {
   // Every command still on it gets its callback with a NULL reply (now, or
   // right after the hiredis callback we may be in), and `down_reason_`.
   redisAsyncFree(ac);
+  fail_held(down_reason_);
+}
+
+void Link::fail_held(const Error& why) {
+  auto held = std::move(held_);
+  held_.clear();
+  for (auto& cmd : held) deliver(*cmd, nullptr, why);
+}
+
+void Link::retarget(const Endpoint& to, uint64_t generation) {
+  generation_ = generation;
+  const std::string next = to.address.to_string();
+  if (next == where_) return;
+  reset({ErrorKind::NotMaster, "the master moved from " + where_ + " to " + next});
+  endpoint_ = to;
+  where_ = next;
+}
+
+bool Link::subscribe(std::string_view channel, Push push, Error& err) {
+  if (ac_ == nullptr && !connect(err)) return false;
+  push_ = std::move(push);
+  std::string_view args[] = {"SUBSCRIBE", channel};
+  const std::string bytes = format_command(args);
+  if (redisAsyncFormattedCommand(ac_, &Link::on_push, this, bytes.data(), bytes.size()) !=
+      REDIS_OK) {
+    err = {ErrorKind::Io, "cannot subscribe at " + where_};
+    return false;
+  }
+  in_flight_.fetch_add(1, std::memory_order_relaxed);  // until it is confirmed
+  waiting_since_ns_ = ctx_.clock.now_ns();
+  return true;
+}
+
+void Link::on_push(redisAsyncContext* ac, void* reply, void*) {
+  Link* self = link_of(ac);
+  if (!self->subscribed_) {
+    self->subscribed_ = true;
+    self->in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (self->push_) self->push_(static_cast<const redisReply*>(reply));
 }
 
 void Link::set_connected(bool up) {
@@ -163,9 +212,20 @@ Error Link::lost(const redisAsyncContext* ac) const {
 void Link::deliver(Command& cmd, const redisReply* reply, const Error& err) {
   switch (cmd.kind) {
     case Command::Kind::Auth:
-    case Command::Kind::Select: {
-      Error why = handshake_refusal(ctx_.opts, where_, cmd, reply);
-      if (why.kind != ErrorKind::None) reset(std::move(why));
+    case Command::Kind::Select:
+    case Command::Kind::Role: {
+      Error why = handshake_refusal(endpoint_, cmd, reply);
+      if (why.kind != ErrorKind::None) {
+        reset(std::move(why));
+      } else if (cmd.kind == Command::Kind::Role && reply != nullptr && !ready_) {
+        ready_ = true;
+        auto held = std::move(held_);
+        held_.clear();
+        for (auto& c : held) {
+          Error e;
+          if (!write(c, e)) deliver(*c, nullptr, e);
+        }
+      }
       return;
     }
     case Command::Kind::Sync:
@@ -211,6 +271,7 @@ void Link::on_connect(const redisAsyncContext* ac, int status) {
                         "cannot connect to Redis at " + self->where_ + ": " +
                             (ac->errstr != nullptr ? ac->errstr : "")};
   self->ac_ = nullptr;
+  self->fail_held(self->down_reason_);
 }
 
 void Link::on_disconnect(const redisAsyncContext* ac, int) {
@@ -220,6 +281,7 @@ void Link::on_disconnect(const redisAsyncContext* ac, int) {
   self->set_connected(false);
   self->connecting_ = false;
   self->ctx_.counters.discarded.fetch_add(1, std::memory_order_relaxed);
+  self->fail_held(self->lost(ac));
 }
 
 void Link::apply(Socket& s) {

@@ -17,12 +17,15 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "command.h"
 #include "reply_guard.h"
+#include "target.h"
 #include "watches.h"
 
 struct redisAsyncContext;
@@ -49,8 +52,11 @@ struct LinkContext {
 
 class Link final : public UnsolicitedReplyListener {
  public:
-  Link(const LinkContext& ctx, Address address, const Watches& watches,
-       fibd_cache_loop* loop);
+  using Push = std::function<void(const redisReply*)>;
+
+  // `generation`: of the master's address `to` names (sentinel mode).
+  Link(const LinkContext& ctx, Endpoint to, const Watches& watches, fibd_cache_loop* loop,
+       uint64_t generation = 0);
   // Silences the watch, then closes the connection: commands still on it
   // fail (ErrorKind::Closed) on the calling thread.
   ~Link();
@@ -62,8 +68,23 @@ class Link final : public UnsolicitedReplyListener {
   bool send(std::unique_ptr<Command>& cmd, Error& err);
   // Closes the connection; every command on it fails with `why`.
   void reset(Error why);
+  // From now on the link connects to `to` (closing the connection to
+  // another node first).
+  void retarget(const Endpoint& to, uint64_t generation);
+  // retarget() when `target` changed since.
+  void follow(const Target& target) {
+    if (target.generation() == generation_) return;
+    uint64_t generation = 0;
+    const Endpoint to = target.endpoint(generation);
+    retarget(to, generation);
+  }
+  // SUBSCRIBE `channel` (opening the connection first); `push` gets every
+  // message, and nullptr once the connection is gone. false + err when it
+  // cannot start.
+  bool subscribe(std::string_view channel, Push push, Error& err);
 
-  const Address& address() const { return address_; }
+  const Endpoint& endpoint() const { return endpoint_; }
+  uint64_t generation() const { return generation_; }
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
   uint64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
 
@@ -86,6 +107,8 @@ class Link final : public UnsolicitedReplyListener {
   bool connect(Error& err);
   bool attach(redisAsyncContext* ac, std::string& why);
   bool write(std::unique_ptr<Command>& cmd, Error& err);
+  // Fails the commands held until ROLE said "master".
+  void fail_held(const Error& why);
   void deliver(Command& cmd, const redisReply* reply, const Error& err);
   Error lost(const redisAsyncContext* ac) const;
   void connect_failed(Error why);
@@ -100,6 +123,7 @@ class Link final : public UnsolicitedReplyListener {
 
   static Link* link_of(const redisAsyncContext* ac);
   static void on_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_push(redisAsyncContext* ac, void* reply, void* privdata);
   static void on_connect(const redisAsyncContext* ac, int status);
   static void on_disconnect(const redisAsyncContext* ac, int status);
   static void on_watch(void* socket, uint32_t events);
@@ -111,8 +135,13 @@ class Link final : public UnsolicitedReplyListener {
   static void cleanup(void* socket);
 
   const LinkContext ctx_;
-  const Address address_;
-  const std::string where_;  // address_ as text, for messages
+  Endpoint endpoint_;
+  std::string where_;  // endpoint_'s address as text, for messages
+  uint64_t generation_;
+  bool ready_ = true;                           // ROLE said "master", or is not asked
+  std::vector<std::unique_ptr<Command>> held_;  // written once ready_
+  Push push_;
+  bool subscribed_ = false;  // SUBSCRIBE confirmed
   const Watches& watches_;
   fibd_cache_loop* const loop_;
   redisAsyncContext* ac_ = nullptr;  // null: no connection (or one going away)

@@ -17,13 +17,14 @@ namespace fibd_redis {
 
 class LoopLinks {
  public:
-  LoopLinks(const LinkContext& ctx, const fibd_cache_host* host);
+  LoopLinks(const LinkContext& ctx, const Target& target, const fibd_cache_host* host);
   ~LoopLinks() { clear(); }
   LoopLinks(const LoopLinks&) = delete;
   LoopLinks& operator=(const LoopLinks&) = delete;
 
-  // The link for a call made on `call.loop` (its thread), or nullptr when the
-  // call carries no loop or the host offers no watches.
+  // The link for a call made on `call.loop` (its thread), following the
+  // target, or nullptr when the call carries no loop or the host offers no
+  // watches.
   Link* link_for(const fibd_cache_call& call);
   // Any thread, once no call is made any more: closes every link; the
   // commands still on them fail (ErrorKind::Closed) on this thread.
@@ -33,6 +34,7 @@ class LoopLinks {
 
  private:
   const LinkContext ctx_;
+  const Target& target_;
   const HostWatches watches_;
   mutable std::mutex mu_;
   std::vector<std::pair<fibd_cache_loop*, std::unique_ptr<Link>>> links_;

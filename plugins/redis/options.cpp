@@ -10,9 +10,10 @@
 namespace fibd_redis {
 namespace {
 
-constexpr std::array<std::string_view, 8> kKnownOptions = {
-    "address",    "username",        "password",        "db",
-    "key_prefix", "connect_timeout", "command_timeout", "pool_size"};
+constexpr std::array<std::string_view, 12> kKnownOptions = {
+    "address",    "username",        "password",          "db",
+    "key_prefix", "connect_timeout", "command_timeout",   "pool_size",
+    "sentinels",  "master_name",     "sentinel_username", "sentinel_password"};
 
 constexpr auto kMinTimeout = std::chrono::milliseconds(1);
 constexpr auto kMaxTimeout = std::chrono::hours(1);
@@ -44,6 +45,54 @@ struct Source {
   std::string name;
   std::string value;
 };
+
+bool parse_sentinel_options(const std::optional<Source>& sentinels,
+                            const std::optional<Source>& master_name,
+                            const std::optional<Source>& username,
+                            const std::optional<Source>& password, Options& o,
+                            std::string& error) {
+  if (!sentinels) {
+    for (const auto* other : {&master_name, &username, &password})
+      if (*other) {
+        error = (*other)->name + " needs option 'sentinels'";
+        return false;
+      }
+    return true;
+  }
+  std::string_view list = sentinels->value;
+  while (true) {
+    const size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    fibd::grammar::HostPort hp;
+    std::string why;
+    if (item.empty()) why = "an empty entry";
+    if (why.empty() && fibd::grammar::parse_host_port(item, &hp, &why))
+      o.sentinels.push_back(Address{false, std::move(hp.host), hp.port, {}});
+    else {
+      error = sentinels->name + ": invalid sentinel \"" + std::string(item) +
+              "\": " + why + " (a comma-separated list of host:port or [v6]:port)";
+      return false;
+    }
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  if (!master_name || master_name->value.empty()) {
+    error =
+        "option 'sentinels' needs option 'master_name' (the name the sentinels "
+        "monitor the master by)";
+    return false;
+  }
+  o.master_name = master_name->value;
+  if (username) o.sentinel_username = username->value;
+  if (password) o.sentinel_password = password->value;
+  if (!o.sentinel_username.empty() && o.sentinel_password.empty()) {
+    error = "option 'sentinel_username' needs option 'sentinel_password'";
+    return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -89,7 +138,8 @@ std::optional<Options> parse_options(const fibd_cache_config* config, EnvLookup 
                                      std::string& error) {
   Options o;
   std::optional<Source> address, username, password, db, key_prefix, connect_timeout,
-      command_timeout, pool_size;
+      command_timeout, pool_size, sentinels, master_name, sentinel_username,
+      sentinel_password;
 
   size_t count = 0;
   const fibd_cache_option* opts = nullptr;
@@ -125,6 +175,14 @@ std::optional<Options> parse_options(const fibd_cache_config* config, EnvLookup 
       slot = &command_timeout;
     else if (key == "pool_size")
       slot = &pool_size;
+    else if (key == "sentinels")
+      slot = &sentinels;
+    else if (key == "master_name")
+      slot = &master_name;
+    else if (key == "sentinel_username")
+      slot = &sentinel_username;
+    else if (key == "sentinel_password")
+      slot = &sentinel_password;
     if (slot == nullptr) {
       error = "unknown option '" + std::string(key) +
               "' (known options: " + known_list() + ")";
@@ -137,13 +195,19 @@ std::optional<Options> parse_options(const fibd_cache_config* config, EnvLookup 
     *slot = std::move(src);
   }
 
+  if (address && sentinels) {
+    error =
+        "options 'address' and 'sentinels' are mutually exclusive: give one (a single "
+        "node, or the sentinels that name its master)";
+    return std::nullopt;
+  }
   // The seed's environment variables, used only where the option is absent.
   if (env != nullptr) {
     auto fallback = [&](std::optional<Source>& slot, const char* var) {
       if (slot) return;
       if (auto v = env(var); v && !v->empty()) slot = Source{std::string(var), *v};
     };
-    fallback(address, "REDIS_ADDR");
+    if (!sentinels) fallback(address, "REDIS_ADDR");
     fallback(password, "REDIS_PASSWORD");
     fallback(db, "REDIS_DB");
   }
@@ -174,6 +238,9 @@ std::optional<Options> parse_options(const fibd_cache_config* config, EnvLookup 
     o.db = static_cast<int>(*v);
   }
   if (key_prefix) o.key_prefix = key_prefix->value;
+  if (!parse_sentinel_options(sentinels, master_name, sentinel_username,
+                              sentinel_password, o, error))
+    return std::nullopt;
 
   auto duration = [&](const std::optional<Source>& src, std::chrono::microseconds& out) {
     if (!src) return true;

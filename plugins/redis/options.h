@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fibd_redis {
 
@@ -33,6 +34,11 @@ struct Options {
   std::chrono::microseconds connect_timeout{500'000};
   std::chrono::microseconds command_timeout{250'000};
   int pool_size = 8;  // accepted for older configurations; unused
+  // Sentinel mode (`sentinels` not empty): the master named `master_name`
+  // is found through them, and `address` is not used.
+  std::vector<Address> sentinels;
+  std::string master_name;
+  std::string sentinel_username, sentinel_password;
 };
 
 // Looks an environment variable up; a seam so tests need not touch environ.

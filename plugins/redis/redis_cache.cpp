@@ -27,13 +27,22 @@ int64_t now_ns() {
 }  // namespace
 
 RedisCache::RedisCache(const fibd_cache_host* host, Options opts)
-    : opts_(std::move(opts)), log_(host), clock_(host), loops_(ctx_, host) {}
+    : opts_(std::move(opts)),
+      log_(host),
+      clock_(host),
+      target_(Endpoint{opts_.address, opts_.username, opts_.password, opts_.db,
+                       !opts_.sentinels.empty()},
+              opts_.sentinels.empty()),
+      loops_(ctx_, target_, host) {}
 
 RedisCache::~RedisCache() {
   loops_.clear();
   // What is queued for the own loop runs first, then its link closes: every
   // command on it fails, on the loop's thread.
-  own_.stop([this] { own_link_.reset(); });
+  own_.stop([this] {
+    own_link_.reset();
+    sentinel_.reset();
+  });
   // A call that never reached a link (none should) still gets its one
   // completion.
   calls_.fail_all("the redis plugin instance is being destroyed");
@@ -45,30 +54,62 @@ std::unique_ptr<RedisCache> RedisCache::create(const fibd_cache_host* host,
   auto opts = parse_options(config, env, error);
   if (!opts) return nullptr;
   std::unique_ptr<RedisCache> self(new RedisCache(host, std::move(*opts)));
-  if (!self->check(error)) return nullptr;
+  if (!self->opts_.sentinels.empty()) {
+    if (!self->find_master(error)) return nullptr;
+    // Its thread from now on: the sentinels' messages, and rounds again.
+    self->own_.post([] {});
+  }
+  if (self->target_.known() && !self->check(error)) return nullptr;
   const Options& o = self->opts_;
   self->log_.log(FIBD_LOG_INFO,
-                 "using Redis at " + o.address.to_string() + ", db " +
-                     std::to_string(o.db) + ", key_prefix '" + o.key_prefix +
-                     "', connect_timeout " + format_duration(o.connect_timeout) +
-                     ", command_timeout " + format_duration(o.command_timeout) +
+                 "using " + self->where() + ", db " + std::to_string(o.db) +
+                     ", key_prefix '" + o.key_prefix + "', connect_timeout " +
+                     format_duration(o.connect_timeout) + ", command_timeout " +
+                     format_duration(o.command_timeout) +
                      (o.password.empty()   ? ""
                       : o.username.empty() ? ", AUTH with password"
                                            : ", AUTH as user '" + o.username + "'"));
   return self;
 }
 
+std::string RedisCache::where() const {
+  uint64_t generation = 0;
+  const Endpoint to = target_.endpoint(generation);
+  if (opts_.sentinels.empty()) return "Redis at " + to.address.to_string();
+  return "the master '" + opts_.master_name + "'" +
+         (target_.known() ? " at " + to.address.to_string() : std::string());
+}
+
+bool RedisCache::find_master(std::string& error) {
+  sentinel_ = std::make_unique<SentinelWatch>(ctx_, own_, target_, log_);
+  auto done = std::make_shared<SyncResult>();
+  const auto each = opts_.connect_timeout + opts_.command_timeout;
+  own_.run([this, done] { sentinel_->refresh(done); }, *done,
+           Clock::now() + 2 * each * static_cast<int>(opts_.sentinels.size() + 1));
+  if (target_.known()) return true;
+  const Error& why = sentinel_->last_error();
+  if (why.kind == ErrorKind::Auth) {
+    error = why.message + " (options 'sentinel_username', 'sentinel_password')";
+    return false;
+  }
+  log_.log(FIBD_LOG_WARN, "no master '" + opts_.master_name + "' found now (" +
+                              why.message +
+                              "); starting anyway: requests skip the cache until a "
+                              "sentinel names one that answers");
+  return true;
+}
+
 bool RedisCache::check(std::string& error) {
   // One PING now tells bad credentials (fatal) from an absent Redis (not
   // fatal: the breaker starts open and probes until it answers). Its
   // connection stays, for the next command without a loop.
-  const std::string addr = opts_.address.to_string();
+  const std::string addr = where();
   std::string_view ping[] = {"PING"};
   Error why;
   auto r = execute(ping, Clock::now() + opts_.connect_timeout + opts_.command_timeout,
                    why, /*checked=*/false);
   if (r && r->error_text().starts_with("NOAUTH")) {
-    error = "Redis at " + addr +
+    error = addr +
             " requires authentication: set option 'password' (and 'username' for an "
             "ACL user): " +
             std::string(r->error_text());
@@ -88,7 +129,7 @@ bool RedisCache::check(std::string& error) {
   breaker_.trip();
   outage_started_ns_.store(now_ns());
   log_.log(FIBD_LOG_WARN,
-           "Redis at " + addr + " is not reachable now (" + why.message +
+           addr + " is not reachable now (" + why.message +
                "); starting anyway: requests skip the cache until Redis answers");
   return true;
 }
@@ -109,8 +150,7 @@ void RedisCache::record_success() {
       after = " after " +
               format_duration(std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::nanoseconds(now_ns() - started)));
-    log_.log(FIBD_LOG_INFO, "Redis at " + opts_.address.to_string() + " answers again" +
-                                after + "; cache resumed");
+    log_.log(FIBD_LOG_INFO, where() + " answers again" + after + "; cache resumed");
   }
 }
 
@@ -126,13 +166,12 @@ void RedisCache::record_failure(const Error& e, std::string_view what) {
     int64_t zero = 0;
     outage_started_ns_.compare_exchange_strong(zero, now_ns());
     const auto& p = breaker_.params();
-    log_.log(FIBD_LOG_WARN, "Redis at " + opts_.address.to_string() + " is failing (" +
-                                std::string(what) + ": " + e.message +
-                                "); circuit breaker open: requests skip the cache, "
-                                "one probe after " +
-                                std::to_string(p.initial_backoff.count()) +
-                                "ms, backing off up to " +
-                                std::to_string(p.max_backoff.count()) + "ms");
+    log_.log(FIBD_LOG_WARN,
+             where() + " is failing (" + std::string(what) + ": " + e.message +
+                 "); circuit breaker open: requests skip the cache, "
+                 "one probe after " +
+                 std::to_string(p.initial_backoff.count()) + "ms, backing off up to " +
+                 std::to_string(p.max_backoff.count()) + "ms");
   } else {
     log_.log_limited(FIBD_LOG_WARN, std::string(what) + " failed: " + e.message);
   }
@@ -147,15 +186,19 @@ void RedisCache::record(std::string_view error_reply, std::string_view what) {
 }
 
 std::string RedisCache::breaker_refusal(const CircuitBreaker::Decision& d) const {
-  return "Redis at " + opts_.address.to_string() +
-         " unavailable (circuit breaker open after repeated failures; " +
+  return where() + " unavailable (circuit breaker open after repeated failures; " +
          (d.retry_in.count() > 0
               ? "next attempt in " + std::to_string(d.retry_in.count()) + "ms)"
               : std::string("a probe is in flight)"));
 }
 
 void RedisCache::send_own(std::unique_ptr<Command>& cmd) {
-  if (!own_link_) own_link_ = std::make_unique<Link>(ctx_, opts_.address, own_, nullptr);
+  if (!own_link_) {
+    uint64_t generation = 0;
+    Endpoint to = target_.endpoint(generation);
+    own_link_ = std::make_unique<Link>(ctx_, std::move(to), own_, nullptr, generation);
+  }
+  own_link_->follow(target_);
   Error err;
   if (own_link_->send(cmd, err)) return;
   if (cmd->sync)

@@ -24,6 +24,8 @@
 #include "loop_links.h"
 #include "options.h"
 #include "own_loop.h"
+#include "sentinel.h"
+#include "target.h"
 
 namespace fibd_redis {
 
@@ -63,6 +65,11 @@ class RedisCache final : public LinkHandler {
   // create()'s PING: false + error when Redis refuses us; an unreachable
   // Redis only opens the breaker.
   bool check(std::string& error);
+  // Sentinel mode, in create(): a first round; false + error when the
+  // sentinels refuse our credentials.
+  bool find_master(std::string& error);
+  // Where data commands go, for messages.
+  std::string where() const;
   // Queues one get or set; see get().
   fibd_cache_status start(Command::Kind kind, std::span<const std::string_view> args,
                           const fibd_cache_call* call, std::string& error);
@@ -95,9 +102,11 @@ class RedisCache final : public LinkHandler {
   CallRegistry calls_;
   LinkCounters counters_;
   const LinkContext ctx_{opts_, clock_, *this, counters_};
+  Target target_;
   LoopLinks loops_;
   OwnLoop own_;
   std::unique_ptr<Link> own_link_;             // own loop's thread (or its driver)
+  std::unique_ptr<SentinelWatch> sentinel_;    // likewise; sentinel mode only
   std::atomic<int64_t> outage_started_ns_{0};  // steady clock, 0 = none
 
   std::atomic<uint64_t> gets_{0}, hits_{0}, misses_{0}, sets_{0}, dels_{0}, clears_{0},

@@ -57,6 +57,11 @@ fibd_cache_status RedisCache::start(Command::Kind kind,
         "the call must carry a completion";
     return FIBD_CACHE_ERROR;
   }
+  if (!target_.known()) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    error = "no sentinel has named a master '" + opts_.master_name + "' that answers yet";
+    return FIBD_CACHE_ERROR;
+  }
   auto pending = std::make_shared<AsyncCall>(
       kind == Command::Kind::Get ? AsyncCall::Kind::Get : AsyncCall::Kind::Set, *call);
   if (call->deadline_ns != 0 && call->deadline_ns <= clock_.now_ns()) {
@@ -138,6 +143,12 @@ void RedisCache::on_connection_error(const Error& why) { record_failure(why, "re
 
 void RedisCache::on_result(Command& cmd, const redisReply* r, const Error& err) {
   const char* what = command_name(cmd.call->kind);
+  // In sentinel mode a lost connection, or a node that is no master (any
+  // more), is a reason to ask the sentinels again.
+  const bool moved = err.kind == ErrorKind::Io || err.kind == ErrorKind::Connect ||
+                     err.kind == ErrorKind::NotMaster ||
+                     reply_error_text(r).starts_with("READONLY");
+  if (sentinel_ && moved) sentinel_->refresh_soon();
   if (err.kind != ErrorKind::None) {
     if (err.kind != ErrorKind::Closed) record_failure(err, what);
     finish(cmd, FIBD_CACHE_ERROR, {}, err.message);

@@ -20,7 +20,9 @@ bool unsolicited(const redisReadTask* task) {
   // maxclients says so, then closes): it disconnects with Redis' text.
   if (task->parent != nullptr || task->type == REDIS_REPLY_ERROR) return false;
   auto* ac = static_cast<redisAsyncContext*>(task->privdata);
-  if (ac == nullptr || ac->replies.head != nullptr) return false;
+  // A subscribed context (a sentinel's +switch-master) is sent messages.
+  if (ac == nullptr || ac->replies.head != nullptr || (ac->c.flags & REDIS_SUBSCRIBED))
+    return false;
   if (ac->data != nullptr)
     static_cast<UnsolicitedReplyListener*>(ac->data)->on_unsolicited_reply(ac);
   return true;
