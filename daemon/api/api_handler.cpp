@@ -12,6 +12,7 @@
 #include "compute/cache_key.h"
 #include "compute/cached_value.h"
 #include "compute/fib.h"
+#include "http/request_target.h"
 
 namespace fibd {
 
@@ -50,7 +51,7 @@ struct ApiHandler::Miss {
 ApiHandler::ApiHandler(ApiContext ctx) : ctx_(ctx), view_(ctx.runtime) {}
 
 void ApiHandler::handle(const http::Request& request, http::Responder& responder) {
-  const Route r = route(request.path);
+  const Route r = route(http::decode_unreserved(request.path, path_));
   if (r.endpoint == Endpoint::NotFound) {
     send_error(responder, 404, "no such resource; try /fib/{n}, /healthz or /metrics",
                false, LatencyLabel::Other);

@@ -81,6 +81,7 @@ class ApiHandler final : public http::Handler {
   std::string value_;  // cache lookups on this loop, reused
   std::string error_;
   std::string body_;  // error bodies, reused
+  std::string path_;  // a path with percent-encoded unreserved characters, decoded
 };
 
 }  // namespace fibd

@@ -20,6 +20,12 @@ struct Request {
   std::string_view host;           // the Host field value (may be empty)
   std::uint8_t version_minor = 1;  // HTTP/1.0 -> 0, HTTP/1.1 (and 1.x) -> 1
   bool keep_alive = true;          // the connection may carry another request
+  // A method other than GET or HEAD sent content: it is answered (405, 404)
+  // without being read, and the connection closes after the answer.
+  bool content_unread = false;
+  // GET or HEAD with Transfer-Encoding: chunked: an empty chunked body
+  // follows the head (the parser reads it; any chunk of data is refused).
+  bool chunked = false;
   // The header field lines (from the first field to the empty line, CRLFs
   // included), already checked; find_field() looks names up in it.
   std::string_view fields;

@@ -32,7 +32,6 @@ struct Seen {
   bool chunked_last = false;
   bool unknown_coding = false;
   int chunked_count = 0;
-  bool upgrade = false;
   bool close = false;
   bool keep_alive = false;
 };
@@ -69,13 +68,18 @@ ParseResult apply_field(std::string_view name, std::string_view value, Request& 
       if (syntax::iequals(option, "keep-alive")) seen.keep_alive = true;
       return true;
     });
-  } else if (syntax::iequals(name, "upgrade")) {
-    seen.upgrade = true;
   }
+  // Upgrade (and its Connection option) is ignored: fibd never switches
+  // protocols and answers in HTTP/1.1 (RFC 9110 7.8 lets a server do so).
   return {};
 }
 
-ParseResult check_framing(const Request& out, const Seen& seen) {
+// Smuggling-prone framing is refused whatever the method. Then the method
+// decides before the content does: a method fibd does not serve is answered
+// without its content being read; GET and HEAD may carry none but an empty
+// chunked body.
+ParseResult check_framing(Request& out, const Seen& seen) {
+  bool content = false;
   if (seen.has_transfer_encoding) {
     if (out.version_minor == 0)
       return fail(400, "Transfer-Encoding in an HTTP/1.0 request");
@@ -86,12 +90,16 @@ ParseResult check_framing(const Request& out, const Seen& seen) {
       return fail(400, "Transfer-Encoding must end with chunked, applied once");
     }
     if (seen.unknown_coding) return fail(501, "unsupported transfer coding");
-    return fail(413, "request content is not accepted");
+    content = true;
   }
-  for (char c : seen.content_length) {
-    if (c != '0') return fail(413, "request content is not accepted");
+  for (char c : seen.content_length) content = content || c != '0';
+  if (!content) return {};
+  if (out.method == Method::Other) {
+    out.content_unread = true;
+    return {};
   }
-  if (seen.upgrade) return fail(400, "protocol upgrade is not supported");
+  if (!seen.has_transfer_encoding) return fail(413, "request content is not accepted");
+  out.chunked = true;
   return {};
 }
 
@@ -132,7 +140,9 @@ ParseResult check_fields(Request& out) {
   }
   ParseResult r = check_framing(out, seen);
   if (r.error()) return r;
-  out.keep_alive = out.version_minor == 1 ? !seen.close : seen.keep_alive && !seen.close;
+  out.keep_alive =
+      !out.content_unread &&
+      (out.version_minor == 1 ? !seen.close : seen.keep_alive && !seen.close);
   return {};
 }
 

@@ -45,9 +45,75 @@ ParseResult parse_request_line(std::string_view line, Request& out) {
   return parse_target(out);
 }
 
+// A trailer field line (RFC 9112 7.1.2): read and dropped, but well-formed.
+bool valid_trailer(std::string_view line) {
+  std::size_t colon = 0;
+  while (colon < line.size() && syntax::is_tchar(line[colon])) ++colon;
+  if (colon == 0 || colon == line.size() || line[colon] != ':') return false;
+  for (char c : line.substr(colon + 1)) {
+    if (!syntax::is_field_value_char(c) && !syntax::is_ows(c)) return false;
+  }
+  return true;
+}
+
+// The last-chunk line: 1*"0" [ chunk-ext ] (RFC 9112 7.1, 7.1.1).
+ParseResult check_last_chunk(std::string_view line) {
+  std::size_t zeros = 0;
+  while (zeros < line.size() && line[zeros] == '0') ++zeros;
+  if (zeros < line.size() && syntax::is_hex(line[zeros]))
+    return fail(413, "request content is not accepted");
+  if (zeros == 0) return fail(400, "malformed chunk size");
+  std::string_view ext = syntax::trim_ows(line.substr(zeros));
+  if (ext.empty()) return {};
+  if (ext.front() != ';') return fail(400, "malformed chunk extension");
+  for (char c : ext) {
+    if (!syntax::is_field_value_char(c) && !syntax::is_ows(c))
+      return fail(400, "malformed chunk extension");
+  }
+  return {};
+}
+
 }  // namespace
 
+// After a GET or HEAD head with chunked framing: the last-chunk, any
+// trailer fields, and the final CRLF, all within http.max_header_bytes.
+ParseResult RequestParser::parse_empty_chunked(std::string_view input) const {
+  std::size_t pos = body_start_;
+  bool first = true;
+  while (true) {
+    const std::size_t lf = input.find('\n', pos);
+    if (lf == std::string_view::npos || lf + 1 > max_head_) break;
+    if (lf == pos || input[lf - 1] != '\r')
+      return fail(400, "line ends with a bare LF, not CRLF");
+    const std::string_view line = input.substr(pos, lf - 1 - pos);
+    if (first) {
+      ParseResult r = check_last_chunk(line);
+      if (r.error()) return r;
+      first = false;
+    } else if (line.empty()) {
+      return {ParseResult::Status::Complete, lf + 1, 0, {}};
+    } else if (!valid_trailer(line)) {
+      return fail(400, "malformed trailer field");
+    }
+    pos = lf + 1;
+  }
+  if (input.size() >= max_head_) {
+    return fail(431,
+                "request head and its empty chunked body longer than "
+                "http.max_header_bytes");
+  }
+  return {};
+}
+
 ParseResult RequestParser::parse(std::string_view input, Request& out) {
+  if (body_start_ != std::string_view::npos) {  // the head was complete already
+    const std::size_t fields_start = line_end_ + 2;
+    ParseResult r =
+        parse_head_parts(input.substr(start_, line_end_ - start_),
+                         input.substr(fields_start, fields_end_ - fields_start), out);
+    if (r.error()) return r;
+    return parse_empty_chunked(input);
+  }
   const char* data = input.data();
   std::size_t pos = scanned_;
   while (pos < input.size()) {
@@ -76,7 +142,10 @@ ParseResult RequestParser::parse(std::string_view input, Request& out) {
           parse_head_parts(input.substr(start_, line_end_ - start_),
                            input.substr(fields_start, line_start_ - fields_start), out);
       if (r.error()) return r;
-      return {ParseResult::Status::Complete, lf + 1, 0, {}};
+      if (!out.chunked) return {ParseResult::Status::Complete, lf + 1, 0, {}};
+      fields_end_ = line_start_;
+      body_start_ = lf + 1;
+      return parse_empty_chunked(input);
     }
     line_start_ = lf + 1;
     pos = lf + 1;

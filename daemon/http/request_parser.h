@@ -14,11 +14,17 @@
 // - Exactly one SP between the parts of the request-line.
 // - obs-fold, and whitespace before the first field or before a colon, are
 //   refused with 400 (5.1, 5.2).
-// - Any request content is refused and the connection closed: a non-zero
-//   Content-Length or a chunked Transfer-Encoding gets 413; an invalid,
-//   repeated or listed Content-Length, Transfer-Encoding with Content-Length,
-//   on HTTP/1.0, or without chunked last gets 400; an unknown transfer coding
-//   501. An Upgrade field is refused with 400 (fibd never switches).
+// - Framing that a proxy could read differently is refused whatever the
+//   method: an invalid, repeated or listed Content-Length, Transfer-Encoding
+//   with Content-Length, on HTTP/1.0, or without chunked last gets 400; an
+//   unknown transfer coding 501.
+// - Then the method decides before the content (RFC 9110 9.1): a method other
+//   than GET/HEAD with content is handed on (405 or 404) with
+//   Request::content_unread set, its content never read, and the connection
+//   closes after the answer. GET/HEAD with a non-zero Content-Length get 413;
+//   with chunked framing the body is read here and must be empty (a
+//   last-chunk, optional extensions and trailers): any data chunk gets 413.
+// - An Upgrade field is ignored (RFC 9110 7.8): fibd answers in HTTP/1.1.
 // - CONNECT and "OPTIONS *" get 501; HTTP/2+ request-lines 505; HTTP/1.x with
 //   x > 1 is served as HTTP/1.1.
 #pragma once
@@ -34,7 +40,9 @@ namespace fibd::http {
 struct ParseResult {
   enum class Status { Incomplete, Complete, Error };
   Status status = Status::Incomplete;
-  std::size_t length = 0;    // Complete: bytes of the head, final CRLF included
+  // Complete: bytes of the head, final CRLF included, and of its empty
+  // chunked body when Request::chunked.
+  std::size_t length = 0;
   int error_status = 0;      // Error: 400, 413, 414, 431, 501 or 505
   std::string_view message;  // Error: what was wrong (static text)
 
@@ -64,6 +72,10 @@ class RequestParser {
   std::size_t start_ = 0;                          // the request-line (after empty lines)
   std::size_t line_start_ = 0;                     // the line being scanned
   std::size_t line_end_ = std::string_view::npos;  // request-line's CR
+  std::size_t fields_end_ = 0;                     // Request::chunked: the empty line
+  std::size_t body_start_ = std::string_view::npos;  // Request::chunked: after the head
+
+  ParseResult parse_empty_chunked(std::string_view input) const;
 };
 
 // The checks of a complete head: `line` is the request-line without CRLF,

@@ -48,7 +48,34 @@ bool valid_reg_name(std::string_view s) {
   return true;
 }
 
+int hex_value(char c) { return syntax::is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10; }
+
+bool is_unreserved(char c) {
+  return syntax::is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
 }  // namespace
+
+std::string_view decode_unreserved(std::string_view path, std::string& scratch) {
+  std::size_t percent = path.find('%');
+  if (percent == std::string_view::npos) return path;
+  scratch.assign(path.substr(0, percent));
+  for (std::size_t i = percent; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 2 < path.size() && syntax::is_hex(path[i + 1]) &&
+        syntax::is_hex(path[i + 2])) {
+      const char decoded =
+          static_cast<char>(hex_value(path[i + 1]) * 16 + hex_value(path[i + 2]));
+      if (is_unreserved(decoded)) {
+        scratch.push_back(decoded);
+        i += 2;
+        continue;
+      }
+    }
+    scratch.push_back(path[i]);
+  }
+  return scratch;
+}
 
 bool valid_authority(std::string_view a) {
   std::string_view host = a;

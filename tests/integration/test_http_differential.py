@@ -125,11 +125,17 @@ def stricter_on_purpose(data, event):
         return "content or repeated Content-Length"
     if field_values(event, b"transfer-encoding"):
         return "Transfer-Encoding"
-    if field_values(event, b"upgrade"):
-        return "Upgrade"
     if event.http_version not in (b"1.0", b"1.1"):
         return "version"
     return None
+
+
+def has_content(data):
+    """The head announces content: a non-zero Content-Length or Transfer-Encoding."""
+    head = data.partition(b"\r\n\r\n")[0]
+    lengths = re.findall(rb"(?im)^content-length:([^\r\n]*)", head)
+    return (any(v.strip().strip(b"0") for v in lengths) or
+            re.search(rb"(?im)^transfer-encoding:", head) is not None)
 
 
 class DifferentialTest(unittest.TestCase):
@@ -153,7 +159,10 @@ class DifferentialTest(unittest.TestCase):
                 self.assertEqual(target, event.target, data)
                 self.assertEqual(minor, 0 if event.http_version == b"1.0" else 1, data)
                 options = tokens(field_values(event, b"connection"))
-                expected = ("close" not in {o.decode() for o in options} and
+                # A method fibd does not serve is answered with its content
+                # unread, and the connection is not kept (RFC 9110 9.1).
+                unread = event.method not in (b"GET", b"HEAD") and has_content(data)
+                expected = (not unread and "close" not in {o.decode() for o in options} and
                             (event.http_version != b"1.0" or b"keep-alive" in options))
                 self.assertEqual(keep_alive, expected, data)
                 if target.startswith(b"/") and field_values(event, b"host"):
@@ -166,6 +175,8 @@ class DifferentialTest(unittest.TestCase):
                 why = stricter_on_purpose(data, event)
                 self.assertIsNotNone(why, f"fibd refuses ({v[1]}) what h11 accepts: {data!r}")
                 stricter[why] = stricter.get(why, 0) + 1
+            elif event is not None and event.method in (b"GET", b"HEAD") and has_content(data):
+                pass  # fibd reads the (empty) chunked body that must follow
             else:  # a broken line end can leave a head without its empty line
                 self.assertIsNone(event, f"fibd wants more of a complete head: {data!r}")
         print(f"\n  [differential] {CASES} heads: both accept {agreed['accepted']}, "

@@ -160,14 +160,31 @@ class ProtocolTest(unittest.TestCase):
         self.refused(b"GET /fib/1 HTTP/1.1\r\nHost: x\rX: y\r\n\r\n", 400)
         self.refused(b"GET  /fib/1 HTTP/1.1\r\nHost: x\r\n\r\n", 400)
 
-    # Framing (RFC 9112 6): nothing that could carry a body, so nothing a
-    # proxy could read differently, is accepted; the connection closes.
+    # Framing (RFC 9112 6): no content is read, so nothing a proxy could
+    # read differently; the connection closes after the answer.
     def test_content_is_refused_and_never_read_as_a_request(self):
         smuggled = b"GET /fib/4 HTTP/1.1\r\nHost: x\r\n\r\n"
-        self.refused(b"POST /fib/1 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
+        # The method decides before the content (RFC 9110 9.1): 405 with Allow.
+        answers, closed = exchange(
+            self.d.port, b"POST /fib/1 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
+            % (len(smuggled), smuggled), count=2)
+        self.assertEqual([a[0] for a in answers], [405])
+        self.assertEqual(answers[0][1].get("allow"), "GET, HEAD")
+        self.assertEqual(answers[0][1].get("connection"), "close")
+        self.assertTrue(closed)
+        self.refused(b"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", 404)
+        self.refused(b"GET /fib/1 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
                      % (len(smuggled), smuggled), 413)
         self.refused(b"GET /fib/1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     b"0\r\n\r\n" + smuggled, 413)
+                     b"5\r\nhello\r\n0\r\n\r\n" + smuggled, 413)
+
+    def test_empty_chunked_body_is_read(self):
+        answers, closed = exchange(
+            self.d.port, b"GET /fib/5 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"0;x=1\r\nTrailer-A: b\r\n\r\nGET /fib/6 HTTP/1.1\r\nHost: x\r\n\r\n", count=2)
+        self.assertEqual([(a[0], a[2]) for a in answers],
+                         [(200, b'{"result":5}'), (200, b'{"result":8}')])
+        self.assertFalse(closed)
 
     def test_ambiguous_framing_is_400(self):
         for fields in [b"Content-Length: 0\r\nContent-Length: 0\r\n", b"Content-Length: 0, 0\r\n",
@@ -181,9 +198,25 @@ class ProtocolTest(unittest.TestCase):
                      501)
         self.ok(b"GET /fib/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
 
-    def test_upgrade_is_refused(self):
-        self.refused(b"GET /fib/1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
-                     b"Upgrade: websocket\r\n\r\n", 400)
+    # Upgrade is ignored (RFC 9110 7.8): what curl --http2 sends is answered.
+    def test_upgrade_is_ignored(self):
+        _, headers, body = self.ok(b"GET /fib/1 HTTP/1.1\r\nHost: x\r\n"
+                                   b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                                   b"HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n")
+        self.assertEqual(body, b'{"result":1}')
+        self.assertNotIn("upgrade", headers)
+        self.assertNotIn("connection", headers)
+
+    # Percent-encoded unreserved characters are the same resource (RFC 3986
+    # 6.2.2.2); any other escape stays and is refused.
+    def test_unreserved_escapes_are_decoded(self):
+        _, _, body = self.ok(b"GET /fib/%31%30 HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(body, b'{"result":55}')
+        _, _, body = self.ok(b"GET /%66ib/1%30 HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(body, b'{"result":55}')
+        for bad in [b"/fib/1%2F0", b"/fib/%00", b"/fib/%2531"]:
+            answers, _ = exchange(self.d.port, b"GET " + bad + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(answers[0][0], 400, bad)
 
     def test_date_field(self):
         answers, _ = exchange(self.d.port, b"GET /fib/1 HTTP/1.1\r\nHost: x\r\n\r\n")
