@@ -18,14 +18,6 @@ static_assert(FIBD_ABI_VERSION_CMAKE == FIBD_CACHE_ABI_VERSION,
 
 namespace {
 
-// True when the plugin's struct_size covers `field` at `offset`.
-bool covers(const fibd_cache_descriptor& d, std::size_t offset, std::size_t size) {
-  return d.struct_size >= offset + size;
-}
-#define FIBD_COVERS(d, field)                         \
-  covers((d), offsetof(fibd_cache_descriptor, field), \
-         sizeof(fibd_cache_descriptor::field))
-
 // Length of s, or max + 1 if it is longer than max (never reads further).
 std::size_t bounded_len(const char* s, std::size_t max) { return strnlen(s, max + 1); }
 
@@ -161,9 +153,9 @@ PluginDescriptor copy_descriptor(const fibd_cache_descriptor& d) {
   out.get = d.get;
   out.set = d.set;
   out.cancel = d.cancel;
-  if (FIBD_COVERS(d, del)) out.del = d.del;
-  if (FIBD_COVERS(d, clear)) out.clear = d.clear;
-  if (FIBD_COVERS(d, stats)) out.stats = d.stats;
+  if (FIBD_DESCRIPTOR_COVERS(d, del)) out.del = d.del;
+  if (FIBD_DESCRIPTOR_COVERS(d, clear)) out.clear = d.clear;
+  if (FIBD_DESCRIPTOR_COVERS(d, stats)) out.stats = d.stats;
   return out;
 }
 

@@ -24,6 +24,16 @@ inline constexpr std::size_t kMaxPluginDescriptionLen = 256;
 inline constexpr std::uint32_t kMinDescriptorSize = static_cast<std::uint32_t>(
     offsetof(fibd_cache_descriptor, cancel) + sizeof(fibd_cache_descriptor::cancel));
 
+// True when the descriptor's struct_size covers `size` bytes at `offset`;
+// FIBD_DESCRIPTOR_COVERS(d, field) for a field.
+inline bool descriptor_covers(const fibd_cache_descriptor& d, std::size_t offset,
+                              std::size_t size) {
+  return d.struct_size >= offset + size;
+}
+#define FIBD_DESCRIPTOR_COVERS(d, field)                                 \
+  ::fibd::descriptor_covers((d), offsetof(fibd_cache_descriptor, field), \
+                            sizeof(fibd_cache_descriptor::field))
+
 // nullopt when the descriptor is usable by this host; otherwise what is
 // wrong, as a sentence fragment without the plugin's path ("ABI version 1,
 // but this fibd speaks ABI version 2"). Refused as well: required feature

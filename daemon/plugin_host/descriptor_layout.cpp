@@ -6,16 +6,11 @@
 #include <cstdio>
 #include <utility>
 
+#include "plugin_host/descriptor_check.h"
+
 namespace fibd {
 
 namespace {
-
-bool covers(const fibd_cache_descriptor& d, std::size_t offset, std::size_t size) {
-  return d.struct_size >= offset + size;
-}
-#define FIBD_LAYOUT_COVERS(d, field)                  \
-  covers((d), offsetof(fibd_cache_descriptor, field), \
-         sizeof(fibd_cache_descriptor::field))
 
 std::string hex(std::uint64_t v) {
   char buf[24];
@@ -52,16 +47,16 @@ std::vector<std::string> layout_hints(const fibd_cache_descriptor& d) {
                   " is smaller than ABI 2's " + std::to_string(full) + ".");
   }
   const bool shifted_from_required_features =
-      FIBD_LAYOUT_COVERS(d, required_features) &&
+      FIBD_DESCRIPTOR_COVERS(d, required_features) &&
       address_in_same_object(d.required_features, &d);
   if (shifted_from_required_features) {
     out.push_back("required_features " + hex(d.required_features) +
                   " is an address in the plugin: are the fields after capabilities "
                   "shifted by one (ABI 2 put required_features there)?");
   }
-  if (!shifted_from_required_features && FIBD_LAYOUT_COVERS(d, cancel) &&
+  if (!shifted_from_required_features && FIBD_DESCRIPTOR_COVERS(d, cancel) &&
       d.cancel != nullptr &&
-      !(FIBD_LAYOUT_COVERS(d, required_features) &&
+      !(FIBD_DESCRIPTOR_COVERS(d, required_features) &&
         (d.required_features & FIBD_CACHE_FEATURE_ASYNC))) {
     out.push_back(
         "cancel is set without FEATURE_ASYNC: are del, clear and stats shifted by one "
@@ -75,14 +70,14 @@ std::vector<std::string> shared_entry_points(const fibd_cache_descriptor& d) {
   auto add = [&](const char* name, const void* p, bool covered) {
     if (covered && p != nullptr) slots.emplace_back(name, p);
   };
-  add("create", address(d.create), FIBD_LAYOUT_COVERS(d, create));
-  add("destroy", address(d.destroy), FIBD_LAYOUT_COVERS(d, destroy));
-  add("get", address(d.get), FIBD_LAYOUT_COVERS(d, get));
-  add("set", address(d.set), FIBD_LAYOUT_COVERS(d, set));
-  add("cancel", address(d.cancel), FIBD_LAYOUT_COVERS(d, cancel));
-  add("del", address(d.del), FIBD_LAYOUT_COVERS(d, del));
-  add("clear", address(d.clear), FIBD_LAYOUT_COVERS(d, clear));
-  add("stats", address(d.stats), FIBD_LAYOUT_COVERS(d, stats));
+  add("create", address(d.create), FIBD_DESCRIPTOR_COVERS(d, create));
+  add("destroy", address(d.destroy), FIBD_DESCRIPTOR_COVERS(d, destroy));
+  add("get", address(d.get), FIBD_DESCRIPTOR_COVERS(d, get));
+  add("set", address(d.set), FIBD_DESCRIPTOR_COVERS(d, set));
+  add("cancel", address(d.cancel), FIBD_DESCRIPTOR_COVERS(d, cancel));
+  add("del", address(d.del), FIBD_DESCRIPTOR_COVERS(d, del));
+  add("clear", address(d.clear), FIBD_DESCRIPTOR_COVERS(d, clear));
+  add("stats", address(d.stats), FIBD_DESCRIPTOR_COVERS(d, stats));
   std::vector<std::string> out;
   for (std::size_t i = 0; i < slots.size(); ++i) {
     for (std::size_t j = i + 1; j < slots.size(); ++j) {

@@ -65,6 +65,13 @@ void usage(std::ostream& out) {
          "offered.\n";
 }
 
+// A whole number from 1 to `max`, all of `text`.
+bool parse_count(const char* text, unsigned long max, unsigned long& out) {
+  char* end = nullptr;
+  out = std::strtoul(text, &end, 10);
+  return *text != '\0' && *end == '\0' && out != 0 && out <= max;
+}
+
 int parse_args(int argc, char** argv, Options& o) {
   static const option longopts[] = {{"factory", required_argument, nullptr, 'f'},
                                     {"option", required_argument, nullptr, 'o'},
@@ -76,6 +83,7 @@ int parse_args(int argc, char** argv, Options& o) {
                                     {"help", no_argument, nullptr, 'h'},
                                     {nullptr, 0, nullptr, 0}};
   int c;
+  unsigned long n = 0;
   while ((c = getopt_long(argc, argv, "f:o:t:vh", longopts, nullptr)) != -1) {
     switch (c) {
       case 'f':
@@ -95,26 +103,20 @@ int parse_args(int argc, char** argv, Options& o) {
       case 'n':
         o.request.trust_check = false;
         break;
-      case 't': {
-        char* end = nullptr;
-        unsigned long n = std::strtoul(optarg, &end, 10);
-        if (*optarg == '\0' || *end != '\0' || n == 0 || n > 256) {
+      case 't':
+        if (!parse_count(optarg, 256, n)) {
           std::cerr << "fibd-plugin-check: --threads wants 1..256\n";
           return 2;
         }
         o.threads = static_cast<unsigned>(n);
         break;
-      }
-      case 'T': {
-        char* end = nullptr;
-        unsigned long n = std::strtoul(optarg, &end, 10);
-        if (*optarg == '\0' || *end != '\0' || n == 0 || n > 3600) {
+      case 'T':
+        if (!parse_count(optarg, 3600, n)) {
           std::cerr << "fibd-plugin-check: --timeout wants 1..3600 seconds\n";
           return 2;
         }
         o.timeout = std::chrono::seconds(n);
         break;
-      }
       case 'O':
         o.request.shape.oldest_v2 = true;
         break;

@@ -7,6 +7,14 @@
 
 #include "stub_entry_points.h"
 
+/* A shifted positional initializer compiles with warnings only: these. */
+#pragma GCC diagnostic ignored "-Wincompatible-pointer-types"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wint-conversion"
+#if defined(__clang__)
+#pragma GCC diagnostic ignored "-Wincompatible-function-pointer-types"
+#endif
+
 static inline fibd_cache_status shifted_del(fibd_cache_instance* instance,
                                             const fibd_cache_call* call, const void* key,
                                             size_t key_len, char* err, size_t err_len) {

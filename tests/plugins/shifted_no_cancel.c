@@ -5,12 +5,6 @@
  * fibd-plugin-check must never run stats() as clear(). */
 #include "shifted_entry_points.h"
 
-#pragma GCC diagnostic ignored "-Wincompatible-pointer-types"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#if defined(__clang__)
-#pragma GCC diagnostic ignored "-Wincompatible-function-pointer-types"
-#endif
-
 static const fibd_cache_descriptor descriptor = {
     FIBD_CACHE_ABI_VERSION,
     sizeof(fibd_cache_descriptor),

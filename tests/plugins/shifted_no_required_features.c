@@ -4,13 +4,6 @@
  * shifted, not only that set is missing. */
 #include "shifted_entry_points.h"
 
-#pragma GCC diagnostic ignored "-Wincompatible-pointer-types"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wint-conversion"
-#if defined(__clang__)
-#pragma GCC diagnostic ignored "-Wincompatible-function-pointer-types"
-#endif
-
 static const fibd_cache_descriptor descriptor = {
     FIBD_CACHE_ABI_VERSION,
     sizeof(fibd_cache_descriptor),
