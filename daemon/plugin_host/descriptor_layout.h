@@ -7,6 +7,7 @@
 
 #include <fibd/cache_plugin.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
