@@ -82,7 +82,8 @@ std::optional<std::string> node_host(const redisReply* endpoint, const redisRepl
 
 struct ShardMaster {
   ClusterNode node;
-  bool failed = false;  // health "failed": a master its replica may replace
+  bool failed =
+      false;  // health "failed" (7.2) or "fail" (8.0): its replica may replace it
 };
 
 // One node of a CLUSTER SHARDS shard: nothing for a replica, its address
@@ -100,7 +101,8 @@ std::optional<std::string> read_shard_node(const redisReply* r,
   std::string error;
   const auto host = node_host(f[2], f[3], answering_host, error);
   if (!host) return error;
-  const bool failed = is_text(f[4]) && text_of(f[4]) == "failed";
+  const bool failed =
+      is_text(f[4]) && (text_of(f[4]) == "failed" || text_of(f[4]) == "fail");
   masters.push_back({ClusterNode{*host, static_cast<uint16_t>(*port)}, failed});
   return std::nullopt;
 }

@@ -174,6 +174,12 @@ TEST_P(Shards, FailedMasterBesideItsSuccessor) {
       t.array({shard(t, {0, 16383}, {old_master, master(7003)}, r3)}), "127.0.0.1");
   ASSERT_TRUE(r.map) << r.error;
   EXPECT_EQ(r.map->node_for_slot(8000)->port, 7003);
+  NodeSpec old_master8 = old_master;  // Redis 8.0 says "fail"
+  old_master8.health = "fail";
+  r = parse_cluster_shards(
+      t.array({shard(t, {0, 16383}, {master(7003), old_master8}, r3)}), "127.0.0.1");
+  ASSERT_TRUE(r.map) << r.error;
+  EXPECT_EQ(r.map->node_for_slot(8000)->port, 7003);
   // Two healthy masters, or none that has not failed, for the same slots: no map.
   r = parse_cluster_shards(t.array({shard(t, {0, 1}, {master(7000), master(7003)}, r3)}),
                            "127.0.0.1");
