@@ -67,17 +67,19 @@ std::vector<std::string> layout_hints(const fibd_cache_descriptor& d) {
 
 std::vector<std::string> shared_entry_points(const fibd_cache_descriptor& d) {
   std::vector<std::pair<const char*, const void*>> slots;
-  auto add = [&](const char* name, const void* p, bool covered) {
-    if (covered && p != nullptr) slots.emplace_back(name, p);
+  // A slot is read only once struct_size is known to cover it.
+  auto add = [&](const char* name, bool covered, auto read) {
+    if (!covered) return;
+    if (const void* p = read(); p != nullptr) slots.emplace_back(name, p);
   };
-  add("create", address(d.create), FIBD_DESCRIPTOR_COVERS(d, create));
-  add("destroy", address(d.destroy), FIBD_DESCRIPTOR_COVERS(d, destroy));
-  add("get", address(d.get), FIBD_DESCRIPTOR_COVERS(d, get));
-  add("set", address(d.set), FIBD_DESCRIPTOR_COVERS(d, set));
-  add("cancel", address(d.cancel), FIBD_DESCRIPTOR_COVERS(d, cancel));
-  add("del", address(d.del), FIBD_DESCRIPTOR_COVERS(d, del));
-  add("clear", address(d.clear), FIBD_DESCRIPTOR_COVERS(d, clear));
-  add("stats", address(d.stats), FIBD_DESCRIPTOR_COVERS(d, stats));
+  add("create", FIBD_DESCRIPTOR_COVERS(d, create), [&] { return address(d.create); });
+  add("destroy", FIBD_DESCRIPTOR_COVERS(d, destroy), [&] { return address(d.destroy); });
+  add("get", FIBD_DESCRIPTOR_COVERS(d, get), [&] { return address(d.get); });
+  add("set", FIBD_DESCRIPTOR_COVERS(d, set), [&] { return address(d.set); });
+  add("cancel", FIBD_DESCRIPTOR_COVERS(d, cancel), [&] { return address(d.cancel); });
+  add("del", FIBD_DESCRIPTOR_COVERS(d, del), [&] { return address(d.del); });
+  add("clear", FIBD_DESCRIPTOR_COVERS(d, clear), [&] { return address(d.clear); });
+  add("stats", FIBD_DESCRIPTOR_COVERS(d, stats), [&] { return address(d.stats); });
   std::vector<std::string> out;
   for (std::size_t i = 0; i < slots.size(); ++i) {
     for (std::size_t j = i + 1; j < slots.size(); ++j) {
