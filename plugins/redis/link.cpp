@@ -25,10 +25,11 @@ Link::Link(const LinkContext& ctx, Endpoint to, const Watches& watches,
       loop_(loop) {}
 
 Link::~Link() {
-  // A callback that started before waits no more: the loop may still be in
-  // the hiredis callbacks that completed the last call. Later ones return at
-  // once, and once the watch is gone none runs, so this thread owns the
-  // context (watch_free waits for a callback in progress).
+  // A callback that holds the lock runs to its end first: the loop may still
+  // be in the hiredis callbacks that completed the last call. Later ones see
+  // closing_ under the lock and return, and once the watch is gone none runs,
+  // so this thread owns the context (watch_free waits for a callback in
+  // progress).
   closing_.store(true, std::memory_order_release);
   { std::lock_guard running(callback_mu_); }
   push_ = nullptr;
@@ -348,6 +349,9 @@ void Link::on_watch(void* arg, uint32_t events) {
   Link* self = s->link;
   if (self->closing_.load(std::memory_order_acquire)) return;
   std::lock_guard running(self->callback_mu_);
+  // Looked at again under the lock: ~Link may have begun between the first
+  // look and the lock, and from then on that thread owns the context.
+  if (self->closing_.load(std::memory_order_acquire)) return;
   if (self->ac_ == nullptr || s != self->socket_) return;  // a context going away
   self->on_event(*s, events);
 }
