@@ -170,6 +170,21 @@ class RestartTest(unittest.TestCase):
                 self.assertEqual(s.type, socket.SOCK_STREAM)
                 self.assertEqual(s.getsockname()[1], sup.port)
 
+    def test_socket_unit_wins_over_a_stored_socket(self):
+        # fibd.socket enabled while fibd.service ran with its own socket
+        # stored: the unit's socket is used, the stored one given up.
+        with Supervisor(config, socket_unit=True) as sup:
+            stale = socket.create_server(("127.0.0.1", free_port()))
+            sup.store.append(("listen", socket.dup(stale.fileno())))
+            stale.close()
+            sup.start()
+            sup.wait_ready()
+            self.assertEqual(sup.stored(), [])
+            self.assertIn("socket from systemd (fd 3)", sup.log())
+            with socket.create_connection(("127.0.0.1", sup.port), timeout=10 * SLOW) as s:
+                s.sendall(b"GET /fib/10 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                self.assertTrue(read_until_eof(s).endswith(b'{"result":55}'))
+
     def test_socket_unit_passing_no_listener_is_refused(self):
         with Supervisor(config) as sup:
             sup.unit_socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
