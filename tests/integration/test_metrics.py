@@ -194,8 +194,14 @@ class ProcessMetricsTest(unittest.TestCase):
             d.wait_ready()
             c = Client(d.port)
             c.get("/healthz")  # the connection is open and accepted
-            fds = d.fd_count()
-            samples, types = c.scrape()
+            # An fd can come and go between the count and the scrape (a
+            # sanitizer's runtime reads /proc): the same count on both sides
+            # of the scrape makes the comparison exact.
+            for _ in range(20):
+                fds = d.fd_count()
+                samples, types = c.scrape()
+                if d.fd_count() == fds:
+                    break
             cpu_after = d.cpu_seconds()
             rss = d.rss_bytes()
             c.close()
