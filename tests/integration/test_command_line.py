@@ -43,10 +43,15 @@ class CommandLineTest(unittest.TestCase):
             r = run("--check-config", "--config", bad)
             self.assertEqual(r.returncode, 1)
             self.assertIn(f"{bad}:3: http.max_request_line: '2MiB' is out of range", r.stderr)
-            # The packaged file, http: section included, is valid.
+            # The packaged file, http: section included, is valid; so are
+            # the example configurations fibd-plugin-redis ships.
             packaged = os.path.join(os.environ["FIBD_SOURCE_DIR"], "etc", "fibd.yaml")
             r = run("--check-config", "--config", packaged)
             self.assertEqual(r.returncode, 0, r.stderr)
+            examples = os.path.join(os.environ["FIBD_SOURCE_DIR"], "examples", "redis")
+            for name in ("fibd-redis-sentinel.yaml", "fibd-redis-cluster.yaml"):
+                r = run("--check-config", "--config", os.path.join(examples, name))
+                self.assertEqual(r.returncode, 0, f"{name}: {r.stderr}")
             r = run("--check-config", "--config", os.path.join(tmp, "missing.yaml"))
             self.assertEqual(r.returncode, 1)
             self.assertIn("missing.yaml", r.stderr)
