@@ -7,7 +7,8 @@
 
 namespace fibd {
 
-bool accept_cached_fib(std::uint64_t, std::string_view, const Cache&, Metrics&) {
+bool accept_cached_fib(std::uint64_t, std::string_view, const Cache&, Metrics&,
+                       std::shared_ptr<const std::string>*) {
   return true;
 }
 

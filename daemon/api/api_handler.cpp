@@ -117,10 +117,11 @@ void ApiHandler::handle_fib(std::string_view n_text, http::Responder& responder)
   if (cache.async() || !cache.non_blocking()) {
     // A hit in the near tier is answered here; an async cache is asked
     // without holding a thread; anything else goes to a worker.
+    std::shared_ptr<const std::string> kept;
     if (cache.get_near(cache_key(n), value_) &&
-        accept_cached_fib(n, value_, cache, ctx_.metrics)) {
+        accept_cached_fib(n, value_, cache, ctx_.metrics, &kept)) {
       ctx_.metrics.cache_hit();
-      send_fib(responder, value_, true);
+      send_hit(responder, value_, std::move(kept));
       return;
     }
     if (cache.async()) {
@@ -133,14 +134,16 @@ void ApiHandler::handle_fib(std::string_view n_text, http::Responder& responder)
   // value_ and error_ keep their capacity across requests: a hit allocates
   // nothing here, and the answer is written from value_ before we return.
   switch (cache.get(cache_key(n), value_, error_)) {
-    case CacheOutcome::Hit:
-      if (!accept_cached_fib(n, value_, cache, ctx_.metrics)) {
+    case CacheOutcome::Hit: {
+      std::shared_ptr<const std::string> kept;
+      if (!accept_cached_fib(n, value_, cache, ctx_.metrics, &kept)) {
         ctx_.metrics.cache_miss();  // computed, served, and written back
         break;
       }
       ctx_.metrics.cache_hit();
-      send_fib(responder, value_, true);
+      send_hit(responder, value_, std::move(kept));
       return;
+    }
     case CacheOutcome::Error:
       ctx_.metrics.cache_error();
       log_cache_error("get", cache.name(), error_);
@@ -236,6 +239,18 @@ void ApiHandler::send_fib(http::Responder& responder, std::string_view digits, b
   responder.respond(http::Response{200, kJson, hit ? kHit : kMiss, kOpen, digits, kClose,
                                    std::move(owner)},
                     tag(hit ? LatencyLabel::FibHit : LatencyLabel::FibMiss));
+}
+
+void ApiHandler::send_hit(http::Responder& responder, std::string_view digits,
+                          std::shared_ptr<const std::string> kept) {
+  // The remembered copy holds the same bytes and outlives this call: what
+  // the socket does not take at once is queued by reference, not copied.
+  if (kept != nullptr) {
+    const std::string_view same = *kept;  // before `kept` moves into the call
+    send_fib(responder, same, true, std::move(kept));
+  } else {
+    send_fib(responder, digits, true);
+  }
 }
 
 void ApiHandler::send_error(http::Responder& responder, int status,

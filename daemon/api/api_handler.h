@@ -65,6 +65,9 @@ class ApiHandler final : public http::Handler {
   void complete(const Miss& miss, const FibResult& result, http::Responder& responder);
   void send_fib(http::Responder& responder, std::string_view digits, bool hit,
                 std::shared_ptr<const std::string> owner = nullptr);
+  // A hit: from `kept`, the remembered copy of the same bytes, when there is one.
+  void send_hit(http::Responder& responder, std::string_view digits,
+                std::shared_ptr<const std::string> kept);
   void send_error(http::Responder& responder, int status, std::string_view message,
                   bool retry_later = false, LatencyLabel label = LatencyLabel::FibError);
   void count(int status) { ctx_.metrics.count_request(status); }

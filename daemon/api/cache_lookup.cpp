@@ -66,14 +66,16 @@ void ApiHandler::lookup_done(std::uint64_t n, const std::shared_ptr<const Runtim
                              http::Responder& responder) {
   Cache& cache = *rt->cache;
   switch (lookup.outcome) {
-    case CacheOutcome::Hit:
-      if (accept_cached_fib(n, lookup.value, cache, ctx_.metrics)) {
+    case CacheOutcome::Hit: {
+      std::shared_ptr<const std::string> kept;
+      if (accept_cached_fib(n, lookup.value, cache, ctx_.metrics, &kept)) {
         ctx_.metrics.cache_hit();
-        send_fib(responder, lookup.value, true);
+        send_hit(responder, lookup.value, std::move(kept));
         return;
       }
       ctx_.metrics.cache_miss();  // computed, served, and written back
       break;
+    }
     case CacheOutcome::Error:
       ctx_.metrics.cache_error();
       log_cache_error("get", cache.name(), lookup.error);

@@ -9,8 +9,8 @@
 namespace fibd {
 
 bool accept_cached_fib(std::uint64_t n, std::string_view value, const Cache& cache,
-                       Metrics& metrics) {
-  const FibCheck verdict = check_fib_value(n, value);
+                       Metrics& metrics, std::shared_ptr<const std::string>* kept) {
+  const FibCheck verdict = check_fib_value(n, value, kept);
   if (verdict == FibCheck::Ok) return true;
   const char* reason = fib_check_reason(verdict);
   metrics.cache_rejected(reason);

@@ -126,12 +126,21 @@ FibCheck check_fib_value(std::uint64_t n, std::string_view value,
   return residues == fib_residues(n, moduli) ? FibCheck::Ok : FibCheck::WrongValue;
 }
 
-FibCheck check_fib_value(std::uint64_t n, std::string_view value) {
+FibCheck check_fib_value(std::uint64_t n, std::string_view value,
+                         std::shared_ptr<const std::string>* kept) {
   VerifiedValues& verified = verified_values();
   const bool keep = verified.worth_keeping(value);
-  if (keep && verified.contains(n, value)) return FibCheck::Ok;
+  if (keep) {
+    if (auto same = verified.find(n, value)) {
+      if (kept != nullptr) *kept = std::move(same);
+      return FibCheck::Ok;
+    }
+  }
   const FibCheck verdict = check_fib_value(n, value, process_check_moduli());
-  if (keep && verdict == FibCheck::Ok) verified.remember(n, value);
+  if (keep && verdict == FibCheck::Ok) {
+    auto copy = verified.remember(n, value);
+    if (kept != nullptr) *kept = std::move(copy);
+  }
   return verdict;
 }
 

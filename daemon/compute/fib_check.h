@@ -18,6 +18,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <string_view>
 
 #include "compute/decimal_residue.h"
@@ -30,7 +32,10 @@ enum class FibCheck { Ok, WrongLength, LeadingZero, NotDigits, WrongValue };
 const char* fib_check_reason(FibCheck verdict);
 
 // With this process's secret moduli, and its memory of verified values.
-FibCheck check_fib_value(std::uint64_t n, std::string_view value);
+// When `kept` is given and the verdict is Ok, it is set to the remembered
+// copy of these very bytes, or null if a value this small is not kept.
+FibCheck check_fib_value(std::uint64_t n, std::string_view value,
+                         std::shared_ptr<const std::string>* kept = nullptr);
 
 // With the given moduli and no memory: for tests.
 FibCheck check_fib_value(std::uint64_t n, std::string_view value,

@@ -146,16 +146,21 @@ void FibService::run(const std::shared_ptr<Job>& job) {
   if (job->lookup_cache && !job->cancel) {
     std::string value;
     switch (rt.cache->get(key, value, error)) {
-      case CacheOutcome::Hit:
-        if (!accept_cached_fib(job->n, value, *rt.cache, metrics_)) {
+      case CacheOutcome::Hit: {
+        std::shared_ptr<const std::string> kept;
+        if (!accept_cached_fib(job->n, value, *rt.cache, metrics_, &kept)) {
           metrics_.cache_miss();  // computed below, served, and written back
           break;
         }
         metrics_.cache_hit();
         result->status = FibResult::Status::Ok;
-        result->digits = std::make_shared<const std::string>(std::move(value));
+        // The remembered copy when there is one: the same bytes, shared.
+        result->digits = kept != nullptr
+                             ? std::move(kept)
+                             : std::make_shared<const std::string>(std::move(value));
         result->from_cache = true;
         break;
+      }
       case CacheOutcome::Error:
         metrics_.cache_error();
         log_cache_error("get", rt.cache->name(), error);

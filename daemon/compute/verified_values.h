@@ -1,7 +1,9 @@
 // Large values that passed the check of cached values lately, so that the
 // same bytes coming back from the cache again are recognised by a memcmp
 // instead of being weighed digit by digit once more. Only values that
-// passed the full check are kept: equal bytes are F(n) just as surely.
+// passed the full check are kept: equal bytes are F(n) just as surely. The
+// copy kept is immutable and shared, so an answer can be sent from it by
+// reference instead of copying the bytes the cache handed over once more.
 #pragma once
 
 #include <cstddef>
@@ -24,10 +26,10 @@ class VerifiedValues {
   bool worth_keeping(std::string_view value) const {
     return value.size() >= min_size_ && value.size() <= budget_;
   }
-  // Whether `value` is, byte for byte, the verified value of n.
-  bool contains(std::uint64_t n, std::string_view value) const;
-  // `value` passed the full check as F(n).
-  void remember(std::uint64_t n, std::string_view value);
+  // The verified value of n if `value` is, byte for byte, the same; else null.
+  std::shared_ptr<const std::string> find(std::uint64_t n, std::string_view value) const;
+  // `value` passed the full check as F(n): the copy kept (null if not kept).
+  std::shared_ptr<const std::string> remember(std::uint64_t n, std::string_view value);
 
   std::size_t bytes() const;
 

@@ -222,6 +222,33 @@ class MemoryHitPathTest(unittest.TestCase):
                     self.assertEqual(len(value), digits)
                     self.assertEqual(value[-12:], str(fib_reference(n))[-12:])
 
+    def test_large_hits_sent_by_reference_to_slow_readers(self):
+        # A large hit that passed the check is answered from fibd's
+        # remembered copy, queued by reference: three slow readers at once
+        # hold it in their output, and each gets exactly F(n).
+        n = 100000
+        expected = str(fib_reference(n))
+        self.assertEqual(self.d.get(f"/fib/{n}")[0], 200)
+        self.d.wait_cache_written()
+        self.assertEqual(self.d.get(f"/fib/{n}")[1]["X-Cache"], "hit")  # checked, remembered
+        readers = []
+        try:
+            for _ in range(3):
+                s = socket.socket()
+                readers.append(s)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.settimeout(30 * SLOW)
+                s.connect(("127.0.0.1", self.d.port))
+                s.sendall(b"GET /fib/%d HTTP/1.1\r\nHost: x\r\n\r\n" % n)
+            for s in readers:
+                resp, _ = read_response_buffered(s, b"")
+                head, body = resp.split(b"\r\n\r\n", 1)
+                self.assertIn(b"X-Cache: hit", head)
+                self.assertEqual(json.loads(body.decode(), parse_int=str)["result"], expected)
+        finally:
+            for s in readers:
+                s.close()
+
     def test_head_of_large_hit(self):
         self.assertEqual(self.d.get("/fib/1000000")[0], 200)
         self.d.wait_cache_written()

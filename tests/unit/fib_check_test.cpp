@@ -250,22 +250,49 @@ TEST(VerifiedValues, KeepsExactBytesWithinBudget) {
   VerifiedValues values(4, 10);
   EXPECT_FALSE(values.worth_keeping("123"));
   EXPECT_FALSE(values.worth_keeping("12345678901"));
-  values.remember(1, "123");  // too small: not kept
-  EXPECT_FALSE(values.contains(1, "123"));
-  values.remember(2, "12345");
-  EXPECT_TRUE(values.contains(2, "12345"));
-  EXPECT_FALSE(values.contains(2, "12346"));
-  EXPECT_FALSE(values.contains(2, "1234"));
-  EXPECT_FALSE(values.contains(3, "12345"));
-  values.remember(2, "99999");  // n has one value: the first stays
-  EXPECT_TRUE(values.contains(2, "12345"));
+  EXPECT_EQ(values.remember(1, "123"), nullptr);  // too small: not kept
+  EXPECT_EQ(values.find(1, "123"), nullptr);
+  const auto kept = values.remember(2, "12345");
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(*kept, "12345");
+  EXPECT_EQ(values.find(2, "12345"), kept);  // the same copy, shared
+  EXPECT_EQ(values.find(2, "12346"), nullptr);
+  EXPECT_EQ(values.find(2, "1234"), nullptr);
+  EXPECT_EQ(values.find(3, "12345"), nullptr);
+  // n has one value: the first stays, and is what serves.
+  EXPECT_EQ(values.remember(2, "99999"), kept);
+  EXPECT_EQ(values.find(2, "99999"), nullptr);
   values.remember(3, "abcd");
   EXPECT_EQ(values.bytes(), 9u);
   values.remember(4, "wxyz");  // over budget: the oldest goes
-  EXPECT_FALSE(values.contains(2, "12345"));
-  EXPECT_TRUE(values.contains(3, "abcd"));
-  EXPECT_TRUE(values.contains(4, "wxyz"));
+  EXPECT_EQ(values.find(2, "12345"), nullptr);
+  EXPECT_EQ(*kept, "12345");  // still whole for an answer that holds it
+  EXPECT_NE(values.find(3, "abcd"), nullptr);
+  EXPECT_NE(values.find(4, "wxyz"), nullptr);
   EXPECT_EQ(values.bytes(), 8u);
+}
+
+TEST(FibCheck, AnAcceptedLargeValueComesBackAsTheRememberedCopy) {
+  const std::uint64_t n = 60000;  // 12,540 digits: remembered
+  const std::string f = fib_fast(n);
+  std::shared_ptr<const std::string> kept;
+  ASSERT_EQ(check_fib_value(n, f, &kept), FibCheck::Ok);
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(*kept, f);
+  std::shared_ptr<const std::string> again;
+  ASSERT_EQ(check_fib_value(n, f, &again), FibCheck::Ok);
+  EXPECT_EQ(again, kept);
+  std::string forged = f;
+  std::size_t i = 100;
+  while (forged[i] == forged[i + 32]) ++i;
+  std::swap(forged[i], forged[i + 32]);  // digits 32 apart swapped
+  ASSERT_NE(forged, f);
+  std::shared_ptr<const std::string> none;
+  EXPECT_EQ(check_fib_value(n, forged, &none), FibCheck::WrongValue);
+  EXPECT_EQ(none, nullptr);
+  std::shared_ptr<const std::string> small;
+  EXPECT_EQ(check_fib_value(90, "2880067194370816120", &small), FibCheck::Ok);
+  EXPECT_EQ(small, nullptr);  // too small to keep: answered from the cache's bytes
 }
 
 TEST(FibCheck, ReasonsAreMetricLabels) {
