@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -86,17 +87,29 @@ struct Endpoint {
 };
 
 struct Command {
-  enum class Kind { Get, Set, Auth, Select, Role, Sync };
+  // Asking: cluster mode's ASKING before a command redirected by ASK; its
+  // reply is dropped. Raw: the reply goes to `raw` as hiredis gives it.
+  enum class Kind { Get, Set, Auth, Select, Role, Sync, Asking, Raw };
+  using RawHandler = std::function<void(const redisReply*, const Error&)>;
 
   Command(Kind k, std::string resp, std::shared_ptr<AsyncCall> c)
       : kind(k), bytes(std::move(resp)), call(std::move(c)) {}
   Command(std::string resp, std::shared_ptr<SyncResult> s)
       : kind(Kind::Sync), bytes(std::move(resp)), sync(std::move(s)) {}
+  Command(std::string resp, RawHandler r)
+      : kind(Kind::Raw), bytes(std::move(resp)), raw(std::move(r)) {}
 
   const Kind kind;
-  std::string bytes;                       // the command in RESP; freed once written
+  std::string bytes;                       // the command in RESP
   const std::shared_ptr<AsyncCall> call;   // get and set
   const std::shared_ptr<SyncResult> sync;  // del, clear, create()'s check
+  const RawHandler raw;
+  // Cluster mode: the node it goes to, and how often it was redirected.
+  std::optional<Address> node;
+  int redirects = 0;
+  bool asking = false;  // ASKING goes first
+  // The fibd loop whose link it went on; nullptr: the own loop's.
+  fibd_cache_loop* loop = nullptr;
 };
 
 // What a link tells its user about get and set (on the link's loop thread).

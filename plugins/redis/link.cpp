@@ -232,6 +232,11 @@ void Link::deliver(Command& cmd, const redisReply* reply, const Error& err) {
     case Command::Kind::Sync:
       cmd.sync->finish(reply, err);
       return;
+    case Command::Kind::Raw:
+      cmd.raw(reply, err);
+      return;
+    case Command::Kind::Asking:
+      return;  // a refusal shows in the reply to the command after it
     default:
       ctx_.handler.on_result(cmd, reply, err);
   }

@@ -6,14 +6,15 @@
 #include <cstddef>
 #include <cstdlib>
 #include <limits>
+#include <utility>
 
 namespace fibd_redis {
 namespace {
 
-constexpr std::array<std::string_view, 12> kKnownOptions = {
-    "address",    "username",        "password",          "db",
-    "key_prefix", "connect_timeout", "command_timeout",   "pool_size",
-    "sentinels",  "master_name",     "sentinel_username", "sentinel_password"};
+constexpr std::array<std::string_view, 13> kKnownOptions = {
+    "address",           "username",          "password",     "db",        "key_prefix",
+    "connect_timeout",   "command_timeout",   "pool_size",    "sentinels", "master_name",
+    "sentinel_username", "sentinel_password", "cluster_nodes"};
 
 constexpr auto kMinTimeout = std::chrono::milliseconds(1);
 constexpr auto kMaxTimeout = std::chrono::hours(1);
@@ -46,6 +47,30 @@ struct Source {
   std::string value;
 };
 
+// A comma-separated list of host:port or [v6]:port, each a `what`.
+bool parse_node_list(const Source& src, const char* what, std::vector<Address>& out,
+                     std::string& error) {
+  std::string_view list = src.value;
+  while (true) {
+    const size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    fibd::grammar::HostPort hp;
+    std::string why;
+    if (item.empty()) why = "an empty entry";
+    if (why.empty() && fibd::grammar::parse_host_port(item, &hp, &why))
+      out.push_back(Address{false, std::move(hp.host), hp.port, {}});
+    else {
+      error = src.name + ": invalid " + what + " \"" + std::string(item) + "\": " + why +
+              " (a comma-separated list of host:port or [v6]:port)";
+      return false;
+    }
+    if (comma == std::string_view::npos) return true;
+    list.remove_prefix(comma + 1);
+  }
+}
+
 bool parse_sentinel_options(const std::optional<Source>& sentinels,
                             const std::optional<Source>& master_name,
                             const std::optional<Source>& username,
@@ -59,25 +84,7 @@ bool parse_sentinel_options(const std::optional<Source>& sentinels,
       }
     return true;
   }
-  std::string_view list = sentinels->value;
-  while (true) {
-    const size_t comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    fibd::grammar::HostPort hp;
-    std::string why;
-    if (item.empty()) why = "an empty entry";
-    if (why.empty() && fibd::grammar::parse_host_port(item, &hp, &why))
-      o.sentinels.push_back(Address{false, std::move(hp.host), hp.port, {}});
-    else {
-      error = sentinels->name + ": invalid sentinel \"" + std::string(item) +
-              "\": " + why + " (a comma-separated list of host:port or [v6]:port)";
-      return false;
-    }
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
+  if (!parse_node_list(*sentinels, "sentinel", o.sentinels, error)) return false;
   if (!master_name || master_name->value.empty()) {
     error =
         "option 'sentinels' needs option 'master_name' (the name the sentinels "
@@ -139,7 +146,7 @@ std::optional<Options> parse_options(const fibd_cache_config* config, EnvLookup 
   Options o;
   std::optional<Source> address, username, password, db, key_prefix, connect_timeout,
       command_timeout, pool_size, sentinels, master_name, sentinel_username,
-      sentinel_password;
+      sentinel_password, cluster_nodes;
 
   size_t count = 0;
   const fibd_cache_option* opts = nullptr;
@@ -183,6 +190,8 @@ std::optional<Options> parse_options(const fibd_cache_config* config, EnvLookup 
       slot = &sentinel_username;
     else if (key == "sentinel_password")
       slot = &sentinel_password;
+    else if (key == "cluster_nodes")
+      slot = &cluster_nodes;
     if (slot == nullptr) {
       error = "unknown option '" + std::string(key) +
               "' (known options: " + known_list() + ")";
@@ -195,10 +204,28 @@ std::optional<Options> parse_options(const fibd_cache_config* config, EnvLookup 
     *slot = std::move(src);
   }
 
-  if (address && sentinels) {
-    error =
-        "options 'address' and 'sentinels' are mutually exclusive: give one (a single "
-        "node, or the sentinels that name its master)";
+  // One mode: a single node, the sentinels that name its master, or a
+  // cluster's seed nodes.
+  const std::pair<const std::optional<Source>*, const char*> modes[] = {
+      {&address, "address"},
+      {&sentinels, "sentinels"},
+      {&cluster_nodes, "cluster_nodes"}};
+  const char* given = nullptr;
+  for (const auto& [src, name] : modes) {
+    if (!*src) continue;
+    if (given != nullptr) {
+      error = std::string("options '") + given + "' and '" + name +
+              "' are mutually exclusive: give one of 'address' (a single node), "
+              "'sentinels' (the sentinels that name its master) or 'cluster_nodes' (a "
+              "Redis Cluster's seed nodes)";
+      return std::nullopt;
+    }
+    given = name;
+  }
+  if (cluster_nodes && db) {
+    error = db->name +
+            " is for a single node or a sentinel group: a Redis Cluster has only "
+            "database 0 (option 'cluster_nodes')";
     return std::nullopt;
   }
   // The seed's environment variables, used only where the option is absent.
@@ -207,9 +234,9 @@ std::optional<Options> parse_options(const fibd_cache_config* config, EnvLookup 
       if (slot) return;
       if (auto v = env(var); v && !v->empty()) slot = Source{std::string(var), *v};
     };
-    if (!sentinels) fallback(address, "REDIS_ADDR");
+    if (!sentinels && !cluster_nodes) fallback(address, "REDIS_ADDR");
     fallback(password, "REDIS_PASSWORD");
-    fallback(db, "REDIS_DB");
+    if (!cluster_nodes) fallback(db, "REDIS_DB");
   }
 
   if (address) {
@@ -240,6 +267,9 @@ std::optional<Options> parse_options(const fibd_cache_config* config, EnvLookup 
   if (key_prefix) o.key_prefix = key_prefix->value;
   if (!parse_sentinel_options(sentinels, master_name, sentinel_username,
                               sentinel_password, o, error))
+    return std::nullopt;
+  if (cluster_nodes &&
+      !parse_node_list(*cluster_nodes, "cluster node", o.cluster_nodes, error))
     return std::nullopt;
 
   auto duration = [&](const std::optional<Source>& src, std::chrono::microseconds& out) {

@@ -39,6 +39,9 @@ struct Options {
   std::vector<Address> sentinels;
   std::string master_name;
   std::string sentinel_username, sentinel_password;
+  // Cluster mode (`cluster_nodes` not empty): the seeds the slot map is
+  // first learnt from; `address` and `db` are not used.
+  std::vector<Address> cluster_nodes;
 };
 
 // Looks an environment variable up; a seam so tests need not touch environ.

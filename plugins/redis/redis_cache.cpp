@@ -2,7 +2,11 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
+#include <utility>
 #include <vector>
+
+#include "key_slot.h"
 
 namespace fibd_redis {
 
@@ -33,14 +37,18 @@ RedisCache::RedisCache(const fibd_cache_host* host, Options opts)
       target_(Endpoint{opts_.address, opts_.username, opts_.password, opts_.db,
                        !opts_.sentinels.empty()},
               opts_.sentinels.empty()),
-      loops_(ctx_, target_, host) {}
+      loops_(ctx_, host) {
+  if (!opts_.cluster_nodes.empty())
+    cluster_ = std::make_unique<ClusterMap>(opts_, own_, own_links_, log_);
+}
 
 RedisCache::~RedisCache() {
   loops_.clear();
   // What is queued for the own loop runs first, then its link closes: every
   // command on it fails, on the loop's thread.
   own_.stop([this] {
-    own_link_.reset();
+    if (cluster_) cluster_->close();
+    own_links_.clear();
     sentinel_.reset();
   });
   // A call that never reached a link (none should) still gets its one
@@ -59,10 +67,15 @@ std::unique_ptr<RedisCache> RedisCache::create(const fibd_cache_host* host,
     // Its thread from now on: the sentinels' messages, and rounds again.
     self->own_.post([] {});
   }
-  if (self->target_.known() && !self->check(error)) return nullptr;
+  if (self->cluster_) {
+    if (!self->learn_map(error)) return nullptr;
+  } else if (self->target_.known() && !self->check(error)) {
+    return nullptr;
+  }
   const Options& o = self->opts_;
   self->log_.log(FIBD_LOG_INFO,
-                 "using " + self->where() + ", db " + std::to_string(o.db) +
+                 "using " + self->where() +
+                     (self->cluster_ ? std::string() : ", db " + std::to_string(o.db)) +
                      ", key_prefix '" + o.key_prefix + "', connect_timeout " +
                      format_duration(o.connect_timeout) + ", command_timeout " +
                      format_duration(o.command_timeout) +
@@ -75,6 +88,12 @@ std::unique_ptr<RedisCache> RedisCache::create(const fibd_cache_host* host,
 std::string RedisCache::where() const {
   uint64_t generation = 0;
   const Endpoint to = target_.endpoint(generation);
+  if (cluster_) {
+    std::string seeds;
+    for (const Address& a : opts_.cluster_nodes)
+      seeds += (seeds.empty() ? "" : ",") + a.to_string();
+    return "the Redis Cluster of " + seeds;
+  }
   if (opts_.sentinels.empty()) return "Redis at " + to.address.to_string();
   return "the master '" + opts_.master_name + "'" +
          (target_.known() ? " at " + to.address.to_string() : std::string());
@@ -119,7 +138,7 @@ bool RedisCache::check(std::string& error) {
     // Refused otherwise (a Redis at maxclients says so first, then closes):
     // the next command tries a connection of its own. No thread runs the
     // own loop during create(), so this one may close its link.
-    own_link_.reset();
+    own_links_.clear();
   }
   if (r) return true;
   if (why.kind == ErrorKind::Auth || why.kind == ErrorKind::Select) {
@@ -192,15 +211,23 @@ std::string RedisCache::breaker_refusal(const CircuitBreaker::Decision& d) const
               : std::string("a probe is in flight)"));
 }
 
-void RedisCache::send_own(std::unique_ptr<Command>& cmd) {
-  if (!own_link_) {
-    uint64_t generation = 0;
-    Endpoint to = target_.endpoint(generation);
-    own_link_ = std::make_unique<Link>(ctx_, std::move(to), own_, nullptr, generation);
+Link& RedisCache::link_of(NodeLinks& links, const Command& cmd) {
+  return cmd.node ? links.to(*cmd.node) : links.following(target_);
+}
+
+bool RedisCache::send(Link& link, std::unique_ptr<Command>& cmd, Error& err) {
+  if (cmd->asking) {
+    std::string_view asking[] = {"ASKING"};
+    auto first =
+        std::make_unique<Command>(Command::Kind::Asking, format_command(asking), nullptr);
+    if (!link.send(first, err)) return false;
   }
-  own_link_->follow(target_);
+  return link.send(cmd, err);
+}
+
+void RedisCache::send_own(std::unique_ptr<Command>& cmd) {
   Error err;
-  if (own_link_->send(cmd, err)) return;
+  if (send(link_of(own_links_, *cmd), cmd, err)) return;
   if (cmd->sync)
     cmd->sync->finish(nullptr, err);
   else
@@ -209,7 +236,8 @@ void RedisCache::send_own(std::unique_ptr<Command>& cmd) {
 
 std::optional<Reply> RedisCache::execute(std::span<const std::string_view> args,
                                          Clock::time_point deadline, Error& e,
-                                         bool checked) {
+                                         bool checked, const std::optional<Address>& node,
+                                         bool asking) {
   const std::string_view what = args.empty() ? std::string_view("command") : args[0];
   if (checked) {
     auto decision = breaker_.allow();
@@ -221,6 +249,8 @@ std::optional<Reply> RedisCache::execute(std::span<const std::string_view> args,
   auto result = std::make_shared<SyncResult>();
   auto cmd = std::make_shared<std::unique_ptr<Command>>(
       std::make_unique<Command>(format_command(args), result));
+  (*cmd)->node = node;
+  (*cmd)->asking = asking;
   own_.run([this, cmd] { send_own(*cmd); }, *result, deadline);
   if (!result->done()) {
     // Redis did not answer in time: the command stays on the connection,
@@ -254,7 +284,7 @@ fibd_cache_status RedisCache::del(std::string_view key, std::string& error) {
   std::string k = key_for(key);
   std::string_view args[] = {"DEL", k};
   Error e;
-  auto r = execute(args, deadline(), e);
+  auto r = cluster_ ? execute_keyed(args, k, e) : execute(args, deadline(), e);
   error = e.message;
   if (r && r->type == REDIS_REPLY_INTEGER)
     return r->integer > 0 ? FIBD_CACHE_OK : FIBD_CACHE_NOT_FOUND;
@@ -265,6 +295,20 @@ fibd_cache_status RedisCache::del(std::string_view key, std::string& error) {
 
 fibd_cache_status RedisCache::clear(std::string& error) {
   clears_.fetch_add(1, std::memory_order_relaxed);
+  if (!cluster_) return clear_on(std::nullopt, error);
+  const std::vector<Address> masters = cluster_->masters();
+  if (masters.empty()) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    error = "no slot map of the Redis Cluster yet: no master to clear";
+    return FIBD_CACHE_ERROR;
+  }
+  for (const Address& m : masters)
+    if (clear_on(m, error) != FIBD_CACHE_OK) return FIBD_CACHE_ERROR;
+  return FIBD_CACHE_OK;
+}
+
+fibd_cache_status RedisCache::clear_on(const std::optional<Address>& node,
+                                       std::string& error) {
   // Only our keys: Redis may be shared. SCAN is incremental, so each step is
   // one bounded command; keys are removed with UNLINK (freed in background).
   const std::string pattern = glob_escape(opts_.key_prefix) + "*";
@@ -277,7 +321,7 @@ fibd_cache_status RedisCache::clear(std::string& error) {
   do {
     std::string_view scan[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"};
     Error e;
-    auto r = execute(scan, deadline(), e);
+    auto r = execute(scan, deadline(), e, true, node);
     if (!r) return fail(e.message);
     if (r->type == REDIS_REPLY_ERROR) return fail(refused(r->type, r->str, "SCAN"));
     if (r->type != REDIS_REPLY_ARRAY || r->element.size() != 2 ||
@@ -287,12 +331,21 @@ fibd_cache_status RedisCache::clear(std::string& error) {
     cursor = r->element[0].str;
     const auto& keys = r->element[1].element;
     if (keys.empty()) continue;
-    std::vector<std::string_view> unlink{"UNLINK"};
+    // A cluster node takes the keys of one slot per command (CROSSSLOT).
+    std::vector<std::pair<uint16_t, std::string_view>> found;
     for (const Reply& k : keys)
-      if (k.type == REDIS_REPLY_STRING) unlink.emplace_back(k.str);
-    auto u = execute(unlink, deadline(), e);
-    if (!u) return fail(e.message);
-    if (u->type == REDIS_REPLY_ERROR) return fail(refused(u->type, u->str, "UNLINK"));
+      if (k.type == REDIS_REPLY_STRING)
+        found.emplace_back(node ? key_slot(k.str) : 0, k.str);
+    std::sort(found.begin(), found.end());
+    for (size_t i = 0; i < found.size();) {
+      std::vector<std::string_view> unlink{"UNLINK"};
+      for (const uint16_t slot = found[i].first;
+           i < found.size() && found[i].first == slot; ++i)
+        unlink.push_back(found[i].second);
+      auto u = execute(unlink, deadline(), e, true, node);
+      if (!u) return fail(e.message);
+      if (u->type == REDIS_REPLY_ERROR) return fail(refused(u->type, u->str, "UNLINK"));
+    }
   } while (cursor != "0");
   return FIBD_CACHE_OK;
 }
@@ -327,6 +380,13 @@ void RedisCache::stats(const fibd_cache_stats_sink* sink) const {
   put("breaker_rejected", breaker_.rejected());
   put("breaker_backoff_ms", static_cast<uint64_t>(breaker_.current_backoff().count()));
   put("log_suppressed", log_.suppressed_total());
+  if (cluster_) {
+    put("cluster_nodes_known", cluster_->node_count());
+    put("cluster_links_up", loops_.connected() + own_links_.connected());
+    put("cluster_map_refreshes", cluster_->refreshes());
+    put("cluster_maps_refused", cluster_->refused());
+    put("cluster_redirects", ld(redirects_));
+  }
 }
 
 }  // namespace fibd_redis

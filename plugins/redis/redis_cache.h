@@ -1,6 +1,7 @@
 // The cache itself: prefixed keys, the circuit breaker, logging and
 // counters. Every command goes over one transport (link.h): get and set
-// made on one of fibd's event loops over that loop's link, every other
+// made on one of fibd's event loops over that loop's link (in cluster mode,
+// that loop's link to the key's node: node_links.h), every other
 // command (get and set from other threads, del, clear, create()'s check)
 // over the link of the plugin's own loop (own_loop.h). get and set are
 // asynchronous (redis_cache_async.cpp); del and clear wait for their answer.
@@ -18,10 +19,12 @@
 
 #include "async_call.h"
 #include "circuit_breaker.h"
+#include "cluster.h"
 #include "command.h"
 #include "link.h"
 #include "logger.h"
 #include "loop_links.h"
+#include "node_links.h"
 #include "options.h"
 #include "own_loop.h"
 #include "sentinel.h"
@@ -75,16 +78,40 @@ class RedisCache final : public LinkHandler {
                           const fibd_cache_call* call, std::string& error);
   // The breaker's verdict for one call; false + error when it is open.
   bool admit(std::string& error);
-  // Own loop thread: writes `cmd` on the own link, or fails it.
+  // Own loop thread: writes `cmd` on the own loop's link, or fails it.
   void send_own(std::unique_ptr<Command>& cmd);
+  // The link `cmd` goes on among `links`: its cluster node's, or the target's.
+  Link& link_of(NodeLinks& links, const Command& cmd);
+  // Writes `cmd` on `link`, ASKING first when it asks for that.
+  static bool send(Link& link, std::unique_ptr<Command>& cmd, Error& err);
+
+  // Cluster mode (redis_cache_cluster.cpp). create(): the first slot map;
+  // false + error when the nodes refuse our credentials.
+  bool learn_map(std::string& error);
+  // A get or set's result that cluster mode deals with (an unreachable
+  // node, a redirection, a slot not served now): true when it did.
+  bool on_cluster_result(Command& cmd, const redisReply* reply, const Error& err);
+  // `cmd` again, once, at `to` on the loop it went on.
+  void redirect(Command& cmd, const Address& to, bool asking);
+  // A get that cluster mode cannot answer is a miss; a set, an error.
+  void cluster_miss(Command& cmd, const std::string& why);
+  // execute() of a command on `key` at the node serving it, following one
+  // MOVED or ASK.
+  std::optional<Reply> execute_keyed(std::span<const std::string_view> args,
+                                     std::string_view key, Error& why);
+  // clear() on one node (cluster mode) or on the target.
+  fibd_cache_status clear_on(const std::optional<Address>& node, std::string& error);
   // Completes cmd's call (if still owed) and counts it.
   void finish(Command& cmd, fibd_cache_status status, std::string_view value,
               const std::string& message);
   // One command on the own loop, waited for: Redis' reply, or nullopt +
   // why. `checked`: under the breaker, and its outcome reported to it.
+  // `node`: a cluster node, `asking` after an ASK.
   std::optional<Reply> execute(std::span<const std::string_view> args,
                                Clock::time_point deadline, Error& why,
-                               bool checked = true);
+                               bool checked = true,
+                               const std::optional<Address>& node = std::nullopt,
+                               bool asking = false);
   void record_failure(const Error& e, std::string_view what);
   void record_success();
   void record(std::string_view error_reply, std::string_view what);
@@ -105,12 +132,14 @@ class RedisCache final : public LinkHandler {
   Target target_;
   LoopLinks loops_;
   OwnLoop own_;
-  std::unique_ptr<Link> own_link_;             // own loop's thread (or its driver)
+  NodeLinks own_links_{ctx_, own_, nullptr};   // own loop's thread (or its driver)
   std::unique_ptr<SentinelWatch> sentinel_;    // likewise; sentinel mode only
+  std::unique_ptr<ClusterMap> cluster_;        // cluster mode only
   std::atomic<int64_t> outage_started_ns_{0};  // steady clock, 0 = none
 
   std::atomic<uint64_t> gets_{0}, hits_{0}, misses_{0}, sets_{0}, dels_{0}, clears_{0},
-      errors_{0}, timeouts_{0}, cancelled_{0}, deadline_expired_{0}, late_replies_{0};
+      errors_{0}, timeouts_{0}, cancelled_{0}, deadline_expired_{0}, late_replies_{0},
+      redirects_{0};
 };
 
 }  // namespace fibd_redis

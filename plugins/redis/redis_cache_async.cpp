@@ -72,9 +72,24 @@ fibd_cache_status RedisCache::start(Command::Kind kind,
     return FIBD_CACHE_PENDING;
   }
   auto cmd = std::make_unique<Command>(kind, format_command(args), pending);
+  if (cluster_ && !(cmd->node = cluster_->route(args[1]))) {
+    cluster_->refresh_soon();
+    const std::string why = "no slot map of the Redis Cluster serves slot " +
+                            std::to_string(key_slot(args[1])) + " now";
+    if (kind == Command::Kind::Set) {
+      errors_.fetch_add(1, std::memory_order_relaxed);
+      error = why;
+      return FIBD_CACHE_ERROR;
+    }
+    misses_.fetch_add(1, std::memory_order_relaxed);  // fibd computes it
+    pending->complete(FIBD_CACHE_NOT_FOUND);
+    return FIBD_CACHE_PENDING;
+  }
   // What may throw (out of memory) comes before the breaker's verdict and
   // before the call is registered: nothing is owed when it does.
-  Link* link = loops_.link_for(*call);
+  NodeLinks* links = loops_.links_for(*call);
+  Link* link = links != nullptr ? &link_of(*links, *cmd) : nullptr;
+  if (link != nullptr) cmd->loop = call->loop;
   OwnLoop::Work to_own;
   Command* raw = cmd.get();
   if (link == nullptr)
@@ -91,7 +106,7 @@ fibd_cache_status RedisCache::start(Command::Kind kind,
     // On the caller's loop: written at the end of its iteration, answered
     // when the loop reads the reply.
     Error err;
-    if (!link->send(cmd, err)) on_result(*cmd, nullptr, err);  // completes the call now
+    if (!send(*link, cmd, err)) on_result(*cmd, nullptr, err);  // completes the call now
     return FIBD_CACHE_PENDING;
   }
   // Another thread: the own loop writes it. It may have completed already:
@@ -143,6 +158,7 @@ void RedisCache::on_connection_error(const Error& why) { record_failure(why, "re
 
 void RedisCache::on_result(Command& cmd, const redisReply* r, const Error& err) {
   const char* what = command_name(cmd.call->kind);
+  if (cluster_ && on_cluster_result(cmd, r, err)) return;
   // In sentinel mode a lost connection, or a node that is no master (any
   // more), is a reason to ask the sentinels again.
   const bool moved = err.kind == ErrorKind::Io || err.kind == ErrorKind::Connect ||

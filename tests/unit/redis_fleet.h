@@ -177,6 +177,7 @@ class FleetGroup {
   const std::string& problem() const { return problem_; }
   const std::vector<std::unique_ptr<FleetNode>>& nodes() const { return nodes_; }
   const std::string& cli_path() const { return cli_; }
+  const std::string& dir() const { return dir_; }
 
  protected:
   FleetNode* add(std::vector<std::string> args, bool sentinel = false) {
