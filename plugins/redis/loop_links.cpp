@@ -21,17 +21,6 @@ NodeLinks& LoopLinks::of(fibd_cache_loop* loop) {
   return *loops_.back().second;
 }
 
-void LoopLinks::clear() {
-  decltype(loops_) closing;
-  {
-    std::lock_guard lock(mu_);
-    closing.swap(loops_);
-  }
-  // Outside the lock: closing a link waits for its loop's callback in
-  // progress, and that callback may look for a link.
-  closing.clear();
-}
-
 size_t LoopLinks::connected() const {
   std::lock_guard lock(mu_);
   size_t n = 0;

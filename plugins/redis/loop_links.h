@@ -29,7 +29,7 @@ class LoopLinks {
   NodeLinks& of(fibd_cache_loop* loop);
   // Any thread, once no call is made any more: closes every link; the
   // commands still on them fail (ErrorKind::Closed) on this thread.
-  void clear();
+  void clear() { destroy_outside(mu_, loops_); }
 
   size_t connected() const;  // links with a connection up
 

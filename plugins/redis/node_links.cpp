@@ -28,17 +28,6 @@ Link& NodeLinks::to(const Address& node) {
   return add(Endpoint{node, o.username, o.password, 0, false}, 0);
 }
 
-void NodeLinks::clear() {
-  decltype(links_) closing;
-  {
-    std::lock_guard lock(mu_);
-    closing.swap(links_);
-  }
-  // Outside the lock: closing a link waits for its loop's callback in
-  // progress, and that callback may look for a link.
-  closing.clear();
-}
-
 size_t NodeLinks::connected() const {
   std::lock_guard lock(mu_);
   size_t n = 0;

@@ -4,6 +4,7 @@
 // connected() is read from others.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -12,6 +13,19 @@
 #include "target.h"
 
 namespace fibd_redis {
+
+// Empties `items` under `mu`, then destroys them outside it: closing a link
+// waits for its loop's callback in progress, and that callback may look for
+// a link.
+template <class Items>
+void destroy_outside(std::mutex& mu, Items& items) {
+  Items closing;
+  {
+    std::lock_guard lock(mu);
+    closing.swap(items);
+  }
+  closing.clear();
+}
 
 class NodeLinks {
  public:
@@ -30,7 +44,7 @@ class NodeLinks {
   // SELECT).
   Link& to(const Address& node);
   // Any thread, once no call is made on these links any more.
-  void clear();
+  void clear() { destroy_outside(mu_, links_); }
   size_t connected() const;  // links with a connection up
 
  private:

@@ -58,7 +58,11 @@ bool RedisCache::on_cluster_result(Command& cmd, const redisReply* r, const Erro
       cluster_->refresh_soon();
       [[fallthrough]];
     case ReplyErrorKind::kAsk:
-      record_success();  // the node answers
+      record_success();        // the node answers
+      if (cmd.call->done()) {  // nobody waits for it any more
+        late_replies_.fetch_add(1, std::memory_order_relaxed);
+        return true;
+      }
       if (cmd.redirects == 0) {
         redirect(cmd, Address{false, e.node.host, e.node.port, {}},
                  e.kind == ReplyErrorKind::kAsk);

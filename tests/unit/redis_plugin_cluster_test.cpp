@@ -5,10 +5,9 @@
 // back there directly), MOVED after one slot is moved, ASK while it
 // migrates, a slot not served or a node that is gone as a miss, clear() on
 // every master, and the options refused with a message naming them.
-#include "../support/host_loop.h"
 #include "key_slot.h"
 #include "redis_cluster_fixture.h"
-#include "redis_plugin_harness.h"
+#include "redis_loop_calls.h"
 
 namespace {
 
@@ -32,17 +31,10 @@ class RedisClusterTest : public ::testing::Test {
     ASSERT_TRUE(cluster_.start()) << cluster_.problem();
   }
   GetResult on_loop(Instance& c, const std::string& key) {
-    auto call = host_.run([&] { return c.start_get(key, 0, host_.handle); });
-    EXPECT_EQ(call.status, FIBD_CACHE_PENDING) << call.error;
-    EXPECT_TRUE(call.waiter->wait());
-    return call.waiter->result();
+    return get_on_loop(c, host_, key);
   }
   GetResult set_on_loop(Instance& c, const std::string& key, const std::string& value) {
-    auto call =
-        host_.run([&] { return c.start_set(key, value, 60000, 0, host_.handle); });
-    if (call.status != FIBD_CACHE_PENDING) return {call.status, {}, call.error};
-    EXPECT_TRUE(call.waiter->wait());
-    return call.waiter->result();
+    return fibd_redis_test::set_on_loop(c, host_, key, value);
   }
   std::unique_ptr<Instance> instance() {
     auto c = std::make_unique<Instance>(plugin_, cluster_options(cluster_.seeds()), 0,
@@ -266,13 +258,7 @@ TEST_F(RedisClusterTest, ClearRemovesOurKeysOnEveryMasterAndNothingElse) {
 }
 
 TEST(RedisClusterOptions, BadOptionsFailNamingThem) {
-  Plugin plugin;
-  ASSERT_NE(plugin.desc, nullptr) << plugin.error;
-  struct Case {
-    Options opts;
-    std::vector<std::string> expect;
-  };
-  const std::vector<Case> cases = {
+  expect_refused({
       {{{"address", "127.0.0.1:6379"}, {"cluster_nodes", "127.0.0.1:7000"}},
        {"'address'", "'cluster_nodes'", "mutually exclusive"}},
       {{{"sentinels", "127.0.0.1:26379"},
@@ -285,14 +271,11 @@ TEST(RedisClusterOptions, BadOptionsFailNamingThem) {
       {{{"cluster_nodes", "::1:7000"}}, {"option 'cluster_nodes'", "brackets"}},
       {{{"cluster_nodes", "127.0.0.1:7000"}, {"master_name", "m"}},
        {"option 'master_name' needs option 'sentinels'"}},
-  };
-  for (const auto& c : cases) {
-    Instance inst(plugin, c.opts);
-    EXPECT_FALSE(inst.ok()) << c.expect[0];
-    for (const auto& e : c.expect) EXPECT_THAT(inst.create_error(), HasSubstr(e));
-  }
+  });
   // A list with IPv6 entries is accepted (no node answers: create still
   // succeeds, with a warning).
+  Plugin plugin;
+  ASSERT_NE(plugin.desc, nullptr) << plugin.error;
   Instance v6(plugin,
               {{"cluster_nodes", "[::1]:" + std::to_string(free_port()) +
                                      ", 127.0.0.1:" + std::to_string(free_port())},

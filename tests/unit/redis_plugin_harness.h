@@ -369,6 +369,21 @@ class Load {
   std::vector<std::thread> workers_;
 };
 
+// Options create() must refuse, and what its error must say.
+struct Refusal {
+  Options opts;
+  std::vector<std::string> expect;
+};
+inline void expect_refused(const std::vector<Refusal>& cases) {
+  Plugin plugin;
+  ASSERT_NE(plugin.desc, nullptr) << plugin.error;
+  for (const auto& c : cases) {
+    Instance inst(plugin, c.opts);
+    EXPECT_FALSE(inst.ok()) << c.expect[0];
+    for (const auto& e : c.expect) EXPECT_THAT(inst.create_error(), HasSubstr(e));
+  }
+}
+
 // What a test saw, for whoever reads the output of a failure (or a pass).
 inline void report(const std::string& what, Instance& inst) {
   std::cout << "[   info   ] " << what << "\n";

@@ -6,8 +6,7 @@
 // fibd loop and on the plugin's own loop), no write to the old master once
 // it is back as a replica, sentinels that are down or answer nonsense
 // passed over, and the options refused with a message naming them.
-#include "../support/host_loop.h"
-#include "redis_plugin_harness.h"
+#include "redis_loop_calls.h"
 #include "redis_sentinel_fixture.h"
 
 namespace {
@@ -37,12 +36,6 @@ class RedisSentinelTest : public ::testing::Test {
     ASSERT_NE(plugin_.desc, nullptr) << plugin_.error;
     ASSERT_TRUE(group_.start()) << group_.problem();
   }
-  GetResult get_on_loop(Instance& c, const std::string& key) {
-    auto call = host_.run([&] { return c.start_get(key, 0, host_.handle); });
-    EXPECT_EQ(call.status, FIBD_CACHE_PENDING) << call.error;
-    EXPECT_TRUE(call.waiter->wait());
-    return call.waiter->result();
-  }
 
   SentinelGroup group_;
   Plugin plugin_;
@@ -58,7 +51,7 @@ TEST_F(RedisSentinelTest, FollowsAFailoverAndNeverWritesToTheOldMaster) {
   EXPECT_TRUE(c.log().contains(old->address(), FIBD_LOG_INFO));
   ASSERT_EQ(c.set("k", "v1", 60000), FIBD_CACHE_OK);
   EXPECT_EQ(old->cli({"GET", "fibd:k"}), "v1");
-  EXPECT_EQ(get_on_loop(c, "k").value, "v1");
+  EXPECT_EQ(get_on_loop(c, host_, "k").value, "v1");
 
   old->kill();
   FleetNode* next = group_.wait_failover(*old);
@@ -71,7 +64,7 @@ TEST_F(RedisSentinelTest, FollowsAFailoverAndNeverWritesToTheOldMaster) {
   EXPECT_EQ(next->cli({"GET", "fibd:after"}), "v2");
   GetResult r{FIBD_CACHE_ERROR, {}, {}};
   for (int i = 0; i < 100 && r.status != FIBD_CACHE_HIT; ++i) {
-    r = get_on_loop(c, "after");
+    r = get_on_loop(c, host_, "after");
     if (r.status != FIBD_CACHE_HIT) std::this_thread::sleep_for(50ms);
   }
   EXPECT_EQ(r.value, "v2") << r.error;
@@ -117,13 +110,7 @@ TEST_F(RedisSentinelTest, NoSentinelAnswersThenCreateStillSucceeds) {
 }
 
 TEST(RedisSentinelOptions, BadOptionsFailNamingTheOption) {
-  Plugin plugin;
-  ASSERT_NE(plugin.desc, nullptr) << plugin.error;
-  struct Case {
-    Options opts;
-    std::vector<std::string> expect;
-  };
-  const std::vector<Case> cases = {
+  expect_refused({
       {{{"address", "127.0.0.1:6379"}, {"sentinels", "127.0.0.1:26379"}},
        {"'address'", "'sentinels'", "mutually exclusive"}},
       {{{"sentinels", "127.0.0.1:26379"}}, {"'master_name'"}},
@@ -137,12 +124,7 @@ TEST(RedisSentinelOptions, BadOptionsFailNamingTheOption) {
        {"'sentinel_username'", "'sentinel_password'"}},
       {{{"sentinel_password", "p"}},
        {"option 'sentinel_password' needs option 'sentinels'"}},
-  };
-  for (const auto& c : cases) {
-    Instance inst(plugin, c.opts);
-    EXPECT_FALSE(inst.ok()) << c.expect[0];
-    for (const auto& e : c.expect) EXPECT_THAT(inst.create_error(), HasSubstr(e));
-  }
+  });
 }
 
 }  // namespace
