@@ -41,8 +41,10 @@ bool RedisCache::on_cluster_result(Command& cmd, const redisReply* r, const Erro
   const std::string node = cmd.node ? cmd.node->to_string() : std::string("?");
   if (err.kind == ErrorKind::Closed) return false;
   if (err.kind != ErrorKind::None) {
-    // An unreachable node: its replica may be taking over.
-    record_failure(err, what);
+    // An unreachable node: its replica may be taking over. Only a timeout
+    // opens the breaker (then every node waits as long); a refused or lost
+    // connection costs the calls to the other masters nothing.
+    if (err.kind == ErrorKind::Timeout) record_failure(err, what);
     cluster_->refresh_soon();
     cluster_miss(cmd,
                  std::string(what) + " at cluster node " + node + ": " + err.message);
