@@ -59,12 +59,10 @@ Connection::Connection(ServerLoop& loop, int fd)
     ::close(fd);
     throw std::bad_alloc();
   }
-  bufferevent_setcb(bev_, &Connection::on_read, &Connection::on_write,
-                    &Connection::on_event, this);
-  // Never buffer more input than the longest head allowed (plus the byte
-  // that shows it is too long).
-  bufferevent_setwatermark(bev_, EV_READ, 0, loop.limits().max_header_bytes + 1);
-  bufferevent_enable(bev_, EV_READ);
+  // The bufferevent writes; reading is this connection's own (its read
+  // side is never enabled).
+  bufferevent_setcb(bev_, nullptr, &Connection::on_write, &Connection::on_event, this);
+  start_reading();
   event_assign(&deferred_timer_, loop.base(), -1, 0, &Connection::on_deferred_timeout,
                this);
   set_idle_deadline();
@@ -72,6 +70,7 @@ Connection::Connection(ServerLoop& loop, int fd)
 
 Connection::~Connection() {
   end_deferred(/*cancelled=*/true);
+  stop_reading();
   bufferevent_free(bev_);  // closes the fd
 }
 
@@ -80,16 +79,10 @@ void Connection::set_idle_deadline() {
   deadline_ = Clock::now() + (served_one_ ? limits.idle_timeout : limits.head_timeout);
 }
 
-void Connection::on_read(bufferevent*, void* self) {
+void Connection::on_readable(evutil_socket_t, short, void* self) {
   auto& c = *static_cast<Connection*>(self);
   Entry entry(c);
-  if (c.state_ == State::Closing) {
-    evbuffer* in = bufferevent_get_input(c.bev_);
-    evbuffer_drain(in, evbuffer_get_length(in));
-  } else if (c.state_ == State::Reading) {
-    c.process();
-  }
-  // Waiting: a pipelined request stays in the input until the answer is out.
+  c.read_input();
 }
 
 void Connection::on_write(bufferevent*, void* self) {
@@ -107,15 +100,7 @@ void Connection::on_event(bufferevent*, short what, void* self) {
     c.close_now();
     return;
   }
-  if ((what & BEV_EVENT_EOF) != 0) {
-    c.peer_closed_ = true;
-    if (c.state_ == State::Waiting) {
-      c.close_now();  // the client left: its request is cancelled
-      return;
-    }
-    if (c.state_ == State::Reading) c.start_closing();
-    c.after_output();
-  }
+  if ((what & BEV_EVENT_EOF) != 0) c.peer_eof();
 }
 
 void Connection::process() {
@@ -145,6 +130,7 @@ void Connection::process() {
   }
   flush();
   after_output();
+  update_reading();
 }
 
 void Connection::dispatch(const Request& request, std::size_t head_length) {
@@ -291,6 +277,7 @@ void Connection::start_closing() {
   state_ = State::Closing;
   evbuffer* in = bufferevent_get_input(bev_);
   evbuffer_drain(in, evbuffer_get_length(in));
+  update_reading();
 }
 
 void Connection::after_output() {
@@ -312,6 +299,7 @@ void Connection::after_output() {
 void Connection::close_now() {
   if (dead_) return;
   dead_ = true;
+  stop_reading();
   bufferevent_disable(bev_, EV_READ | EV_WRITE);
   if (depth_ == 0) loop_.remove(*this);
 }

@@ -1,8 +1,8 @@
-// One client connection on a loop: reads request heads from its bufferevent,
-// parses them in place, hands each to the Handler, and writes the answers in
-// request order. Requests are taken one at a time: a pipelined request is
-// parsed only once the one before it is answered, so answers keep the order
-// of the requests even when one is deferred and completes later.
+// One client connection on a loop: reads request heads into its
+// bufferevent's input (connection_input.cpp), parses them in place, hands each to the
+// Handler, and writes the answers in request order. Requests are taken one at a time: a
+// pipelined request is parsed only once the one before it is answered, so answers keep
+// the order of the requests even when one is deferred and completes later.
 //
 // States: Reading (waiting for or receiving a head; the idle or head
 // deadline applies), Waiting (a deferred request is open; the handler's
@@ -67,10 +67,20 @@ class Connection {
   friend class Responder;
   enum class State { Reading, Waiting, Closing };
 
-  static void on_read(bufferevent* bev, void* self);
+  static void on_readable(evutil_socket_t, short, void* self);
   static void on_write(bufferevent* bev, void* self);
   static void on_event(bufferevent* bev, short what, void* self);
   static void on_deferred_timeout(evutil_socket_t, short, void* self);
+
+  // connection_input.cpp: the socket read straight into the input, one
+  // read per readiness (no FIONREAD first, as a bufferevent's own reading
+  // does), paused while the input holds the longest head allowed.
+  void start_reading();
+  void read_input();
+  std::size_t input_room() const;
+  void update_reading();
+  void stop_reading();
+  void peer_eof();  // the client closed its side
 
   void process();
   void dispatch(const Request& request, std::size_t head_length);
@@ -110,6 +120,8 @@ class Connection {
   int depth_ = 0;             // callbacks of this connection on the stack
   Clock::time_point deadline_{Clock::time_point::max()};
   std::shared_ptr<DeferredState> deferred_;  // Waiting: the open request
+  event read_event_{};
+  bool read_event_added_ = false;
   event deferred_timer_{};
   bool deferred_timer_set_ = false;
   // Request latency: when the head being answered was complete (it is not
