@@ -15,8 +15,9 @@
 #                          and print how to enter it; clean up by hand then
 #
 # Requirements: root, systemd-container, debootstrap, util-linux (nsenter),
-# the Debian mirror the first time (roots, images) and host ports 8080 and
-# 6379 free (the guest shares the host's network). Exits 77 (skipped) when
+# the Debian mirror the first time (roots, images) and host ports 8080,
+# 6379 and 26379 free (the guest shares the host's network; debian-e2e's
+# Sentinel group also takes 6380, 26380 and 26381). Exits 77 (skipped) when
 # not root or the tools are missing.
 set -Eeuo pipefail
 
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-BASE_PACKAGES="systemd systemd-sysv dbus procps curl ca-certificates redis-server redis-tools"
+BASE_PACKAGES="systemd systemd-sysv dbus procps curl ca-certificates redis-server redis-tools redis-sentinel"
 IMAGE_RECIPE=4 # bump when e2e_image_setup changes
 PORT=8080
 
@@ -63,6 +64,7 @@ missing=$(droot_missing_tool)
 port_busy() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
 port_busy "$PORT" && die "host port $PORT is in use; the guest shares the host's network"
 port_busy 6379 && die "host port 6379 is in use; the guest's redis-server needs it"
+port_busy 26379 && die "host port 26379 is in use; the guest's redis-sentinel needs it"
 
 WORK=${FIBD_E2E_WORKDIR:-${FIBD_BUILD_DIR:-$SRC/build}/e2e}/$TEST_NAME-$RELEASE
 mkdir -p "$WORK"
