@@ -174,7 +174,7 @@ fetch() { # fetch PATH -> "STATUS XCACHE BODY" from the host side
     return
   }
   local status xcache body
-  status=$(printf '%s' "$out" | head -n1 | awk '{print $2}')
+  status=$(printf '%s' "$out" | awk 'NR == 1 { print $2 }') # reads all: no SIGPIPE
   xcache=$(printf '%s' "$out" | tr -d '\r' | sed -n 's/^[Xx]-[Cc]ache: *//p' | head -n1)
   body=$(printf '%s' "$out" | tr -d '\r' | sed '1,/^$/d')
   echo "$status ${xcache:--} $body"
