@@ -5,6 +5,11 @@
 // CLUSTER SHARDS is unknown, a slot map that is no map refused with its
 // reason, a redirection that does not parse and one that redirects again
 // answered as a miss. Nothing crashes, every call completes.
+#include <atomic>
+#include <mutex>
+#include <string_view>
+#include <tuple>
+
 #include "key_slot.h"
 #include "redis_cluster_fixture.h"
 #include "redis_loop_calls.h"

@@ -5,6 +5,9 @@
 // back there directly), MOVED after one slot is moved, ASK while it
 // migrates, a slot not served or a node that is gone as a miss, clear() on
 // every master, and the options refused with a message naming them.
+#include <set>
+#include <string>
+
 #include "key_slot.h"
 #include "redis_cluster_fixture.h"
 #include "redis_loop_calls.h"
@@ -159,6 +162,40 @@ TEST_F(RedisClusterTest, MovedAfterASlotMovedIsFollowedAndTheMapRefreshed) {
   EXPECT_EQ(c->get(k).value, "before");
   EXPECT_EQ(c->stats()["cluster_redirects"], redirects);
   EXPECT_EQ(to.cli({"GET", stored(k + "x")}), "after");
+}
+
+TEST_F(RedisClusterTest, RedirectionsAtOnceAskForOneNewMap) {
+  auto c = instance();
+  const auto masters = cluster_.masters();
+  FleetNode& from = *masters[0];
+  FleetNode& to = *masters[1];
+  const std::string tag = key_on(from, "burst");
+  const int slot = key_slot(stored(tag));
+  constexpr int kKeys = 20;
+  for (int i = 0; i < kKeys; ++i)
+    ASSERT_EQ(c->set(tag + std::to_string(i), "v" + std::to_string(i), 60000),
+              FIBD_CACHE_OK);
+  start_migration(slot, from, to);
+  for (int i = 0; i < kKeys; ++i) migrate_key(stored(tag + std::to_string(i)), from, to);
+  finish_migration(slot, to);
+  ASSERT_TRUE(cluster_.wait_healthy()) << cluster_.problem();
+  const uint64_t refreshes = c->stats()["cluster_map_refreshes"];
+
+  // All in one turn of the loop: kKeys MOVED replies, one round for a map.
+  auto calls = host_.run([&] {
+    std::vector<Started> out;
+    for (int i = 0; i < kKeys; ++i)
+      out.push_back(c->start_get(tag + std::to_string(i), 0, host_.handle));
+    return out;
+  });
+  for (int i = 0; i < kKeys; ++i) {
+    ASSERT_EQ(calls[i].status, FIBD_CACHE_PENDING);
+    ASSERT_TRUE(calls[i].waiter->wait());
+    EXPECT_EQ(calls[i].waiter->result().value, "v" + std::to_string(i));
+  }
+  EXPECT_EQ(c->stats()["cluster_redirects"], static_cast<uint64_t>(kKeys));
+  ASSERT_TRUE(wait_stat(*c, "cluster_map_refreshes", refreshes + 1));
+  EXPECT_LE(c->stats()["cluster_map_refreshes"], refreshes + 2);
 }
 
 TEST_F(RedisClusterTest, AskDuringAMigrationIsFollowedWithAsking) {
