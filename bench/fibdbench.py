@@ -24,6 +24,7 @@ from benchkit import (FIBD, FIBD_UNCHECKED, GMP_BASELINE, HERE, Fibd, Nginx, Not
                       RssSampler, body_for, fibd_config, free_port, gmp_baseline, log, median,
                       rss_kb, smaps_kb, warm, with_cpu, wrk)
 from cache_scenarios import CacheScenarios
+from fleet_scenarios import FleetScenarios
 from report import error_free, fmt_pair, machine, med, table, write_report
 
 
@@ -31,7 +32,7 @@ from report import error_free, fmt_pair, machine, med, table, write_report
 # The suite
 
 
-class Suite(CacheScenarios):
+class Suite(CacheScenarios, FleetScenarios):
     def __init__(self, args):
         self.args = args
         self.d = args.duration
@@ -337,7 +338,7 @@ def main():
                    help="interleaved rounds per comparison (default 3)")
     p.add_argument("--starts", type=int, default=15, help="launches for exec→READY")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
-    p.add_argument("--only", default="", help="comma list: http,redis,stall,misses,storm,startup,check")
+    p.add_argument("--only", default="", help="comma list: http,redis,fleet,stall,misses,storm,startup,check")
     p.add_argument("--ab", metavar="FIBD",
                    help="instead of the suite: compare this build with another fibd binary "
                         "(memory hits at c64 and c1, a 20 kB body), print the table")
@@ -370,6 +371,8 @@ def main():
             suite.http_vs_nginx()
         if not only or "redis" in only:
             suite.redis()
+        if not only or "fleet" in only:
+            suite.fleet()
         if not only or "stall" in only:
             suite.redis_stall()
         if not only or "misses" in only:

@@ -47,8 +47,10 @@ def table(rows):
              "|---|---|---|---|---|---|"]
     for r in rows:
         met = "" if r["met"] is None else ("yes" if r["met"] else "**no**")
-        lines.append(f"| {r['scenario']} | {num(r['value'])} {r['unit']} | "
-                     f"{num(r['baseline'])} ({r['base_name']}) | {r['ratio']:.2f}× | "
+        # A reported figure (a failover's duration) has no baseline.
+        base = f"{num(r['baseline'])} ({r['base_name']})" if r["base_name"] else ""
+        ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}×"
+        lines.append(f"| {r['scenario']} | {num(r['value'])} {r['unit']} | {base} | {ratio} | "
                      f"{r['target']} | {met} |")
     return "\n".join(lines)
 
