@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-BASE_PACKAGES="systemd systemd-sysv dbus procps curl ca-certificates redis-server redis-tools redis-sentinel"
+BASE_PACKAGES="systemd systemd-sysv dbus procps curl ca-certificates redis-server redis-tools redis-sentinel autopkgtest"
 IMAGE_RECIPE=4 # bump when e2e_image_setup changes
 PORT=8080
 
