@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -109,12 +110,27 @@ std::optional<unsigned long long> parse_boot_time(std::string_view proc_stat) {
   return std::nullopt;
 }
 
+std::optional<double> boot_time_from_clocks() {
+  timespec real{};
+  timespec since_boot{};
+  if (::clock_gettime(CLOCK_REALTIME, &real) != 0 ||
+      ::clock_gettime(CLOCK_BOOTTIME, &since_boot) != 0)
+    return std::nullopt;
+  return static_cast<double>(real.tv_sec - since_boot.tv_sec) +
+         static_cast<double>(real.tv_nsec - since_boot.tv_nsec) / 1e9;
+}
+
 std::optional<ProcessFigures> read_process_figures() {
   const std::optional<std::string> stat = read_file("/proc/self/stat");
-  const std::optional<std::string> system = read_file("/proc/stat");
-  if (!stat || !system) return std::nullopt;
+  if (!stat) return std::nullopt;
   const std::optional<ProcStat> s = parse_proc_stat(*stat);
-  const std::optional<unsigned long long> boot = parse_boot_time(*system);
+  // /proc/stat is hidden from fibd.service (ProcSubset=pid): the clocks
+  // tell the boot time then.
+  std::optional<double> boot;
+  if (const std::optional<std::string> system = read_file("/proc/stat")) {
+    if (const auto btime = parse_boot_time(*system)) boot = static_cast<double>(*btime);
+  }
+  if (!boot) boot = boot_time_from_clocks();
   const long ticks = ::sysconf(_SC_CLK_TCK);
   const long page = ::sysconf(_SC_PAGESIZE);
   if (!s || !boot || ticks <= 0 || page <= 0) return std::nullopt;
@@ -123,8 +139,7 @@ std::optional<ProcessFigures> read_process_figures() {
   f.cpu_seconds = static_cast<double>(s->utime + s->stime) / hz;
   f.resident_bytes = static_cast<double>(s->rss) * static_cast<double>(page);
   f.virtual_bytes = static_cast<double>(s->vsize);
-  f.start_time_seconds =
-      static_cast<double>(*boot) + static_cast<double>(s->starttime) / hz;
+  f.start_time_seconds = *boot + static_cast<double>(s->starttime) / hz;
   return f;
 }
 

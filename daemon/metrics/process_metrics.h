@@ -1,6 +1,8 @@
 // The standard process_* metrics every official Prometheus client library
 // exposes (prometheus-cpp has no process collector on bookworm or trixie),
 // read from /proc/self, getrlimit and the kernel's boot time at each scrape.
+// Nothing beyond /proc/self is needed: the unit's ProcSubset=pid hides the
+// rest of /proc.
 #pragma once
 
 #include <prometheus/metric_family.h>
@@ -28,6 +30,9 @@ struct ProcStat {
 std::optional<ProcStat> parse_proc_stat(std::string_view line);
 // The "btime" line of /proc/stat: the boot time in seconds since the epoch.
 std::optional<unsigned long long> parse_boot_time(std::string_view proc_stat);
+// The same from CLOCK_REALTIME less CLOCK_BOOTTIME, where /proc/stat cannot
+// be read (fibd.service has ProcSubset=pid).
+std::optional<double> boot_time_from_clocks();
 
 std::optional<ProcessFigures> read_process_figures();
 // Open descriptors of this process (entries of /proc/self/fd, without the

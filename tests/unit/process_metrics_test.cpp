@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -144,6 +146,21 @@ TEST(ProcessMetrics, BootTime) {
   EXPECT_FALSE(parse_boot_time("btime soon\n"));
   EXPECT_FALSE(parse_boot_time("btime 17 18\n"));
   EXPECT_FALSE(parse_boot_time("xbtime 17\n"));
+}
+
+TEST(ProcessMetrics, BootTimeFromTheClocksIsTheKernelsBtime) {
+  // What fibd.service (ProcSubset=pid, no /proc/stat) reports instead.
+  std::ifstream in("/proc/stat");
+  const std::string text((std::istreambuf_iterator<char>(in)),
+                         std::istreambuf_iterator<char>());
+  const auto btime = parse_boot_time(text);
+  ASSERT_TRUE(btime) << "no btime in /proc/stat";
+  const auto clocks = boot_time_from_clocks();
+  ASSERT_TRUE(clocks);
+  // btime is whole seconds, rounded down; a suspended machine's clocks
+  // still agree (CLOCK_BOOTTIME counts the suspension).
+  EXPECT_GE(*clocks, static_cast<double>(*btime) - 1.0);
+  EXPECT_LT(*clocks, static_cast<double>(*btime) + 2.0);
 }
 
 TEST(ProcessMetrics, ExposedWithTheConventionalNamesAndTypes) {
