@@ -25,6 +25,7 @@ from benchkit import (FIBD, FIBD_UNCHECKED, GMP_BASELINE, HERE, Fibd, Nginx, Not
                       rss_kb, smaps_kb, warm, with_cpu, wrk)
 from cache_scenarios import CacheScenarios
 from fleet_scenarios import FleetScenarios
+from go_scenarios import GoScenarios
 from report import error_free, fmt_pair, machine, med, table, write_report
 
 
@@ -32,7 +33,7 @@ from report import error_free, fmt_pair, machine, med, table, write_report
 # The suite
 
 
-class Suite(CacheScenarios, FleetScenarios):
+class Suite(CacheScenarios, FleetScenarios, GoScenarios):
     def __init__(self, args):
         self.args = args
         self.d = args.duration
@@ -41,6 +42,8 @@ class Suite(CacheScenarios, FleetScenarios):
         self.plot = []      # (label, fibd rps, baseline rps, fibd p99 ms, baseline p99 ms)
         self.raw = {}
         self.closers = []
+        self.sections = []  # markdown blocks after the table
+        self.notes = []     # lines about what was skipped
 
     def keep(self, obj):
         self.closers.append(obj)
@@ -338,7 +341,7 @@ def main():
                    help="interleaved rounds per comparison (default 3)")
     p.add_argument("--starts", type=int, default=15, help="launches for exec→READY")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
-    p.add_argument("--only", default="", help="comma list: http,redis,fleet,stall,misses,storm,startup,check")
+    p.add_argument("--only", default="", help="comma list: http,go,redis,fleet,stall,misses,storm,startup,check")
     p.add_argument("--ab", metavar="FIBD",
                    help="instead of the suite: compare this build with another fibd binary "
                         "(memory hits at c64 and c1, a 20 kB body), print the table")
@@ -369,6 +372,8 @@ def main():
     try:
         if not only or "http" in only:
             suite.http_vs_nginx()
+        if not only or "go" in only:
+            suite.go_baseline()
         if not only or "redis" in only:
             suite.redis()
         if not only or "fleet" in only:

@@ -75,6 +75,8 @@ def write_report(suite, out_dir, started, load_at_start):
              "the median of the per-round ratios (value ÷ baseline), so a noisy round moves "
              "both sides of its pair.", "",
              table(suite.rows)]
+    for block in suite.sections + suite.notes:
+        lines += ["", block]
     idle = suite.idle
     lines += ["",
               f"Idle memory of fibd in detail: Rss {idle['Rss']} kB = Pss {idle['Pss']} kB "
