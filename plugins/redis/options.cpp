@@ -157,8 +157,8 @@ std::optional<Options> parse_options(const fibd_cache_config* config, EnvLookup 
     count = opts != nullptr ? config->option_count : 0;
   }
   for (size_t i = 0; i < count; ++i) {
-    const char* k = FIBD_CACHE_OPTION_AT(config, i)->key;
-    const char* v = FIBD_CACHE_OPTION_AT(config, i)->value;
+    const char* k = fibd_cache_option_at(config, i)->key;
+    const char* v = fibd_cache_option_at(config, i)->value;
     if (k == nullptr || v == nullptr) {
       error = "option " + std::to_string(i) + " has a NULL key or value";
       return std::nullopt;

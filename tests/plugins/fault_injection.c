@@ -34,8 +34,8 @@ static fibd_cache_instance* create(const fibd_cache_host* host,
                                    size_t err_len) {
   int create_fails = 0, get_error = 0, set_error = 0;
   for (size_t i = 0; config != NULL && i < config->option_count; ++i) {
-    const char *key = FIBD_CACHE_OPTION_AT(config, i)->key,
-               *value = FIBD_CACHE_OPTION_AT(config, i)->value;
+    const char *key = fibd_cache_option_at(config, i)->key,
+               *value = fibd_cache_option_at(config, i)->value;
     int bad;
     if (strcmp(key, "create") == 0) {
       bad = parse_choice(value, "ok", "fail", &create_fails);

@@ -89,11 +89,11 @@ static fibd_cache_instance* create(const fibd_cache_host* host,
   planted* self = calloc(1, sizeof *self);
   pthread_mutex_init(&self->mutex, NULL);
   for (size_t i = 0; i < config->option_count; ++i) {
-    if (strcmp(FIBD_CACHE_OPTION_AT(config, i)->key, "seed_file") != 0 ||
-        load_seed(self, FIBD_CACHE_OPTION_AT(config, i)->value, err, err_len) != 0) {
-      if (strcmp(FIBD_CACHE_OPTION_AT(config, i)->key, "seed_file") != 0) {
+    if (strcmp(fibd_cache_option_at(config, i)->key, "seed_file") != 0 ||
+        load_seed(self, fibd_cache_option_at(config, i)->value, err, err_len) != 0) {
+      if (strcmp(fibd_cache_option_at(config, i)->key, "seed_file") != 0) {
         snprintf(err, err_len, "unknown option '%s' (known: seed_file)",
-                 FIBD_CACHE_OPTION_AT(config, i)->key);
+                 fibd_cache_option_at(config, i)->key);
       }
       destroy((fibd_cache_instance*)self);
       return NULL;

@@ -21,12 +21,12 @@ static fibd_cache_instance* create(const fibd_cache_host* host,
                                    size_t err_len) {
   (void)host;
   if (config->option_count != 1 ||
-      strcmp(FIBD_CACHE_OPTION_AT(config, 0)->key, "flag_dir") != 0) {
+      strcmp(fibd_cache_option_at(config, 0)->key, "flag_dir") != 0) {
     snprintf(err, err_len, "needs exactly one option: flag_dir");
     return NULL;
   }
   slow_set* self = calloc(1, sizeof *self);
-  snprintf(self->dir, sizeof self->dir, "%s", FIBD_CACHE_OPTION_AT(config, 0)->value);
+  snprintf(self->dir, sizeof self->dir, "%s", fibd_cache_option_at(config, 0)->value);
   return (fibd_cache_instance*)self;
 }
 

@@ -332,11 +332,6 @@ static inline const fibd_cache_option* fibd_cache_option_at(
   return FIBD_CACHE_PTR_CAST_(const fibd_cache_option*, first + i * config->option_size);
 }
 
-/* The same, as an expression without the checks (kept for existing code). */
-#define FIBD_CACHE_OPTION_AT(config, i)                                              \
-  ((const fibd_cache_option*)(const void*)((const unsigned char*)(config)->options + \
-                                           (size_t)(i) * (config)->option_size))
-
 /* How one asynchronous call ends (see "Asynchronous get and set"). */
 typedef struct fibd_cache_completion {
   uint32_t struct_size;
