@@ -1,13 +1,12 @@
 #include "api/api_handler.h"
 
-#include <spdlog/spdlog.h>
-
 #include <atomic>
 #include <chrono>
 #include <optional>
 
 #include "api/router.h"
 #include "base/escape.h"
+#include "base/log.h"
 #include "base/rate_limited_log.h"
 #include "compute/cache_key.h"
 #include "compute/cached_value.h"

@@ -2,9 +2,8 @@
 // its own, like redis.so): the request waits on its loop with no worker and
 // no limits.max_inflight slot held; a hit is checked and answered on the
 // loop, a miss goes on to compute with what is left of the request's time.
-#include <spdlog/spdlog.h>
-
 #include "api/api_handler.h"
+#include "base/log.h"
 #include "base/rate_limited_log.h"
 #include "compute/cache_key.h"
 #include "compute/cached_value.h"

@@ -2,7 +2,6 @@
 
 #include <event2/event.h>
 #include <pthread.h>
-#include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <string_view>
@@ -11,6 +10,7 @@
 #include "api/api_handler.h"
 #include "app/liveness.h"
 #include "base/cpu_budget.h"
+#include "base/log.h"
 #include "base/logging.h"
 #include "control/dbus_service.h"
 #include "control/systemd_notify.h"

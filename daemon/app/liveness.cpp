@@ -1,8 +1,8 @@
 #include "app/liveness.h"
 
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "compute/fib_service.h"
 #include "http/server.h"
 

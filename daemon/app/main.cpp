@@ -1,6 +1,4 @@
 // fibd: exact Fibonacci numbers over HTTP. See fibd(8).
-#include <spdlog/spdlog.h>
-
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -8,6 +6,7 @@
 
 #include "app/application.h"
 #include "app/process_limits.h"
+#include "base/log.h"
 #include "base/logging.h"
 #include "config/config.h"
 

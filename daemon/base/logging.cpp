@@ -2,9 +2,10 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/systemd_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <cstdlib>
+
+#include "base/log.h"
 
 namespace fibd {
 

@@ -1,10 +1,9 @@
 #include "base/rate_limited_log.h"
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 
 #include "base/escape.h"
+#include "base/log.h"
 
 namespace fibd {
 

@@ -1,11 +1,11 @@
 #include "compute/fib_service.h"
 
 #include <pthread.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
 
+#include "base/log.h"
 #include "base/rate_limited_log.h"
 #include "compute/cache_key.h"
 #include "compute/cached_value.h"

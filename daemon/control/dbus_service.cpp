@@ -1,7 +1,5 @@
 #include "control/dbus_service.h"
 
-#include <spdlog/spdlog.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -17,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/log.h"
 #include "control/bus_names.h"
 #include "control/dbus_object.h"
 

@@ -2,11 +2,11 @@
 
 #include <event2/thread.h>
 #include <pthread.h>
-#include <spdlog/spdlog.h>
 
 #include <stdexcept>
 
 #include "base/escape.h"
+#include "base/log.h"
 
 namespace fibd {
 

@@ -1,12 +1,13 @@
 #include "http/server.h"
 
 #include <event2/buffer.h>
-#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <stdexcept>
+
+#include "base/log.h"
 
 namespace fibd::http {
 

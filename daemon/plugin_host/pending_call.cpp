@@ -1,8 +1,8 @@
 #include "plugin_host/pending_call.h"
 
-#include <spdlog/spdlog.h>
-
 #include <cstring>
+
+#include "base/log.h"
 
 namespace fibd {
 

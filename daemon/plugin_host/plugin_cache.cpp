@@ -1,10 +1,9 @@
 #include "plugin_host/plugin_cache.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <limits>
 
+#include "base/log.h"
 #include "plugin_host/cache_factory.h"
 #include "plugin_host/call_buffers.h"
 

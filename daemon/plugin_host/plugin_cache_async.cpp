@@ -1,10 +1,9 @@
 // Lookups of async plugins (FIBD_CACHE_FEATURE_ASYNC) that hold no thread
 // while the plugin works: the answer reaches the caller's `done` from the
 // thread that completes the call (the plugin's), and a handle cancels it.
-#include <spdlog/spdlog.h>
-
 #include <atomic>
 
+#include "base/log.h"
 #include "plugin_host/plugin_cache.h"
 #include "plugin_host/plugin_host.h"
 

@@ -1,6 +1,5 @@
 #include "plugin_host/plugin_host.h"
 
-#include <spdlog/spdlog.h>
 #include <time.h>
 
 #include <cstdio>
@@ -8,6 +7,7 @@
 #include <cstring>
 
 #include "base/escape.h"
+#include "base/log.h"
 
 namespace fibd {
 

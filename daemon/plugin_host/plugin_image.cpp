@@ -2,7 +2,6 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <spdlog/spdlog.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include <cstring>
 #include <optional>
 
+#include "base/log.h"
 #include "base/unique_fd.h"
 #include "plugin_host/cache_factory.h"
 #include "plugin_host/elf_check.h"

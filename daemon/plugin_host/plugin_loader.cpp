@@ -1,11 +1,11 @@
 #include "plugin_host/plugin_loader.h"
 
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <set>
 
+#include "base/log.h"
 #include "config/names.h"
 #include "plugin_host/cache_factory.h"
 #include "plugin_host/descriptor_check.h"
