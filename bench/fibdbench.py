@@ -26,6 +26,7 @@ from benchkit import (FIBD, FIBD_UNCHECKED, GMP_BASELINE, HERE, Fibd, Nginx, Not
 from cache_scenarios import CacheScenarios
 from fleet_scenarios import FleetScenarios
 from go_scenarios import GoScenarios
+from tail_rounds import tail_section
 from report import error_free, fmt_pair, machine, med, table, write_report
 
 
@@ -113,7 +114,7 @@ class Suite(CacheScenarios, FleetScenarios, GoScenarios):
 
         a, b = self.interleave("memory-hit c1 vs nginx",
                                lambda: wrk(mem.url(path), 1, self.d),
-                               lambda: wrk(nginx.url(path), 1, self.d), rounds=rounds)
+                               lambda: wrk(nginx.url(path), 1, self.d), rounds=rounds + 2)
         p50 = [x["p50_us"] / y["p50_us"] for x, y in zip(a, b)]
         self.row("memory hit, c1: p50 latency", med(a, "p50_us") / 1000,
                  med(b, "p50_us") / 1000, median(p50), "≤ 1.0× (≤ nginx)", median(p50) <= 1.0,
@@ -372,6 +373,7 @@ def main():
     try:
         if not only or "http" in only:
             suite.http_vs_nginx()
+            suite.sections.append(tail_section(suite.raw))
         if not only or "go" in only:
             suite.go_baseline()
         if not only or "redis" in only:
