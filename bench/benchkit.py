@@ -223,7 +223,7 @@ class Fibd:
 class Nginx:
     """nginx-light on a private config: the HTTP ceiling."""
 
-    def __init__(self, bodies, files=None):
+    def __init__(self, bodies, files=None, worker_connections=4096, keepalive_timeout="75s"):
         """bodies: path -> body, answered from the config (`return 200`);
         files: path -> body, written under the document root and served as
         static files (sendfile, as a file server is usually set up)."""
@@ -245,9 +245,10 @@ class Nginx:
 daemon off;
 pid {self.dir}/nginx.pid;
 error_log {self.dir}/error.log warn;
-events {{ worker_connections 4096; }}
+events {{ worker_connections {worker_connections}; }}
 http {{
   access_log off;
+  keepalive_timeout {keepalive_timeout};
   sendfile on;
   tcp_nopush on;
   client_body_temp_path {self.dir}/body;

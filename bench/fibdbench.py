@@ -26,6 +26,7 @@ from benchkit import (FIBD, FIBD_UNCHECKED, GMP_BASELINE, HERE, Fibd, Nginx, Not
 from cache_scenarios import CacheScenarios
 from fleet_scenarios import FleetScenarios
 from go_scenarios import GoScenarios
+from scaling_scenarios import ScalingScenarios
 from tail_rounds import tail_section
 from report import error_free, fmt_pair, machine, med, table, write_report
 
@@ -34,7 +35,7 @@ from report import error_free, fmt_pair, machine, med, table, write_report
 # The suite
 
 
-class Suite(CacheScenarios, FleetScenarios, GoScenarios):
+class Suite(CacheScenarios, FleetScenarios, GoScenarios, ScalingScenarios):
     def __init__(self, args):
         self.args = args
         self.d = args.duration
@@ -342,7 +343,7 @@ def main():
                    help="interleaved rounds per comparison (default 3)")
     p.add_argument("--starts", type=int, default=15, help="launches for exec→READY")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
-    p.add_argument("--only", default="", help="comma list: http,go,redis,fleet,stall,misses,storm,startup,check")
+    p.add_argument("--only", default="", help="comma list: http,go,scaling,redis,fleet,stall,misses,storm,startup,check")
     p.add_argument("--ab", metavar="FIBD",
                    help="instead of the suite: compare this build with another fibd binary "
                         "(memory hits at c64 and c1, a 20 kB body), print the table")
@@ -376,6 +377,8 @@ def main():
             suite.sections.append(tail_section(suite.raw))
         if not only or "go" in only:
             suite.go_baseline()
+        if not only or "scaling" in only:
+            suite.scaling()
         if not only or "redis" in only:
             suite.redis()
         if not only or "fleet" in only:
