@@ -22,6 +22,7 @@ FIBD = os.path.join(BUILD, "bin", "fibd")
 PLUGINS = os.path.join(BUILD, "plugins")
 GMP_BASELINE = os.path.join(BUILD, "bench", "gmp_baseline")
 FIBD_UNCHECKED = os.path.join(BUILD, "bench", "fibd-unchecked")
+IDLE_FLOOR = os.path.join(BUILD, "bench", "idle-floor")
 WRK_LUA = os.path.join(HERE, "wrk_report.lua")
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
@@ -152,6 +153,25 @@ def smaps_kb(pid):
                 out[parts[0][:-1]] = int(parts[1])
     out["Uss"] = out.get("Private_Clean", 0) + out.get("Private_Dirty", 0)
     return out
+
+
+def idle_floor_kb(binary):
+    """smaps_kb of an empty program that loaded binary's shared libraries
+    (bench/idle_floor.c): what they cost before any code of fibd runs.
+    None when the helper is not built."""
+    if not os.path.exists(IDLE_FLOOR):
+        return None
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
+    libs = [f[2] for f in (line.split() for line in out.splitlines())
+            if len(f) >= 3 and f[1] == "=>" and f[2].startswith("/")]
+    with subprocess.Popen([IDLE_FLOOR] + libs, stdout=subprocess.PIPE, text=True) as p:
+        try:
+            if p.stdout.readline().strip() != "ready":
+                raise RuntimeError("idle-floor did not load fibd's libraries")
+            time.sleep(0.5)
+            return smaps_kb(p.pid)
+        finally:
+            p.terminate()
 
 
 def fibd_config(port, plugin="memory", algorithm="fast", max_n=1000000, expiration="1h",

@@ -22,7 +22,7 @@ import time
 
 from benchkit import (FIBD, FIBD_UNCHECKED, GMP_BASELINE, HERE, Fibd, Nginx, NotifySocket,
                       RssSampler, body_for, fibd_config, free_port, gmp_baseline, log, median,
-                      rss_kb, smaps_kb, warm, with_cpu, wrk)
+                      idle_floor_kb, rss_kb, smaps_kb, warm, with_cpu, wrk)
 from cache_scenarios import CacheScenarios
 from fleet_scenarios import FleetScenarios
 from go_scenarios import GoScenarios
@@ -91,6 +91,7 @@ class Suite(CacheScenarios, FleetScenarios, GoScenarios, ScalingScenarios):
         # Idle RSS first, before any load touched more memory.
         time.sleep(0.5)
         self.idle = smaps_kb(mem.pid)
+        self.idle_floor = idle_floor_kb(FIBD)
         self.idle_rss_nginx = rss_kb(nginx.pids())
 
         wrk(mem.url(path), 64, 1)
@@ -276,6 +277,11 @@ class Suite(CacheScenarios, FleetScenarios, GoScenarios, ScalingScenarios):
         self.row("RSS idle (memory.so loaded, after READY)", idle["Rss"] / 1024,
                  self.idle_rss_nginx / 1024, idle["Rss"] / self.idle_rss_nginx, "≤ 5 MB",
                  idle["Rss"] <= 5 * 1024, "MB", "nginx master + 2 workers, idle")
+        floor = getattr(self, "idle_floor", None)
+        if floor:
+            self.row("RSS idle over its libraries alone", idle["Rss"] / 1024, floor["Rss"] / 1024,
+                     idle["Rss"] / floor["Rss"], "", None, "MB",
+                     "an empty program that loaded fibd's shared libraries")
         self.row("RSS under load (peak during memory hit c64)", self.load_rss / 1024,
                  self.load_rss_nginx / 1024, self.load_rss / self.load_rss_nginx, "", None, "MB",
                  "nginx master + 2 workers, after load")
