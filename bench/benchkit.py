@@ -116,30 +116,48 @@ def cpu_ticks(pids):
     return total
 
 
-def context_switches(pids):
-    """Voluntary + involuntary context switches over every thread of processes."""
+def context_switches(pids, prefix=""):
+    """Context switches over every thread of processes: voluntary and
+    involuntary, or with prefix "non" only the involuntary ones (preemptions:
+    a thread that wanted to run lost its CPU)."""
     total = 0
     for pid in pids:
         for status in glob.glob(f"/proc/{pid}/task/*/status"):
             try:
                 with open(status) as f:
                     for line in f:
-                        if "ctxt_switches:" in line:  # voluntary_ and nonvoluntary_
+                        if "ctxt_switches:" in line and line.startswith(prefix):
                             total += int(line.split()[-1])
             except OSError:
                 pass
     return total
 
 
+def machine_ticks():
+    """(busy, steal, total) clock ticks of every CPU since boot (/proc/stat)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    user, nice, system, idle, iowait, irq, softirq, steal = v
+    return user + nice + system + irq + softirq, steal, sum(v)
+
+
 def with_cpu(pids, run):
     """Runs run() (a wrk call) and adds the server's CPU microseconds and
     context switches (all its threads) per request."""
     before, cs_before = cpu_ticks(pids), context_switches(pids)
+    preempt_before, machine_before = context_switches(pids, "non"), machine_ticks()
     r = run()
     ticks = cpu_ticks(pids) - before
     n = max(1, r["requests"])
     r["cpu_us_per_req"] = ticks * 1e6 / os.sysconf("SC_CLK_TCK") / n
     r["cs_per_req"] = (context_switches(pids) - cs_before) / n
+    # What the tail table shows beside each round's p99: how often the
+    # server's threads were preempted, and the machine's CPU beyond the
+    # server's own (wrk and other work) and stolen by the hypervisor.
+    r["preempt_per_kreq"] = (context_switches(pids, "non") - preempt_before) * 1000 / n
+    busy, steal, total = (a - b for a, b in zip(machine_ticks(), machine_before))
+    r["others_cpu_pct"] = 100 * max(0, busy - ticks) / max(1, total)
+    r["steal_pct"] = 100 * steal / max(1, total)
     return r
 
 

@@ -115,8 +115,10 @@ class Suite(CacheScenarios, FleetScenarios, GoScenarios, ScalingScenarios):
                           med(a, "p99_us") / 1000, med(b, "p99_us") / 1000))
 
         a, b = self.interleave("memory-hit c1 vs nginx",
-                               lambda: wrk(mem.url(path), 1, self.d),
-                               lambda: wrk(nginx.url(path), 1, self.d), rounds=rounds + 2)
+                               lambda: with_cpu([mem.pid], lambda: wrk(mem.url(path), 1, self.d)),
+                               lambda: with_cpu(nginx.pids(),
+                                                lambda: wrk(nginx.url(path), 1, self.d)),
+                               rounds=rounds + 2)
         p50 = [x["p50_us"] / y["p50_us"] for x, y in zip(a, b)]
         self.row("memory hit, c1: p50 latency", med(a, "p50_us") / 1000,
                  med(b, "p50_us") / 1000, median(p50), "≤ 1.0× (≤ nginx)", median(p50) <= 1.0,

@@ -28,6 +28,17 @@ def tail_section(raw):
                   line(f"nginx {label}, ms", [f"{y[key] / 1000:.2f}" for y in b]),
                   line(f"{label} ratio", [f"**{r:.2f}×**" if r > TARGETS[key] else f"{r:.2f}×"
                                           for r in ratios])]
+        # Beside each round, what might have made it bad (absent in old results).
+        if all("preempt_per_kreq" in x for x in a + b):
+            lines += [line(f"{label} run: fibd / nginx preemptions per 1k requests",
+                           [f"{x['preempt_per_kreq']:.1f} / {y['preempt_per_kreq']:.1f}"
+                            for x, y in zip(a, b)]),
+                      line(f"{label} run: other CPU % (wrk, rest) fibd's / nginx's",
+                           [f"{x['others_cpu_pct']:.0f} / {y['others_cpu_pct']:.0f}"
+                            for x, y in zip(a, b)]),
+                      line(f"{label} run: steal % fibd's / nginx's",
+                           [f"{x['steal_pct']:.1f} / {y['steal_pct']:.1f}"
+                            for x, y in zip(a, b)])]
     return "\n".join([f"The tail in every round, memory hits of `/fib/90` against nginx "
                       f"(ratios over the target in bold: c64 p99 ≤ 1.5×, c1 p50 ≤ 1.0×): "
                       f"{'; '.join(worst)}.", ""] + lines)
