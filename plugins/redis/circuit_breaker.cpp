@@ -1,6 +1,7 @@
 #include "circuit_breaker.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace fibd_redis {
 
@@ -16,7 +17,13 @@ CircuitBreaker::Params sane(CircuitBreaker::Params p) {
 }
 }  // namespace
 
-CircuitBreaker::CircuitBreaker(Params p) : p_(sane(p)), backoff_(p_.initial_backoff) {}
+CircuitBreaker::CircuitBreaker(Params p, Observer observer)
+    : p_(sane(p)), observer_(std::move(observer)), backoff_(p_.initial_backoff) {}
+
+void CircuitBreaker::change_locked(State now, bool opened) {
+  state_.store(now, std::memory_order_release);
+  if (observer_) observer_(now, opened);
+}
 
 CircuitBreaker::Decision CircuitBreaker::allow(Clock::time_point now) {
   // Fast path: closed, no lock.
@@ -28,7 +35,7 @@ CircuitBreaker::Decision CircuitBreaker::allow(Clock::time_point now) {
       return {true, false, milliseconds(0)};
     case State::Open:
       if (now >= open_until_) {
-        state_.store(State::HalfOpen, std::memory_order_release);
+        change_locked(State::HalfOpen);
         probe_started_ = now;
         return {true, true, milliseconds(0)};
       }
@@ -56,7 +63,7 @@ CircuitBreaker::Transition CircuitBreaker::on_success() {
   failures_.store(0, std::memory_order_release);
   backoff_ = p_.initial_backoff;
   if (state_.load(std::memory_order_relaxed) == State::Closed) return Transition::None;
-  state_.store(State::Closed, std::memory_order_release);
+  change_locked(State::Closed);
   return Transition::Closed;
 }
 
@@ -64,11 +71,9 @@ CircuitBreaker::Transition CircuitBreaker::open_locked(Clock::time_point now) {
   State was = state_.load(std::memory_order_relaxed);
   if (was == State::HalfOpen) backoff_ = std::min(backoff_ * 2, p_.max_backoff);
   open_until_ = now + backoff_;
-  state_.store(State::Open, std::memory_order_release);
-  if (was == State::Closed) {
-    opens_.fetch_add(1, std::memory_order_relaxed);
-    return Transition::Opened;
-  }
+  if (was == State::Closed) opens_.fetch_add(1, std::memory_order_relaxed);
+  change_locked(State::Open, was == State::Closed);
+  if (was == State::Closed) return Transition::Opened;
   return was == State::HalfOpen ? Transition::Reopened : Transition::None;
 }
 

@@ -2,12 +2,13 @@
 // it opens, and calls fail at once without touching the network. After a
 // backoff it lets exactly one call through (half-open); that probe's success
 // closes the breaker, its failure reopens it with the backoff doubled, up to
-// a cap. Thread-safe.
+// a cap. Thread-safe; an observer hears of every change of state.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 
 namespace fibd_redis {
@@ -36,8 +37,13 @@ class CircuitBreaker {
     std::chrono::milliseconds retry_in;  // when refused: time left open
   };
 
+  // The state now, and whether that change opened a closed breaker. Called
+  // with the breaker's lock held, so in the order of the changes: it must
+  // not call the breaker.
+  using Observer = std::function<void(State now, bool opened)>;
+
   CircuitBreaker() : CircuitBreaker(Params{}) {}
-  explicit CircuitBreaker(Params p);
+  explicit CircuitBreaker(Params p, Observer observer = {});
 
   Decision allow(Clock::time_point now = Clock::now());
   // Every allowed call reports exactly one outcome.
@@ -56,8 +62,10 @@ class CircuitBreaker {
 
  private:
   Transition open_locked(Clock::time_point now);
+  void change_locked(State now, bool opened = false);
 
   const Params p_;
+  const Observer observer_;
   mutable std::mutex mu_;
   std::atomic<State> state_{State::Closed};  // written under mu_
   std::atomic<int> failures_{0};             // consecutive; written under mu_

@@ -33,8 +33,10 @@ bool unknown_subcommand(std::string_view text) {
 }  // namespace
 
 ClusterMap::ClusterMap(const Options& opts, OwnLoop& loop, NodeLinks& own_links,
-                       Logger& log)
-    : opts_(opts), loop_(loop), links_(own_links), log_(log) {}
+                       Logger& log, const HostMetrics& metrics)
+    : opts_(opts), loop_(loop), links_(own_links), log_(log), metrics_(metrics) {
+  metrics_.set("cluster_nodes_known", 0);
+}
 
 std::optional<Address> ClusterMap::route(std::string_view key) const {
   const uint16_t slot = key_slot(key);
@@ -83,7 +85,7 @@ void ClusterMap::refresh(std::shared_ptr<SyncResult> done) {
         [&](const Address& s) { return s.host == a.host && s.port == a.port; });
     if (!listed) asking_.push_back(a);
   }
-  refreshes_.fetch_add(1, std::memory_order_relaxed);
+  refreshes_.add();
   ask(0, false);
 }
 
@@ -132,17 +134,16 @@ void ClusterMap::answered(size_t i, bool slots, const redisReply* r, const Error
       {
         std::lock_guard lock(mu_);
         map_ = std::make_shared<const SlotMap>(std::move(*m.map));
+        metrics_.set("cluster_nodes_known", static_cast<int64_t>(nodes));
       }
       const std::string line = "cluster slot map from " + node + ": " +
                                std::to_string(nodes) + " masters, " +
                                std::to_string(assigned) + " slots";
-      log_.log(refreshes_.load(std::memory_order_relaxed) == 1 ? FIBD_LOG_INFO
-                                                               : FIBD_LOG_DEBUG,
-               line);
+      log_.log(refreshes_.load() == 1 ? FIBD_LOG_INFO : FIBD_LOG_DEBUG, line);
       end_round(true);
       return;
     }
-    refused_.fetch_add(1, std::memory_order_relaxed);
+    refused_.add();
     why = "its " + what + " reply is refused: " + m.error;
   }
   last_error_ = {kind, "cluster node " + node + ": " + why};

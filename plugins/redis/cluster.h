@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "host_metrics.h"
 #include "logger.h"
 #include "node_links.h"
 #include "own_loop.h"
@@ -28,7 +29,10 @@ namespace fibd_redis {
 
 class ClusterMap {
  public:
-  ClusterMap(const Options& opts, OwnLoop& loop, NodeLinks& own_links, Logger& log);
+  // `metrics`: cluster_map_refreshes, cluster_maps_refused and
+  // cluster_nodes_known (the masters of the map now) go there.
+  ClusterMap(const Options& opts, OwnLoop& loop, NodeLinks& own_links, Logger& log,
+             const HostMetrics& metrics);
 
   // The master serving `key`'s slot (the key as stored, key_prefix
   // included), or nullopt while no map assigns it.
@@ -47,8 +51,8 @@ class ClusterMap {
 
   // Why the last round learnt no map (create()'s message).
   const Error& last_error() const { return last_error_; }
-  uint64_t refreshes() const { return refreshes_.load(std::memory_order_relaxed); }
-  uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+  uint64_t refreshes() const { return refreshes_.load(); }
+  uint64_t refused() const { return refused_.load(); }
   size_t node_count() const;
 
  private:
@@ -69,7 +73,9 @@ class ClusterMap {
   Error last_error_;
   std::atomic<bool> queued_{false};
   std::atomic<int64_t> last_round_ns_{0};  // steady clock: the last round's end
-  std::atomic<uint64_t> refreshes_{0}, refused_{0};
+  const HostMetrics& metrics_;
+  EventCount refreshes_{metrics_, "cluster_map_refreshes"};
+  EventCount refused_{metrics_, "cluster_maps_refused"};
 };
 
 }  // namespace fibd_redis

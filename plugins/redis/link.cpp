@@ -56,7 +56,7 @@ bool Link::connect(Error& err) {
   if (!why.empty()) {
     err = {ErrorKind::Connect, "cannot connect to Redis at " + where_ + ": " + why};
     if (ac != nullptr) redisAsyncFree(ac);
-    ctx_.counters.connect_failures.fetch_add(1, std::memory_order_relaxed);
+    ctx_.counters.connect_failures.add();
     return false;
   }
   ac->data = static_cast<UnsolicitedReplyListener*>(this);
@@ -127,8 +127,7 @@ void Link::reset(Error why) {
   down_reason_ = std::move(why);
   set_connected(false);
   connecting_ = false;
-  if (down_reason_.kind != ErrorKind::Closed)
-    ctx_.counters.discarded.fetch_add(1, std::memory_order_relaxed);
+  if (down_reason_.kind != ErrorKind::Closed) ctx_.counters.discarded.add();
   // Every command still on it gets its callback with a NULL reply (now, or
   // right after the hiredis callback we may be in), and `down_reason_`.
   redisAsyncFree(ac);
@@ -176,11 +175,11 @@ void Link::on_push(redisAsyncContext* ac, void* reply, void*) {
 
 void Link::set_connected(bool up) {
   if (connected_.exchange(up, std::memory_order_relaxed) != up)
-    ctx_.counters.up.fetch_add(up ? 1 : -1, std::memory_order_relaxed);
+    ctx_.counters.up.add(up ? 1 : -1);
 }
 
 void Link::connect_failed(Error why) {
-  ctx_.counters.connect_failures.fetch_add(1, std::memory_order_relaxed);
+  ctx_.counters.connect_failures.add();
   reset(std::move(why));
 }
 
@@ -235,7 +234,7 @@ void Link::on_reply(redisAsyncContext* ac, void* reply, void* privdata) {
 
 void Link::on_unsolicited_reply(redisAsyncContext* ac) {
   if (ac_ != ac) return;  // being freed already
-  ctx_.counters.unsolicited.fetch_add(1, std::memory_order_relaxed);
+  ctx_.counters.unsolicited.add();
   // hiredis disconnects right after this: on_disconnect and the failed
   // commands' on_reply read the reason from here.
   down_reason_ = {ErrorKind::Protocol, "connection to Redis at " + where_ +
@@ -250,11 +249,11 @@ void Link::on_connect(const redisAsyncContext* ac, int status) {
   if (self->socket_ != nullptr) self->apply(*self->socket_);  // command_timeout now
   if (status == REDIS_OK) {
     self->set_connected(true);
-    self->ctx_.counters.connects.fetch_add(1, std::memory_order_relaxed);
+    self->ctx_.counters.connects.add();
     return;
   }
   // hiredis frees the context after this callback, failing its commands.
-  self->ctx_.counters.connect_failures.fetch_add(1, std::memory_order_relaxed);
+  self->ctx_.counters.connect_failures.add();
   self->down_reason_ = {ErrorKind::Connect,
                         "cannot connect to Redis at " + self->where_ + ": " +
                             (ac->errstr != nullptr ? ac->errstr : "")};
@@ -268,7 +267,7 @@ void Link::on_disconnect(const redisAsyncContext* ac, int) {
   self->ac_ = nullptr;
   self->set_connected(false);
   self->connecting_ = false;
-  self->ctx_.counters.discarded.fetch_add(1, std::memory_order_relaxed);
+  self->ctx_.counters.discarded.add();
   self->fail_held(self->lost(ac));
 }
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "command.h"
+#include "host_metrics.h"
 #include "reply_guard.h"
 #include "target.h"
 #include "watches.h"
@@ -34,12 +35,19 @@ namespace fibd_redis {
 
 // Shared by the links of one plugin instance; read from any thread.
 struct LinkCounters {
-  std::atomic<uint64_t> connects{0};          // connections established
-  std::atomic<uint64_t> connect_failures{0};  // attempts that failed or timed out
-  std::atomic<uint64_t> discarded{0};         // connections closed after an error
-  std::atomic<uint64_t> in_flight{0};         // commands written, not answered
-  std::atomic<uint64_t> unsolicited{0};       // replies to no command (reset)
-  std::atomic<int64_t> up{0};                 // connections established now
+  explicit LinkCounters(const HostMetrics& m)
+      : connects(m, "connects"),
+        connect_failures(m, "connect_failures"),
+        discarded(m, "connections_discarded"),
+        unsolicited(m, "unsolicited_replies"),
+        up(m, "connections") {}
+
+  EventCount connects;                 // connections established
+  EventCount connect_failures;         // attempts that failed or timed out
+  EventCount discarded;                // connections closed after an error
+  std::atomic<uint64_t> in_flight{0};  // commands written, not answered
+  EventCount unsolicited;              // replies to no command (reset)
+  EventLevel up;                       // connections established now
 };
 
 // What every link of an instance shares.
@@ -48,6 +56,7 @@ struct LinkContext {
   const HostClock& clock;
   LinkHandler& handler;
   LinkCounters& counters;
+  const HostMetrics& metrics;
 };
 
 class Link final : public UnsolicitedReplyListener {

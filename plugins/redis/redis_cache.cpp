@@ -32,14 +32,25 @@ int64_t now_ns() {
 
 RedisCache::RedisCache(const fibd_cache_host* host, Options opts)
     : opts_(std::move(opts)),
+      metrics_(host),
       log_(host),
       clock_(host),
+      breaker_(CircuitBreaker::Params{},
+               [this](CircuitBreaker::State now, bool opened) {
+                 metrics_.set("breaker_state", static_cast<int64_t>(now));
+                 if (opened) metrics_.add("breaker_opens");
+               }),
       target_(Endpoint{opts_.address, opts_.username, opts_.password, opts_.db,
                        !opts_.sentinels.empty()},
               opts_.sentinels.empty()),
       loops_(ctx_, host) {
-  if (!opts_.cluster_nodes.empty())
-    cluster_ = std::make_unique<ClusterMap>(opts_, own_, own_links_, log_);
+  metrics_.set("breaker_state", static_cast<int64_t>(breaker_.state()));
+  metrics_.add("breaker_opens", 0);
+  if (!opts_.cluster_nodes.empty()) {
+    cluster_ = std::make_unique<ClusterMap>(opts_, own_, own_links_, log_, metrics_);
+    metrics_.add("cluster_redirects_moved", 0);
+    metrics_.add("cluster_redirects_ask", 0);
+  }
 }
 
 RedisCache::~RedisCache() {
@@ -179,7 +190,7 @@ void RedisCache::record_failure(const Error& e, std::string_view what) {
   // after its GET) would most likely wait as long again. So a request pays
   // at most one command_timeout, even from a single client.
   const bool timeout = e.kind == ErrorKind::Timeout;
-  if (timeout) timeouts_.fetch_add(1, std::memory_order_relaxed);
+  if (timeout) timeouts_.add();
   auto t = timeout ? breaker_.trip() : breaker_.on_failure();
   if (t == CircuitBreaker::Transition::Opened) {
     int64_t zero = 0;
@@ -288,7 +299,7 @@ fibd_cache_status RedisCache::del(std::string_view key, std::string& error) {
   error = e.message;
   if (r && r->type == REDIS_REPLY_INTEGER)
     return r->integer > 0 ? FIBD_CACHE_OK : FIBD_CACHE_NOT_FOUND;
-  errors_.fetch_add(1, std::memory_order_relaxed);
+  errors_.add();
   if (r) error = refused(r->type, r->error_text(), "DEL");
   return FIBD_CACHE_ERROR;
 }
@@ -298,7 +309,7 @@ fibd_cache_status RedisCache::clear(std::string& error) {
   if (!cluster_) return clear_on(std::nullopt, error);
   const std::vector<Address> masters = cluster_->masters();
   if (masters.empty()) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
+    errors_.add();
     error = "no slot map of the Redis Cluster yet: no master to clear";
     return FIBD_CACHE_ERROR;
   }
@@ -314,7 +325,7 @@ fibd_cache_status RedisCache::clear_on(const std::optional<Address>& node,
   const std::string pattern = glob_escape(opts_.key_prefix) + "*";
   std::string cursor = "0";
   auto fail = [&](std::string msg) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
+    errors_.add();
     error = std::move(msg);
     return FIBD_CACHE_ERROR;
   };
@@ -362,24 +373,28 @@ void RedisCache::stats(const fibd_cache_stats_sink* sink) const {
   put("sets", ld(sets_));
   put("dels", ld(dels_));
   put("clears", ld(clears_));
-  put("errors", ld(errors_));
-  put("timeouts", ld(timeouts_));
+  put("errors", errors_.load());
+  put("timeouts", timeouts_.load());
   put("cancelled", ld(cancelled_));
   put("deadline_expired", ld(deadline_expired_));
   put("late_replies", ld(late_replies_));
   put("pending_calls", calls_.size());
   put("in_flight", ld(counters_.in_flight));
-  const int64_t up = counters_.up.load(std::memory_order_relaxed);
+  const int64_t up = counters_.up.load();
   put("connections", static_cast<uint64_t>(up > 0 ? up : 0));
-  put("connects", ld(counters_.connects));
-  put("connect_failures", ld(counters_.connect_failures));
-  put("connections_discarded", ld(counters_.discarded));
-  put("unsolicited_replies", ld(counters_.unsolicited));
+  put("connects", counters_.connects.load());
+  put("connect_failures", counters_.connect_failures.load());
+  put("connections_discarded", counters_.discarded.load());
+  put("unsolicited_replies", counters_.unsolicited.load());
   put("breaker_state", static_cast<uint64_t>(breaker_.state()));
   put("breaker_opens", breaker_.opens());
   put("breaker_rejected", breaker_.rejected());
   put("breaker_backoff_ms", static_cast<uint64_t>(breaker_.current_backoff().count()));
   put("log_suppressed", log_.suppressed_total());
+  if (sentinel_) {
+    put("sentinel_rounds", sentinel_->rounds());
+    put("sentinel_master_changes", sentinel_->master_changes());
+  }
   if (cluster_) {
     put("cluster_nodes_known", cluster_->node_count());
     put("cluster_links_up", loops_.connected() + own_links_.connected());

@@ -21,6 +21,7 @@
 #include "circuit_breaker.h"
 #include "cluster.h"
 #include "command.h"
+#include "host_metrics.h"
 #include "link.h"
 #include "logger.h"
 #include "loop_links.h"
@@ -122,13 +123,17 @@ class RedisCache final : public LinkHandler {
   std::string key_for(std::string_view key) const;
   Clock::time_point deadline() const { return Clock::now() + opts_.command_timeout; }
 
+  // A redirection followed (`asking`: after ASK, else after MOVED).
+  void count_redirect(bool asking);
+
   const Options opts_;
+  const HostMetrics metrics_;
   Logger log_;
   HostClock clock_;
   CircuitBreaker breaker_;
   CallRegistry calls_;
-  LinkCounters counters_;
-  const LinkContext ctx_{opts_, clock_, *this, counters_};
+  LinkCounters counters_{metrics_};
+  const LinkContext ctx_{opts_, clock_, *this, counters_, metrics_};
   Target target_;
   LoopLinks loops_;
   OwnLoop own_;
@@ -138,8 +143,9 @@ class RedisCache final : public LinkHandler {
   std::atomic<int64_t> outage_started_ns_{0};  // steady clock, 0 = none
 
   std::atomic<uint64_t> gets_{0}, hits_{0}, misses_{0}, sets_{0}, dels_{0}, clears_{0},
-      errors_{0}, timeouts_{0}, cancelled_{0}, deadline_expired_{0}, late_replies_{0},
-      redirects_{0};
+      cancelled_{0}, deadline_expired_{0}, late_replies_{0}, redirects_{0};
+  EventCount errors_{metrics_, "errors"};
+  EventCount timeouts_{metrics_, "timeouts"};
 };
 
 }  // namespace fibd_redis

@@ -51,14 +51,14 @@ fibd_cache_status RedisCache::start(Command::Kind kind,
   // Checks that cost the breaker nothing come first: a half-open probe must
   // always reach Redis and report back.
   if (!has_completion(call)) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
+    errors_.add();
     error =
         "redis.so answers get and set asynchronously (FIBD_CACHE_FEATURE_ASYNC): "
         "the call must carry a completion";
     return FIBD_CACHE_ERROR;
   }
   if (!target_.known()) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
+    errors_.add();
     error = "no sentinel has named a master '" + opts_.master_name + "' that answers yet";
     return FIBD_CACHE_ERROR;
   }
@@ -77,7 +77,7 @@ fibd_cache_status RedisCache::start(Command::Kind kind,
     const std::string why = "no slot map of the Redis Cluster serves slot " +
                             std::to_string(key_slot(args[1])) + " now";
     if (kind == Command::Kind::Set) {
-      errors_.fetch_add(1, std::memory_order_relaxed);
+      errors_.add();
       error = why;
       return FIBD_CACHE_ERROR;
     }
@@ -98,7 +98,7 @@ fibd_cache_status RedisCache::start(Command::Kind kind,
       send_own(owned);
     };
   if (!admit(error)) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
+    errors_.add();
     return FIBD_CACHE_ERROR;
   }
   calls_.add(pending);
@@ -146,7 +146,7 @@ void RedisCache::finish(Command& cmd, fibd_cache_status status, std::string_view
       misses_.fetch_add(1, std::memory_order_relaxed);
       break;
     case FIBD_CACHE_ERROR:
-      errors_.fetch_add(1, std::memory_order_relaxed);
+      errors_.add();
       break;
     default:
       break;

@@ -93,8 +93,13 @@ bool RedisCache::on_cluster_result(Command& cmd, const redisReply* r, const Erro
   return true;
 }
 
-void RedisCache::redirect(Command& cmd, const Address& to, bool asking) {
+void RedisCache::count_redirect(bool asking) {
   redirects_.fetch_add(1, std::memory_order_relaxed);
+  metrics_.add(asking ? "cluster_redirects_ask" : "cluster_redirects_moved");
+}
+
+void RedisCache::redirect(Command& cmd, const Address& to, bool asking) {
+  count_redirect(asking);
   auto next = std::make_unique<Command>(cmd.kind, cmd.bytes, cmd.call);
   next->node = to;
   next->redirects = cmd.redirects + 1;
@@ -120,7 +125,7 @@ std::optional<Reply> RedisCache::execute_keyed(std::span<const std::string_view>
   const ReplyError e = classify_reply_error(r->error_text(), node->host);
   if (e.kind != ReplyErrorKind::kMoved && e.kind != ReplyErrorKind::kAsk) return r;
   if (e.kind == ReplyErrorKind::kMoved) cluster_->refresh_soon();
-  redirects_.fetch_add(1, std::memory_order_relaxed);
+  count_redirect(e.kind == ReplyErrorKind::kAsk);
   return execute(args, deadline(), why, true,
                  Address{false, e.node.host, e.node.port, {}},
                  e.kind == ReplyErrorKind::kAsk);

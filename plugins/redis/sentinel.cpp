@@ -66,6 +66,7 @@ void SentinelWatch::refresh(std::shared_ptr<SyncResult> done) {
   if (done) waiting_.push_back(std::move(done));
   if (asking_) return;
   asking_ = true;
+  rounds_.add();
   ask(0);
 }
 
@@ -117,9 +118,12 @@ void SentinelWatch::probe(size_t i, const Address& candidate) {
       std::make_shared<SyncResult>([this, i, candidate, named](const SyncResult& r) {
         if (closing_) return;
         if (r.error().kind == ErrorKind::None && r.reply().type != REDIS_REPLY_ERROR) {
-          if (target_.set(candidate))
+          const bool had_one = target_.known();
+          if (target_.set(candidate)) {
+            if (had_one) master_changes_.add();
             log_.log(FIBD_LOG_INFO, "the master '" + ctx_.opts.master_name + "' is at " +
                                         candidate.to_string() + " (" + named + ")");
+          }
           subscribe(i);
           end_round(true);
           return;

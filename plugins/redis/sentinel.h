@@ -36,6 +36,9 @@ class SentinelWatch {
   void refresh_soon();
   // What the last round learnt from the sentinels, for create()'s message.
   const Error& last_error() const { return last_error_; }
+  // Rounds of asking the sentinels, and how often one named a new master.
+  uint64_t rounds() const { return rounds_.load(); }
+  uint64_t master_changes() const { return master_changes_.load(); }
 
  private:
   void ask(size_t i);
@@ -60,6 +63,8 @@ class SentinelWatch {
   bool closing_ = false;
   std::vector<std::shared_ptr<SyncResult>> waiting_;
   Error last_error_;
+  EventCount rounds_{ctx_.metrics, "sentinel_rounds"};
+  EventCount master_changes_{ctx_.metrics, "sentinel_master_changes"};
 };
 
 }  // namespace fibd_redis

@@ -180,6 +180,9 @@ class RedisDaemonTest(unittest.TestCase):
         slowest = max(s[1] for s in load.samples)
         self.assertLess(slowest, bound, f"slowest request {slowest:.3f}s")
         self.assertIsNotNone(recovered, "no cache hit after Redis came back")
+        # The connections the kill took away and the breaker opening, in /metrics.
+        self.assertGreaterEqual(d.plugin_metric("connections_discarded"), 1)
+        self.assertGreaterEqual(d.plugin_metric("breaker_opens"), 1)
         # How soon is the breaker's cap and the machine's speed: a figure.
         print(f"  [redis] hits resumed {recovered:.2f} s after Redis came back",
               file=sys.stderr)
@@ -251,10 +254,21 @@ class RedisDaemonTest(unittest.TestCase):
         for n in (20, 20, 21):
             status, headers, data = d.get(f"/fib/{n}")
             self.assertEqual((status, headers["X-Cache"], data), (200, "miss", fib_body(n)))
+        # The refused connection and the open breaker, in fibd's /metrics.
+        self.assertGreaterEqual(d.plugin_metric("connect_failures"), 1)
+        self.assertEqual(d.plugin_metric("breaker_opens"), 1)
+        self.assertEqual(d.plugin_metric("breaker_state"), 1)
+        self.assertEqual(d.plugin_metric("connections"), 0)
+        self.assertEqual(d.plugin_metric("connects"), 0)
+        self.assertGreaterEqual(d.plugin_metric("errors"), 1)
         late = RedisServer(port=port).start()
         self.addCleanup(late.stop)
         _, n = wait_for_hit(d.port, 700, 30 * SLOW)
         self.assertEqual(late.cli("GET", f"e2e:{n}"), str(fib(n)))
+        self.assertEqual(d.plugin_metric("breaker_state"), 0)
+        self.assertEqual(d.plugin_metric("breaker_opens"), 1)
+        self.assertGreaterEqual(d.plugin_metric("connects"), 1)
+        self.assertGreaterEqual(d.plugin_metric("connections"), 1)
 
 
 @unittest.skipUnless(fibd_redis.AVAILABLE, "redis-server not installed")

@@ -155,6 +155,13 @@ class ClusterDaemonTest(FleetDaemonTest):
         figures("cluster reshard of 500 slots", load, f", reshard {took:.1f} s")
         self.assertEqual(load.failures, [])
         self.assertGreater(len(load.between(started, started + took)), 0)
+        # The redirections followed and the maps learnt again, in /metrics.
+        moved = d.plugin_metric("cluster_redirects_moved")
+        ask = d.plugin_metric("cluster_redirects_ask")
+        print(f"  redirections: {moved:.0f} MOVED, {ask:.0f} ASK", file=sys.stderr)
+        self.assertGreaterEqual(moved, 1)
+        self.assertGreaterEqual(d.plugin_metric("cluster_map_refreshes"), 2)
+        self.assertEqual(d.plugin_metric("cluster_nodes_known"), 3)
         # No value written before is lost: each is on its slot's master, a hit.
         for n in NUMBERS:
             owner = self.cluster.master_of_slot(key_slot(f"{PREFIX}{n}"))
@@ -215,6 +222,9 @@ class SentinelDaemonTest(FleetDaemonTest):
             time.sleep(0.5)
         self.expect_failover_served(load, "sentinel failover", killed_at, failed_over,
                                     first_hit)
+        # fibd followed a new master named by the sentinels: in /metrics.
+        self.assertGreaterEqual(d.plugin_metric("sentinel_master_changes"), 1)
+        self.assertGreaterEqual(d.plugin_metric("connections_discarded"), 1)
         self.assertIs(new, replica)
         self.assertNotIn("errorstat_READONLY", old.cli("INFO", "errorstats"))
         for n in fresh:

@@ -82,6 +82,8 @@ TEST_F(RedisClusterTest, KeysLandOnTheMasterThatServesTheirSlot) {
   const auto masters = cluster_.masters();
   ASSERT_EQ(masters.size(), 3u);
   EXPECT_EQ(c->stats()["cluster_nodes_known"], 3u);
+  EXPECT_EQ(c->log().metric("cluster_nodes_known"), 3);
+  expect_metric_is_stat(*c, "cluster_map_refreshes");
   std::set<FleetNode*> used;
   for (int i = 0; i < 40; ++i) {
     const std::string k = "n" + std::to_string(i), v = "v" + std::to_string(i);
@@ -147,6 +149,8 @@ TEST_F(RedisClusterTest, MovedAfterASlotMovedIsFollowedAndTheMapRefreshed) {
   // The plugin's map still says `from`: MOVED, followed at once.
   EXPECT_EQ(on_loop(*c, k).value, "before");
   EXPECT_EQ(c->stats()["cluster_redirects"], 1u);
+  EXPECT_EQ(c->log().metric("cluster_redirects_moved"), 1);
+  EXPECT_EQ(c->log().metric("cluster_redirects_ask"), 0);
   ASSERT_TRUE(wait_stat(*c, "cluster_map_refreshes", refreshes + 1));
   // Once the map is new, the slot goes to `to` without a redirection.
   GetResult r;
@@ -162,6 +166,8 @@ TEST_F(RedisClusterTest, MovedAfterASlotMovedIsFollowedAndTheMapRefreshed) {
   EXPECT_EQ(c->get(k).value, "before");
   EXPECT_EQ(c->stats()["cluster_redirects"], redirects);
   EXPECT_EQ(to.cli({"GET", stored(k + "x")}), "after");
+  expect_metric_is_stat(*c, "cluster_map_refreshes");
+  EXPECT_EQ(c->log().metric("cluster_nodes_known"), 3);
 }
 
 TEST_F(RedisClusterTest, RedirectionsAtOnceAskForOneNewMap) {
@@ -224,6 +230,8 @@ TEST_F(RedisClusterTest, AskDuringAMigrationIsFollowedWithAsking) {
   // ASK does not change the map: the slot is still `from`'s.
   EXPECT_EQ(on_loop(*c, tag + "stays").value, "old-value");
   EXPECT_EQ(c->stats()["cluster_redirects"], 3u);
+  EXPECT_EQ(c->log().metric("cluster_redirects_ask"), 3);
+  EXPECT_EQ(c->log().metric("cluster_redirects_moved"), 0);
 
   migrate_key(stored(tag + "stays"), from, to);
   finish_migration(slot, to);

@@ -16,6 +16,13 @@ TEST_F(RedisPluginTest, UnreachableAtCreateThenRecovers) {
       {{"address", addr()}, {"connect_timeout", "200ms"}, {"command_timeout", "200ms"}});
   ASSERT_TRUE(c.ok()) << c.create_error();
   EXPECT_TRUE(c.log().contains("not reachable", FIBD_LOG_WARN));
+  // The refused connection and the breaker opening reach the host's metrics
+  // at once; nothing is connected.
+  EXPECT_GE(c.log().metric("connect_failures"), 1);
+  EXPECT_EQ(c.log().metric("breaker_opens"), 1);
+  EXPECT_EQ(c.log().metric("breaker_state"), 1);
+  EXPECT_EQ(c.log().metric("connections"), 0);
+  EXPECT_EQ(c.log().metric("connects"), 0);
 
   auto t0 = Clock::now();
   auto r = c.get("1");
@@ -37,6 +44,13 @@ TEST_F(RedisPluginTest, UnreachableAtCreateThenRecovers) {
   report("hit after " + std::to_string(took->count()) + "ms", c);
   EXPECT_LT(*took, 2000ms);
   EXPECT_TRUE(c.log().contains("answers again", FIBD_LOG_INFO));
+  EXPECT_EQ(c.log().metric("breaker_state"), 0);
+  EXPECT_GE(c.log().metric("connects"), 1);
+  EXPECT_GE(c.log().metric("connections"), 1);
+  EXPECT_GE(c.log().metric("errors"), 500);
+  for (const char* name : {"connect_failures", "breaker_opens", "breaker_state",
+                           "connects", "connections", "errors", "timeouts"})
+    expect_metric_is_stat(c, name);
 }
 
 TEST_F(RedisPluginTest, RestartIsInvisibleToTheNextCall) {
@@ -52,6 +66,12 @@ TEST_F(RedisPluginTest, RestartIsInvisibleToTheNextCall) {
   EXPECT_EQ(r.status, FIBD_CACHE_NOT_FOUND) << r.error;  // no persistence
   EXPECT_EQ(c.set("a", "2", 0), FIBD_CACHE_OK);
   EXPECT_EQ(c.get("a").value, "2");
+  // The connection the kill took away, and the one made after it.
+  EXPECT_GE(c.log().metric("connections_discarded"), 1);
+  EXPECT_GE(c.log().metric("connects"), 2);
+  expect_metric_is_stat(c, "connections_discarded");
+  expect_metric_is_stat(c, "connects");
+  EXPECT_EQ(c.log().metric("breaker_opens"), 0);
 }
 
 TEST_F(RedisPluginTest, KilledMidLoadStaysBoundedAndRecovers) {
@@ -134,6 +154,8 @@ TEST_F(RedisPluginTest, OneTimeoutOpensTheBreaker) {
   EXPECT_THAT(got.error, HasSubstr("command_timeout"));
   EXPECT_GE(get_took, 300ms);
   EXPECT_EQ(c.stats()["breaker_state"], 1u);
+  EXPECT_EQ(c.log().metric("breaker_state"), 1);
+  EXPECT_EQ(c.log().metric("timeouts"), 1);
   t0 = Clock::now();
   std::string error;
   EXPECT_EQ(c.set("k", "v2", 60000, &error), FIBD_CACHE_ERROR);

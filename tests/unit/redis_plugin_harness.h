@@ -38,10 +38,33 @@ struct Plugin {
   Plugin& operator=(const Plugin&) = delete;
 };
 
-// Host log lines, shared by all threads of an instance.
+// What an instance told its host from any thread: log lines, and the
+// metrics it pushed (metric_add, metric_set).
 struct LogCapture {
   std::mutex mu;
   std::vector<std::pair<int, std::string>> lines;
+  std::map<std::string, int64_t> metrics;
+
+  static void metric_add(fibd_cache_host_ctx* ctx, const char* name, uint64_t delta) {
+    auto* self = reinterpret_cast<LogCapture*>(ctx);
+    std::lock_guard lock(self->mu);
+    self->metrics[name] += static_cast<int64_t>(delta);
+  }
+  static void metric_set(fibd_cache_host_ctx* ctx, const char* name, int64_t value) {
+    auto* self = reinterpret_cast<LogCapture*>(ctx);
+    std::lock_guard lock(self->mu);
+    self->metrics[name] = value;
+  }
+  // The metric's value; -1 when it was never pushed.
+  int64_t metric(const std::string& name) {
+    std::lock_guard lock(mu);
+    auto it = metrics.find(name);
+    return it == metrics.end() ? -1 : it->second;
+  }
+  size_t metric_count() {
+    std::lock_guard lock(mu);
+    return metrics.size();
+  }
 
   static void log(fibd_cache_host_ctx* ctx, fibd_cache_log_level level, uint64_t,
                   const char* msg) {
@@ -145,14 +168,18 @@ class Instance {
  public:
   // With `loop_services`, the instance gets that host's event-loop watches
   // (fibd's ignore their ctx), and calls made with a loop may use them.
+  // `host_size`: the host's struct_size (an older host's is smaller).
   Instance(const Plugin& p, const Options& opts, uint64_t default_ttl_ms = 0,
-           const fibd_cache_host* loop_services = nullptr)
+           const fibd_cache_host* loop_services = nullptr,
+           size_t host_size = sizeof(fibd_cache_host))
       : desc_(p.desc) {
-    host_.struct_size = sizeof host_;
+    host_.struct_size = static_cast<uint32_t>(host_size);
     host_.abi_version = FIBD_CACHE_ABI_VERSION;
     host_.ctx = reinterpret_cast<fibd_cache_host_ctx*>(&log_);
     host_.log = &LogCapture::log;
     host_.monotonic_ns = [](fibd_cache_host_ctx*) { return steady_ns(); };
+    host_.metric_add = &LogCapture::metric_add;
+    host_.metric_set = &LogCapture::metric_set;
     if (loop_services != nullptr) {
       host_.watch_new = loop_services->watch_new;
       host_.watch_set = loop_services->watch_set;
@@ -279,6 +306,12 @@ class Instance {
   std::atomic<uint64_t> next_call_id_{0};
   std::string error_;
 };
+
+// The host metric `name` and stats()[name] agree (a gauge that is never
+// negative, or a counter).
+inline void expect_metric_is_stat(Instance& c, const std::string& name) {
+  EXPECT_EQ(c.log().metric(name), static_cast<int64_t>(c.stats()[name])) << name;
+}
 
 // Waits until stats()[name] >= at_least (a liveness limit, not a target).
 inline bool wait_stat(Instance& c, const std::string& name, uint64_t at_least) {

@@ -49,6 +49,8 @@ TEST_F(RedisSentinelTest, FollowsAFailoverAndNeverWritesToTheOldMaster) {
              host_.services.services());
   ASSERT_TRUE(c.ok()) << c.create_error();
   EXPECT_TRUE(c.log().contains(old->address(), FIBD_LOG_INFO));
+  EXPECT_EQ(c.log().metric("sentinel_master_changes"), 0);  // the first is no change
+  EXPECT_GE(c.log().metric("sentinel_rounds"), 1);
   ASSERT_EQ(c.set("k", "v1", 60000), FIBD_CACHE_OK);
   EXPECT_EQ(old->cli({"GET", "fibd:k"}), "v1");
   EXPECT_EQ(get_on_loop(c, host_, "k").value, "v1");
@@ -60,6 +62,9 @@ TEST_F(RedisSentinelTest, FollowsAFailoverAndNeverWritesToTheOldMaster) {
   auto took = wait_for_hit(c, 30s);
   ASSERT_TRUE(took.has_value()) << "the plugin did not follow the failover";
   report("hit on the new master after " + std::to_string(took->count()) + "ms", c);
+  EXPECT_GE(c.log().metric("sentinel_master_changes"), 1);
+  EXPECT_GE(c.log().metric("sentinel_rounds"), 2);
+  expect_metric_is_stat(c, "sentinel_master_changes");
   ASSERT_EQ(c.set("after", "v2", 60000), FIBD_CACHE_OK);
   EXPECT_EQ(next->cli({"GET", "fibd:after"}), "v2");
   GetResult r{FIBD_CACHE_ERROR, {}, {}};

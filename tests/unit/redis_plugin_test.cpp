@@ -24,6 +24,33 @@ TEST_F(RedisPluginTest, DescriptorIsAsyncAndThreadSafe) {
   EXPECT_NE(d->stats, nullptr);
 }
 
+// The metrics an operator watches are pushed to the host; a host whose
+// struct ends before metric_add (or whose functions are NULL) is told
+// nothing, and the plugin works the same.
+TEST_F(RedisPluginTest, MetricsGoToTheHostThatOffersThem) {
+  start_redis();
+  Instance c(plugin_, {{"address", addr()}});
+  ASSERT_TRUE(c.ok()) << c.create_error();
+  ASSERT_EQ(c.set("m", "1", 0), FIBD_CACHE_OK);
+  EXPECT_EQ(c.get("m").value, "1");
+  for (const char* name :
+       {"connects", "connect_failures", "connections_discarded", "connections", "errors",
+        "timeouts", "breaker_opens", "breaker_state", "unsolicited_replies"})
+    expect_metric_is_stat(c, name);
+  EXPECT_EQ(c.log().metric("connections"), 1);
+  EXPECT_EQ(c.log().metric("cluster_nodes_known"), -1);  // not a cluster
+  EXPECT_EQ(c.log().metric("sentinel_rounds"), -1);
+
+  Instance older(plugin_, {{"address", addr()}}, 0, nullptr,
+                 offsetof(fibd_cache_host, metric_add));
+  ASSERT_TRUE(older.ok()) << older.create_error();
+  EXPECT_EQ(older.get("m").value, "1");
+  EXPECT_EQ(older.set("m", "2", 0), FIBD_CACHE_OK);
+  EXPECT_EQ(older.get("m").value, "2");
+  EXPECT_GE(older.stats()["connects"], 1u);
+  EXPECT_EQ(older.log().metric_count(), 0u);
+}
+
 TEST_F(RedisPluginTest, MissThenHit) {
   start_redis();
   Instance c(plugin_, {{"address", addr()}});

@@ -253,6 +253,17 @@ class Daemon:
                     total += float(value)
         return total
 
+    def plugin_metric(self, name, plugin="redis"):
+        """The series `name` the plugin reported through the host services
+        (fibd_plugin_counter_total or fibd_plugin_gauge), None when absent."""
+        _, _, body = self.get("/metrics")
+        labels = f'{{name="{name}",plugin="{plugin}"}}'
+        for line in body.decode().splitlines():
+            head, _, value = line.rpartition(" ")
+            if head in ("fibd_plugin_counter_total" + labels, "fibd_plugin_gauge" + labels):
+                return float(value)
+        return None
+
 
 @contextlib.contextmanager
 def raw_connection(port, timeout=10):
