@@ -68,6 +68,27 @@ set_plugin() { # NAME: the packaged configuration with cache.plugin NAME
   grep -q -E "^  plugin: $1( |\$)" /etc/fibd.yaml || fail "could not set cache.plugin to $1"
 }
 
+# set_options "KEY: VALUE"...: cache.options of the packaged configuration
+# become these, one per line (the file as installed, plugin and the rest kept).
+set_options() {
+  opts=""
+  for o in "$@"; do opts="$opts    $o\n"; done
+  awk -v opts="$opts" '/^  options: / { printf "  options:\n%s", opts; next } { print }' \
+    "${AUTOPKGTEST_TMP:-/tmp}/fibd.yaml.orig" >/etc/fibd.yaml
+  grep -qxF "    $1" /etc/fibd.yaml || fail "could not set cache.options"
+}
+# wait_until WHAT COMMAND...: COMMAND succeeds within 60 s, or the test fails.
+wait_until() {
+  what=$1
+  shift
+  i=0
+  until "$@"; do
+    i=$((i + 1))
+    [ "$i" -lt 600 ] || fail "not within 60 s: $what"
+    sleep 0.1
+  done
+}
+
 cp /etc/fibd.yaml "${AUTOPKGTEST_TMP:-/tmp}/fibd.yaml.orig"
 restore() {
   cp "${AUTOPKGTEST_TMP:-/tmp}/fibd.yaml.orig" /etc/fibd.yaml
