@@ -198,8 +198,9 @@ class Suite(HttpScenarios, CacheScenarios, FleetScenarios, GoScenarios, ScalingS
     def rss_rows(self):
         idle = self.idle
         self.row("RSS idle (memory.so loaded, 1 s after READY, nothing computed yet)",
-                 idle["Rss"] / 1024, self.idle_rss_nginx / 1024, idle["Rss"] / self.idle_rss_nginx, "≤ 5 MB",
-                 idle["Rss"] <= 5 * 1024, "MB", "nginx master + 2 workers, idle")
+                 idle["Rss"] / 1024, self.idle_rss_nginx / 1024,
+                 idle["Rss"] / self.idle_rss_nginx, "≤ 5 MB", idle["Rss"] <= 5 * 1024, "MB",
+                 "nginx master + 2 workers, idle")
         floor = getattr(self, "idle_floor", None)
         if floor:
             self.row("RSS idle over its libraries alone", idle["Rss"] / 1024, floor["Rss"] / 1024,
