@@ -7,7 +7,11 @@
 
 #include <fmt/format.h>
 
-#if FMT_VERSION >= 90000 && FMT_VERSION < 100000 && !defined(FMT_HEADER_ONLY)
+// GCC only: libfmt.so is built by GCC, and clang mangles this template's
+// signature (its argument types depend on Char) differently, so a clang build
+// (the fuzzers) would find no such symbol; it instantiates its own.
+#if FMT_VERSION >= 90000 && FMT_VERSION < 100000 && !defined(FMT_HEADER_ONLY) && \
+    defined(__GNUC__) && !defined(__clang__)
 FMT_BEGIN_NAMESPACE
 namespace detail {
 extern template FMT_API void vformat_to(buffer<char>&, string_view,
