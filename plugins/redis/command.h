@@ -23,6 +23,8 @@ struct redisReply;
 
 namespace fibd_redis {
 
+struct Breaker;
+
 using Clock = std::chrono::steady_clock;
 
 enum class ErrorKind {
@@ -110,6 +112,8 @@ struct Command {
   bool asking = false;  // ASKING goes first
   // The fibd loop whose link it went on; nullptr: the own loop's.
   fibd_cache_loop* loop = nullptr;
+  // The circuit breaker it was admitted by (breakers.h); nullptr: none yet.
+  Breaker* breaker = nullptr;
 };
 
 // What a link tells its user about get and set (on the link's loop thread).
@@ -121,8 +125,8 @@ class LinkHandler {
   virtual void on_result(Command& cmd, const redisReply* reply, const Error& err) = 0;
   // A connection is being reset for a reason no command's result carries
   // (Redis sent a reply to no command); its commands fail through
-  // on_result as well.
-  virtual void on_connection_error(const Error& why) = 0;
+  // on_result as well. `node`: the link's.
+  virtual void on_connection_error(const Address& node, const Error& why) = 0;
 };
 
 // AUTH, SELECT and ROLE as `to` asks for them, in that order: the first

@@ -239,7 +239,7 @@ void Link::on_unsolicited_reply(redisAsyncContext* ac) {
   // commands' on_reply read the reason from here.
   down_reason_ = {ErrorKind::Protocol, "connection to Redis at " + where_ +
                                            " reset: it sent a reply to no command"};
-  ctx_.handler.on_connection_error(down_reason_);
+  ctx_.handler.on_connection_error(endpoint_.address, down_reason_);
 }
 
 void Link::on_connect(const redisAsyncContext* ac, int status) {

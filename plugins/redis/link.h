@@ -99,6 +99,10 @@ class Link final : public UnsolicitedReplyListener {
 
   void on_unsolicited_reply(redisAsyncContext* ac) override;
 
+  // The circuit breaker of the node this link goes to, kept here by the
+  // cache so that a call on a loop finds it without a lock.
+  Breaker* breaker = nullptr;
+
  private:
   // One connection's socket and its watch: hiredis' adapter data, freed
   // with the context (hiredis may free a context after the link has moved

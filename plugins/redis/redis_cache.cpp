@@ -35,16 +35,16 @@ RedisCache::RedisCache(const fibd_cache_host* host, Options opts)
       metrics_(host),
       log_(host),
       clock_(host),
-      breaker_(CircuitBreaker::Params{},
-               [this](CircuitBreaker::State now, bool opened) {
-                 metrics_.set("breaker_state", static_cast<int64_t>(now));
-                 if (opened) metrics_.add("breaker_opens");
-               }),
+      breakers_(CircuitBreaker::Params{},
+                [this](CircuitBreaker::State now, bool opened) {
+                  metrics_.set("breaker_state", static_cast<int64_t>(now));
+                  if (opened) metrics_.add("breaker_opens");
+                }),
       target_(Endpoint{opts_.address, opts_.username, opts_.password, opts_.db,
                        !opts_.sentinels.empty()},
               opts_.sentinels.empty()),
       loops_(ctx_, host) {
-  metrics_.set("breaker_state", static_cast<int64_t>(breaker_.state()));
+  metrics_.set("breaker_state", static_cast<int64_t>(breakers_.worst()));
   metrics_.add("breaker_opens", 0);
   if (!opts_.cluster_nodes.empty()) {
     cluster_ = std::make_unique<ClusterMap>(opts_, own_, own_links_, log_, metrics_);
@@ -156,8 +156,9 @@ bool RedisCache::check(std::string& error) {
     error = why.message;
     return false;
   }
-  breaker_.trip();
-  outage_started_ns_.store(now_ns());
+  Breaker& target = breakers_.of(std::nullopt);
+  target.breaker.trip();
+  target.outage_started_ns.store(now_ns());
   log_.log(FIBD_LOG_WARN,
            addr + " is not reachable now (" + why.message +
                "); starting anyway: requests skip the cache until Redis answers");
@@ -172,34 +173,44 @@ std::string RedisCache::key_for(std::string_view key) const {
   return k;
 }
 
-void RedisCache::record_success() {
-  if (breaker_.on_success() == CircuitBreaker::Transition::Closed) {
-    int64_t started = outage_started_ns_.exchange(0);
+std::string RedisCache::name_of(const Breaker& b) const {
+  return b.node ? "cluster node " + b.node->to_string() : where();
+}
+
+Breaker& RedisCache::breaker_of(Command& cmd) {
+  if (cmd.breaker == nullptr) cmd.breaker = &breakers_.of(cmd.node);
+  return *cmd.breaker;
+}
+
+void RedisCache::record_success(Breaker& b) {
+  if (b.breaker.on_success() == CircuitBreaker::Transition::Closed) {
+    int64_t started = b.outage_started_ns.exchange(0);
     std::string after;
     if (started != 0)
       after = " after " +
               format_duration(std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::nanoseconds(now_ns() - started)));
-    log_.log(FIBD_LOG_INFO, where() + " answers again" + after + "; cache resumed");
+    log_.log(FIBD_LOG_INFO, name_of(b) + " answers again" + after + "; cache resumed" +
+                                (b.node ? " for its slots" : ""));
   }
 }
 
-void RedisCache::record_failure(const Error& e, std::string_view what) {
+void RedisCache::record_failure(Breaker& b, const Error& e, std::string_view what) {
   // A timeout opens the breaker at once: Redis took all of command_timeout
   // without answering, and the next call (often the same request's SET right
   // after its GET) would most likely wait as long again. So a request pays
   // at most one command_timeout, even from a single client.
   const bool timeout = e.kind == ErrorKind::Timeout;
   if (timeout) timeouts_.add();
-  auto t = timeout ? breaker_.trip() : breaker_.on_failure();
+  auto t = timeout ? b.breaker.trip() : b.breaker.on_failure();
   if (t == CircuitBreaker::Transition::Opened) {
     int64_t zero = 0;
-    outage_started_ns_.compare_exchange_strong(zero, now_ns());
-    const auto& p = breaker_.params();
+    b.outage_started_ns.compare_exchange_strong(zero, now_ns());
+    const auto& p = b.breaker.params();
     log_.log(FIBD_LOG_WARN,
-             where() + " is failing (" + std::string(what) + ": " + e.message +
-                 "); circuit breaker open: requests skip the cache, "
-                 "one probe after " +
+             name_of(b) + " is failing (" + std::string(what) + ": " + e.message +
+                 "); circuit breaker open: requests " + (b.node ? "for its slots " : "") +
+                 "skip the cache, one probe after " +
                  std::to_string(p.initial_backoff.count()) + "ms, backing off up to " +
                  std::to_string(p.max_backoff.count()) + "ms");
   } else {
@@ -208,15 +219,16 @@ void RedisCache::record_failure(const Error& e, std::string_view what) {
 }
 
 // Any answer says whether Redis serves.
-void RedisCache::record(std::string_view error_reply, std::string_view what) {
+void RedisCache::record(Breaker& b, std::string_view error_reply, std::string_view what) {
   if (!error_reply.empty() && unavailable_reply(error_reply))
-    record_failure({ErrorKind::Reply, std::string(error_reply)}, what);
+    record_failure(b, {ErrorKind::Reply, std::string(error_reply)}, what);
   else
-    record_success();
+    record_success(b);
 }
 
-std::string RedisCache::breaker_refusal(const CircuitBreaker::Decision& d) const {
-  return where() + " unavailable (circuit breaker open after repeated failures; " +
+std::string RedisCache::breaker_refusal(const Breaker& b,
+                                        const CircuitBreaker::Decision& d) const {
+  return name_of(b) + " unavailable (circuit breaker open after repeated failures; " +
          (d.retry_in.count() > 0
               ? "next attempt in " + std::to_string(d.retry_in.count()) + "ms)"
               : std::string("a probe is in flight)"));
@@ -250,10 +262,11 @@ std::optional<Reply> RedisCache::execute(std::span<const std::string_view> args,
                                          bool checked, const std::optional<Address>& node,
                                          bool asking) {
   const std::string_view what = args.empty() ? std::string_view("command") : args[0];
+  Breaker& breaker = breakers_.of(node);
   if (checked) {
-    auto decision = breaker_.allow();
+    auto decision = breaker.breaker.allow();
     if (!decision.allowed) {
-      e = {ErrorKind::Connect, breaker_refusal(decision)};
+      e = {ErrorKind::Connect, breaker_refusal(breaker, decision)};
       return std::nullopt;
     }
   }
@@ -268,7 +281,7 @@ std::optional<Reply> RedisCache::execute(std::span<const std::string_view> args,
     // whose own timeout resets it.
     e = {ErrorKind::Timeout, "timed out waiting for Redis to answer"};
   } else if (result->error().kind == ErrorKind::None) {
-    if (checked) record(result->reply().error_text(), what);
+    if (checked) record(breaker, result->reply().error_text(), what);
     return result->reply();
   } else {
     e = result->error();
@@ -276,7 +289,7 @@ std::optional<Reply> RedisCache::execute(std::span<const std::string_view> args,
   if (e.kind == ErrorKind::Timeout &&
       e.message.find("command_timeout") == std::string::npos)
     e.message += " (command_timeout " + format_duration(opts_.command_timeout) + ")";
-  if (checked && e.kind != ErrorKind::Closed) record_failure(e, what);
+  if (checked && e.kind != ErrorKind::Closed) record_failure(breaker, e, what);
   return std::nullopt;
 }
 

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "async_call.h"
+#include "breakers.h"
 #include "circuit_breaker.h"
 #include "cluster.h"
 #include "command.h"
@@ -61,7 +62,7 @@ class RedisCache final : public LinkHandler {
 
   // LinkHandler (a link's loop thread).
   void on_result(Command& cmd, const redisReply* reply, const Error& err) override;
-  void on_connection_error(const Error& why) override;
+  void on_connection_error(const Address& node, const Error& why) override;
 
  private:
   RedisCache(const fibd_cache_host* host, Options opts);
@@ -77,8 +78,10 @@ class RedisCache final : public LinkHandler {
   // Queues one get or set; see get().
   fibd_cache_status start(Command::Kind kind, std::span<const std::string_view> args,
                           const fibd_cache_call* call, std::string& error);
-  // The breaker's verdict for one call; false + error when it is open.
-  bool admit(std::string& error);
+  // `breaker`'s verdict for one call; false + error when it is open.
+  bool admit(Breaker& breaker, std::string& error);
+  // The breaker of the node `cmd` goes to (the target's out of cluster mode).
+  Breaker& breaker_of(Command& cmd);
   // Own loop thread: writes `cmd` on the own loop's link, or fails it.
   void send_own(std::unique_ptr<Command>& cmd);
   // The link `cmd` goes on among `links`: its cluster node's, or the target's.
@@ -113,13 +116,16 @@ class RedisCache final : public LinkHandler {
                                bool checked = true,
                                const std::optional<Address>& node = std::nullopt,
                                bool asking = false);
-  void record_failure(const Error& e, std::string_view what);
-  void record_success();
-  void record(std::string_view error_reply, std::string_view what);
+  // What an answer, or none, says about the node behind `b`.
+  void record_failure(Breaker& b, const Error& e, std::string_view what);
+  void record_success(Breaker& b);
+  void record(Breaker& b, std::string_view error_reply, std::string_view what);
+  // "cluster node host:port", or where().
+  std::string name_of(const Breaker& b) const;
   // Why Redis' answer to `what` is not what it should be (an error reply or
   // an unexpected type); logged, rate-limited.
   std::string refused(int type, std::string_view error_text, std::string_view what);
-  std::string breaker_refusal(const CircuitBreaker::Decision& d) const;
+  std::string breaker_refusal(const Breaker& b, const CircuitBreaker::Decision& d) const;
   std::string key_for(std::string_view key) const;
   Clock::time_point deadline() const { return Clock::now() + opts_.command_timeout; }
 
@@ -130,17 +136,16 @@ class RedisCache final : public LinkHandler {
   const HostMetrics metrics_;
   Logger log_;
   HostClock clock_;
-  CircuitBreaker breaker_;
+  Breakers breakers_;
   CallRegistry calls_;
   LinkCounters counters_{metrics_};
   const LinkContext ctx_{opts_, clock_, *this, counters_, metrics_};
   Target target_;
   LoopLinks loops_;
   OwnLoop own_;
-  NodeLinks own_links_{ctx_, own_, nullptr};   // own loop's thread (or its driver)
-  std::unique_ptr<SentinelWatch> sentinel_;    // likewise; sentinel mode only
-  std::unique_ptr<ClusterMap> cluster_;        // cluster mode only
-  std::atomic<int64_t> outage_started_ns_{0};  // steady clock, 0 = none
+  NodeLinks own_links_{ctx_, own_, nullptr};  // own loop's thread (or its driver)
+  std::unique_ptr<SentinelWatch> sentinel_;   // likewise; sentinel mode only
+  std::unique_ptr<ClusterMap> cluster_;       // cluster mode only
 
   std::atomic<uint64_t> gets_{0}, hits_{0}, misses_{0}, sets_{0}, dels_{0}, clears_{0},
       cancelled_{0}, deadline_expired_{0}, late_replies_{0}, redirects_{0};

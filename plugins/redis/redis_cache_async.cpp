@@ -89,7 +89,11 @@ fibd_cache_status RedisCache::start(Command::Kind kind,
   // before the call is registered: nothing is owed when it does.
   NodeLinks* links = loops_.links_for(*call);
   Link* link = links != nullptr ? &link_of(*links, *cmd) : nullptr;
-  if (link != nullptr) cmd->loop = call->loop;
+  if (link != nullptr) {
+    cmd->loop = call->loop;
+    if (link->breaker == nullptr) link->breaker = &breaker_of(*cmd);
+    cmd->breaker = link->breaker;
+  }
   OwnLoop::Work to_own;
   Command* raw = cmd.get();
   if (link == nullptr)
@@ -97,7 +101,7 @@ fibd_cache_status RedisCache::start(Command::Kind kind,
       std::unique_ptr<Command> owned(raw);
       send_own(owned);
     };
-  if (!admit(error)) {
+  if (!admit(breaker_of(*cmd), error)) {
     errors_.add();
     return FIBD_CACHE_ERROR;
   }
@@ -127,9 +131,9 @@ fibd_cache_status RedisCache::start(Command::Kind kind,
   return FIBD_CACHE_ERROR;
 }
 
-bool RedisCache::admit(std::string& error) {
-  auto decision = breaker_.allow();
-  if (!decision.allowed) error = breaker_refusal(decision);
+bool RedisCache::admit(Breaker& breaker, std::string& error) {
+  auto decision = breaker.breaker.allow();
+  if (!decision.allowed) error = breaker_refusal(breaker, decision);
   return decision.allowed;
 }
 
@@ -154,7 +158,10 @@ void RedisCache::finish(Command& cmd, fibd_cache_status status, std::string_view
   cmd.call->deliver(status, value, message.empty() ? nullptr : message.c_str());
 }
 
-void RedisCache::on_connection_error(const Error& why) { record_failure(why, "reply"); }
+void RedisCache::on_connection_error(const Address& node, const Error& why) {
+  record_failure(breakers_.of(cluster_ ? std::optional(node) : std::nullopt), why,
+                 "reply");
+}
 
 void RedisCache::on_result(Command& cmd, const redisReply* r, const Error& err) {
   const char* what = command_name(cmd.call->kind);
@@ -166,12 +173,12 @@ void RedisCache::on_result(Command& cmd, const redisReply* r, const Error& err) 
                      reply_error_text(r).starts_with("READONLY");
   if (sentinel_ && moved) sentinel_->refresh_soon();
   if (err.kind != ErrorKind::None) {
-    if (err.kind != ErrorKind::Closed) record_failure(err, what);
+    if (err.kind != ErrorKind::Closed) record_failure(breaker_of(cmd), err, what);
     finish(cmd, FIBD_CACHE_ERROR, {}, err.message);
     return;
   }
   // Any answer says whether Redis serves, even one nobody waits for now.
-  record(reply_error_text(r), what);
+  record(breaker_of(cmd), reply_error_text(r), what);
   if (cmd.call->done()) {
     late_replies_.fetch_add(1, std::memory_order_relaxed);
     return;

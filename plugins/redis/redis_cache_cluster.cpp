@@ -42,9 +42,9 @@ bool RedisCache::on_cluster_result(Command& cmd, const redisReply* r, const Erro
   if (err.kind == ErrorKind::Closed) return false;
   if (err.kind != ErrorKind::None) {
     // An unreachable node: its replica may be taking over. Only a timeout
-    // opens the breaker (then every node waits as long); a refused or lost
-    // connection costs the calls to the other masters nothing.
-    if (err.kind == ErrorKind::Timeout) record_failure(err, what);
+    // opens its breaker (a call would wait as long again); a refused or
+    // lost connection is answered at once, as a miss, and a new map asked.
+    if (err.kind == ErrorKind::Timeout) record_failure(breaker_of(cmd), err, what);
     cluster_->refresh_soon();
     cluster_miss(cmd,
                  std::string(what) + " at cluster node " + node + ": " + err.message);
@@ -60,8 +60,8 @@ bool RedisCache::on_cluster_result(Command& cmd, const redisReply* r, const Erro
       cluster_->refresh_soon();
       [[fallthrough]];
     case ReplyErrorKind::kAsk:
-      record_success();        // the node answers
-      if (cmd.call->done()) {  // nobody waits for it any more
+      record_success(breaker_of(cmd));  // the node answers
+      if (cmd.call->done()) {           // nobody waits for it any more
         late_replies_.fetch_add(1, std::memory_order_relaxed);
         return true;
       }
@@ -74,17 +74,17 @@ bool RedisCache::on_cluster_result(Command& cmd, const redisReply* r, const Erro
                             " answered " + std::string(text) + ")");
       return true;
     case ReplyErrorKind::kBadRedirect:
-      record_success();
+      record_success(breaker_of(cmd));
       cluster_miss(cmd, std::string(what) + ": cluster node " + node +
                             " sent a redirection that is refused (" + e.problem + ")");
       return true;
     case ReplyErrorKind::kTryAgain:
-      record_success();
+      record_success(breaker_of(cmd));
       break;
     case ReplyErrorKind::kClusterDown:
     case ReplyErrorKind::kReadOnly:
     case ReplyErrorKind::kMasterDown:
-      record(text, what);
+      record(breaker_of(cmd), text, what);
       cluster_->refresh_soon();
       break;
   }

@@ -29,10 +29,10 @@ void RedisCache::stats(const fibd_cache_stats_sink* sink) const {
   put("connect_failures", counters_.connect_failures.load());
   put("connections_discarded", counters_.discarded.load());
   put("unsolicited_replies", counters_.unsolicited.load());
-  put("breaker_state", static_cast<uint64_t>(breaker_.state()));
-  put("breaker_opens", breaker_.opens());
-  put("breaker_rejected", breaker_.rejected());
-  put("breaker_backoff_ms", static_cast<uint64_t>(breaker_.current_backoff().count()));
+  put("breaker_state", static_cast<uint64_t>(breakers_.worst()));
+  put("breaker_opens", breakers_.opens());
+  put("breaker_rejected", breakers_.rejected());
+  put("breaker_backoff_ms", static_cast<uint64_t>(breakers_.longest_backoff().count()));
   put("log_suppressed", log_.suppressed_total());
   if (sentinel_) {
     put("sentinel_rounds", sentinel_->rounds());
@@ -44,6 +44,7 @@ void RedisCache::stats(const fibd_cache_stats_sink* sink) const {
     put("cluster_map_refreshes", cluster_->refreshes());
     put("cluster_maps_refused", cluster_->refused());
     put("cluster_redirects", ld(redirects_));
+    put("cluster_nodes_breaker_open", breakers_.not_closed());
   }
 }
 

@@ -114,6 +114,14 @@ class FleetNode {
     kill();
     return start();
   }
+  // SIGSTOP: connections are still accepted, nothing is answered (a node
+  // that hangs); resume() lets it go on.
+  void pause() const {
+    if (pid_ > 0) ::kill(pid_, SIGSTOP);
+  }
+  void resume() const {
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
+  }
 
   std::string cli(std::vector<std::string> cmd) const {
     std::vector<std::string> args = {"-h", "127.0.0.1", "-p", std::to_string(port_),

@@ -3,8 +3,9 @@
 // redis.so in cluster mode, through its C ABI, against a real Redis Cluster
 // (redis_cluster_fixture.h): keys on the master that owns their slot (read
 // back there directly), MOVED after one slot is moved, ASK while it
-// migrates, a slot not served or a node that is gone as a miss, clear() on
-// every master, and the options refused with a message naming them.
+// migrates, a slot not served or a node that is gone as a miss, a node that
+// hangs costing only its own slots, clear() on every master, and the
+// options refused with a message naming them.
 #include <set>
 #include <string>
 
@@ -28,6 +29,8 @@ std::string stored(const std::string& k) { return "fibd:" + k; }
 
 class RedisClusterTest : public ::testing::Test {
  protected:
+  explicit RedisClusterTest(int node_timeout_ms = 1000)
+      : cluster_{3, 0, node_timeout_ms} {}
   void SetUp() override {
     if (!cluster_.available()) GTEST_SKIP() << "no " << fleet_server_name();
     ASSERT_NE(plugin_.desc, nullptr) << plugin_.error;
@@ -72,7 +75,7 @@ class RedisClusterTest : public ::testing::Test {
       ASSERT_EQ(n->cli({"CLUSTER", "SETSLOT", std::to_string(slot), "NODE", id}), "OK");
   }
 
-  RedisCluster cluster_{3, 0};
+  RedisCluster cluster_;
   Plugin plugin_;
   fibd::test::HostLoop host_;
 };
@@ -280,6 +283,61 @@ TEST_F(RedisClusterTest, AMasterThatIsGoneIsAMissForGetAndAnErrorForSet) {
     EXPECT_EQ(on_loop(*c, elsewhere).value, "w");
   }
   EXPECT_EQ(c->stats()["breaker_opens"], 0u);
+}
+
+// The cluster does not fail the node over while the test runs.
+class RedisClusterHangTest : public RedisClusterTest {
+ protected:
+  RedisClusterHangTest() : RedisClusterTest(120000) {}
+  // A get on the loop that may be refused at once (its node's breaker open).
+  GetResult try_on_loop(Instance& c, const std::string& key) {
+    auto call = host_.run([&] { return c.start_get(key, 0, host_.handle); });
+    if (call.status != FIBD_CACHE_PENDING) return {call.status, {}, call.error};
+    EXPECT_TRUE(call.waiter->wait());
+    return call.waiter->result();
+  }
+};
+
+TEST_F(RedisClusterHangTest, AMasterThatHangsCostsOnlyItsOwnSlots) {
+  const Options o = {{"cluster_nodes", cluster_.seeds()},
+                     {"connect_timeout", "500ms"},
+                     {"command_timeout", "100ms"}};
+  Instance c(plugin_, o, 0, host_.services.services());
+  ASSERT_TRUE(c.ok()) << c.create_error();
+  FleetNode* victim = cluster_.masters()[0];
+  const std::string k = key_on(*victim, "hang");
+  const std::string elsewhere = key_on(*cluster_.masters()[1], "fine");
+  ASSERT_EQ(set_on_loop(c, k, "v").status, FIBD_CACHE_OK);
+  ASSERT_EQ(set_on_loop(c, elsewhere, "w").status, FIBD_CACHE_OK);
+  victim->pause();
+  bool refused_at_once = false;
+  for (int i = 0; i < 8; ++i) {
+    // A timeout is a miss; then its breaker answers at once, until a probe.
+    GetResult r = try_on_loop(c, k);
+    EXPECT_THAT(r.status, ::testing::AnyOf(FIBD_CACHE_NOT_FOUND, FIBD_CACHE_ERROR));
+    if (r.status == FIBD_CACHE_ERROR) {
+      EXPECT_THAT(r.error, HasSubstr("cluster node " + victim->address()));
+      refused_at_once = true;
+    }
+    // The other masters are not skipped, not once.
+    r = try_on_loop(c, elsewhere);
+    EXPECT_EQ(r.status, FIBD_CACHE_HIT) << r.error;
+    EXPECT_EQ(r.value, "w");
+  }
+  EXPECT_TRUE(refused_at_once);
+  auto s = c.stats();
+  EXPECT_GE(s["timeouts"], 1u);
+  EXPECT_GE(s["breaker_opens"], 1u);
+  EXPECT_EQ(s["cluster_nodes_breaker_open"], 1u);
+  EXPECT_NE(s["breaker_state"], 0u);
+  EXPECT_EQ(c.log().metric("breaker_state"), static_cast<int64_t>(s["breaker_state"]));
+  victim->resume();
+  // Its breaker's next probe reaches it, and its keys hit again.
+  EXPECT_TRUE(wait_until(10s, [&] { return try_on_loop(c, k).value == "v"; }));
+  s = c.stats();
+  EXPECT_EQ(s["cluster_nodes_breaker_open"], 0u);
+  EXPECT_EQ(s["breaker_state"], 0u);
+  EXPECT_EQ(c.log().metric("breaker_state"), 0);
 }
 
 TEST_F(RedisClusterTest, ClearRemovesOurKeysOnEveryMasterAndNothingElse) {
