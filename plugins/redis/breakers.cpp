@@ -22,12 +22,16 @@ Breaker& Breakers::of(const std::optional<Address>& node) {
 }
 
 // Called with the changed breaker's lock held: each() holds mu_ only to
-// list the breakers, never while it calls one.
+// list the breakers, never while it calls one. The observer's calls are
+// one at a time, each reading the states after its own change, so the last
+// one told always saw every change before it.
 void Breakers::changed(CircuitBreaker::State now, bool opened) {
   if (opened) not_closed_.fetch_add(1, std::memory_order_relaxed);
   if (now == CircuitBreaker::State::Closed)
     not_closed_.fetch_sub(1, std::memory_order_relaxed);
-  if (observer_) observer_(worst(), opened);
+  if (!observer_) return;
+  std::lock_guard lock(observer_mu_);
+  observer_(worst(), opened);
 }
 
 template <class F>

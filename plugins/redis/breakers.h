@@ -59,6 +59,7 @@ class Breakers {
   const CircuitBreaker::Observer observer_;
   std::atomic<size_t> not_closed_{0};
   Breaker target_;
+  std::mutex observer_mu_;  // after a breaker's lock, before mu_
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<Breaker>> nodes_;  // by address; under mu_
 };
