@@ -52,7 +52,8 @@ class FakeRedis {
   FakeRedis() {
     char dir[] = "/tmp/fibd-fuzz-redis-XXXXXX";
     FUZZ_CHECK(mkdtemp(dir) != nullptr, "mkdtemp: %s", std::strerror(errno));
-    path_ = std::string(dir) + "/redis.sock";
+    dir_ = dir;
+    path_ = dir_ + "/redis.sock";
     listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
@@ -68,6 +69,7 @@ class FakeRedis {
     for (auto& c : clients_) close_client(c);
     ::close(listen_fd_);
     ::unlink(path_.c_str());
+    ::rmdir(dir_.c_str());
   }
 
   const std::string& path() const { return path_; }
@@ -142,6 +144,7 @@ class FakeRedis {
     return c.commands->err == 0;
   }
 
+  std::string dir_;
   std::string path_;
   int listen_fd_ = -1;
   std::vector<Client> clients_;  // the serving thread's
