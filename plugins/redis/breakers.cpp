@@ -8,7 +8,7 @@ namespace fibd_redis {
 Breakers::Breakers(CircuitBreaker::Params p, CircuitBreaker::Observer observer)
     : params_(p),
       observer_(std::move(observer)),
-      target_(std::nullopt, p, [this](auto now, bool opened) { changed(now, opened); }) {}
+      target_(std::nullopt, p, [this](auto, bool opened) { changed(opened); }) {}
 
 Breaker& Breakers::of(const std::optional<Address>& node) {
   if (!node) return target_;
@@ -16,8 +16,8 @@ Breaker& Breakers::of(const std::optional<Address>& node) {
   std::lock_guard lock(mu_);
   auto& slot = nodes_[key];
   if (!slot)
-    slot = std::make_unique<Breaker>(
-        node, params_, [this](auto now, bool opened) { changed(now, opened); });
+    slot = std::make_unique<Breaker>(node, params_,
+                                     [this](auto, bool opened) { changed(opened); });
   return *slot;
 }
 
@@ -25,10 +25,7 @@ Breaker& Breakers::of(const std::optional<Address>& node) {
 // list the breakers, never while it calls one. The observer's calls are
 // one at a time, each reading the states after its own change, so the last
 // one told always saw every change before it.
-void Breakers::changed(CircuitBreaker::State now, bool opened) {
-  if (opened) not_closed_.fetch_add(1, std::memory_order_relaxed);
-  if (now == CircuitBreaker::State::Closed)
-    not_closed_.fetch_sub(1, std::memory_order_relaxed);
+void Breakers::changed(bool opened) {
   if (!observer_) return;
   std::lock_guard lock(observer_mu_);
   observer_(worst(), opened);
@@ -52,6 +49,12 @@ CircuitBreaker::State Breakers::worst() const {
     if (s == State::Open || (s == State::HalfOpen && out == State::Closed)) out = s;
   });
   return out;
+}
+
+size_t Breakers::not_closed() const {
+  size_t n = 0;
+  each([&](const CircuitBreaker& b) { n += b.state() != CircuitBreaker::State::Closed; });
+  return n;
 }
 
 uint64_t Breakers::opens() const {

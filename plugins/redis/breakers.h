@@ -45,19 +45,18 @@ class Breakers {
   Breaker& of(const std::optional<Address>& node);
 
   CircuitBreaker::State worst() const;
-  size_t not_closed() const { return not_closed_.load(std::memory_order_relaxed); }
+  size_t not_closed() const;
   uint64_t opens() const;
   uint64_t rejected() const;
   std::chrono::milliseconds longest_backoff() const;
 
  private:
-  void changed(CircuitBreaker::State now, bool opened);
+  void changed(bool opened);  // a breaker changed state
   template <class F>
   void each(F f) const;
 
   const CircuitBreaker::Params params_;
   const CircuitBreaker::Observer observer_;
-  std::atomic<size_t> not_closed_{0};
   Breaker target_;
   std::mutex observer_mu_;  // after a breaker's lock, before mu_
   mutable std::mutex mu_;

@@ -262,11 +262,11 @@ std::optional<Reply> RedisCache::execute(std::span<const std::string_view> args,
                                          bool checked, const std::optional<Address>& node,
                                          bool asking) {
   const std::string_view what = args.empty() ? std::string_view("command") : args[0];
-  Breaker& breaker = breakers_.of(node);
-  if (checked) {
-    auto decision = breaker.breaker.allow();
+  Breaker* breaker = checked ? &breakers_.of(node) : nullptr;
+  if (breaker != nullptr) {
+    auto decision = breaker->breaker.allow();
     if (!decision.allowed) {
-      e = {ErrorKind::Connect, breaker_refusal(breaker, decision)};
+      e = {ErrorKind::Connect, breaker_refusal(*breaker, decision)};
       return std::nullopt;
     }
   }
@@ -281,7 +281,7 @@ std::optional<Reply> RedisCache::execute(std::span<const std::string_view> args,
     // whose own timeout resets it.
     e = {ErrorKind::Timeout, "timed out waiting for Redis to answer"};
   } else if (result->error().kind == ErrorKind::None) {
-    if (checked) record(breaker, result->reply().error_text(), what);
+    if (breaker != nullptr) record(*breaker, result->reply().error_text(), what);
     return result->reply();
   } else {
     e = result->error();
@@ -289,7 +289,8 @@ std::optional<Reply> RedisCache::execute(std::span<const std::string_view> args,
   if (e.kind == ErrorKind::Timeout &&
       e.message.find("command_timeout") == std::string::npos)
     e.message += " (command_timeout " + format_duration(opts_.command_timeout) + ")";
-  if (checked && e.kind != ErrorKind::Closed) record_failure(breaker, e, what);
+  if (breaker != nullptr && e.kind != ErrorKind::Closed)
+    record_failure(*breaker, e, what);
   return std::nullopt;
 }
 
